@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/** `switchyard start | check-config | mock-upstream | --help | --version` */
+import { readFileSync } from 'node:fs';
+import { ConfigError } from './config/config-error.js';
+import { loadConfigFile } from './config/load-config.js';
+import { runMockUpstreamCli } from './mock-upstream/mock-upstream.js';
+import { KNOWN_PROVIDER_TYPES } from './providers/registry.js';
+import { startGateway } from './start-gateway.js';
+
+const USAGE = `Switchyard — an LLM gateway with OpenAI- and Anthropic-compatible endpoints.
+
+Usage:
+  switchyard start --config FILE [--port N] [--host H]   start the gateway (or env SWITCHYARD_CONFIG)
+  switchyard check-config FILE                           validate a config file and exit
+  switchyard mock-upstream [--port N] [--fault SPEC]     run the bundled mock provider (drills, demos)
+  switchyard --help | --version`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function parseFlags(argv: string[]): Record<string, string> {
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"\n\n${USAGE}`);
+    const eq = a.indexOf('=');
+    if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
+    else {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
+      flags[a.slice(2)] = v;
+      i++;
+    }
+  }
+  return flags;
+}
+
+async function start(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv);
+  for (const k of Object.keys(flags)) if (!['config', 'port', 'host'].includes(k)) throw new Error(`unknown option --${k}\n\n${USAGE}`);
+  const path = flags.config ?? process.env.SWITCHYARD_CONFIG;
+  if (!path) throw new Error(`no config: pass --config FILE or set SWITCHYARD_CONFIG\n\n${USAGE}`);
+  const config = await loadConfigFile(path, { knownProviderTypes: KNOWN_PROVIDER_TYPES });
+  let port: number | undefined;
+  if (flags.port !== undefined) {
+    port = Number(flags.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number, got "${flags.port}"`);
+  }
+  const running = await startGateway({ config, ...(port !== undefined ? { port } : {}), ...(flags.host ? { host: flags.host } : {}) });
+  const lines = [
+    `Switchyard ${version()} listening on ${running.url}`,
+    `  OpenAI-compatible:    POST ${running.url}/v1/chat/completions   (SDK baseURL ${running.url}/v1)`,
+    `  Anthropic-compatible: POST ${running.url}/anthropic/v1/messages (SDK baseURL ${running.url}/anthropic)`,
+    `  Models:               GET  ${running.url}/v1/models`,
+    `  Health:               GET  ${running.url}/healthz, ${running.url}/readyz`,
+    `  Providers: ${[...running.gateway.currentRuntime.providers.keys()].join(', ') || 'none'}; aliases: ${[...running.gateway.currentRuntime.aliases.keys()].join(', ') || 'none'}`,
+    `  Add a provider key: under providers.<name>.keys write { value: env.OPENAI_API_KEY } and export the variable (see docs/configuration.md).`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    running.logger.info('shutting down');
+    void running.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+async function checkConfig(argv: string[]): Promise<void> {
+  const path = argv[0];
+  if (!path) throw new Error('usage: switchyard check-config FILE');
+  const config = await loadConfigFile(path, { knownProviderTypes: KNOWN_PROVIDER_TYPES });
+  process.stdout.write(`${path}: OK (${Object.keys(config.providers).length} providers, ${Object.keys(config.models).length} aliases)\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'start':
+        await start(rest);
+        return -1;
+      case 'check-config':
+        await checkConfig(rest);
+        return 0;
+      case 'mock-upstream':
+        await runMockUpstreamCli(rest);
+        return 0;
+      case '--version':
+      case '-v':
+        process.stdout.write(version() + '\n');
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(USAGE + '\n');
+        return 0;
+      default:
+        process.stderr.write(`unknown command "${cmd}"\n\n${USAGE}\n`);
+        return 2;
+    }
+  } catch (e) {
+    process.stderr.write((e instanceof ConfigError ? e.message : e instanceof Error ? e.message : String(e)) + '\n');
+    return e instanceof ConfigError ? 78 : 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,35 @@
+/**
+ * The JSON Schema of the configuration file, generated from the zod schema, for editors
+ * (yaml-language-server, VS Code's JSON support). `npm run schema` writes it to
+ * schema/switchyard.config.schema.json; a test checks that the committed file is current.
+ */
+import { z } from 'zod';
+import { configSchema } from './schema.js';
+
+export const CONFIG_JSON_SCHEMA_ID = 'urn:switchyard:config-schema';
+export const CONFIG_JSON_SCHEMA_PATH = 'schema/switchyard.config.schema.json';
+
+export function configJsonSchema(): Record<string, unknown> {
+  // io 'input': what a user writes, so keys with defaults are optional.
+  const generated = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const { $schema, ...rest } = generated;
+  const properties = (rest['properties'] ?? {}) as Record<string, unknown>;
+  return {
+    $schema,
+    $id: CONFIG_JSON_SCHEMA_ID,
+    title: 'Switchyard configuration',
+    description:
+      'Configuration file of the Switchyard LLM gateway. Any string value written exactly as "env.NAME" is replaced by the environment variable NAME when the file is loaded. See docs/configuration.md.',
+    ...rest,
+    properties: {
+      // The loader ignores a top-level "$schema" so JSON files can point editors at this schema.
+      $schema: { type: 'string', description: 'Where editors find this JSON Schema; ignored by the gateway.' },
+      ...properties,
+    },
+  };
+}
+
+/** The file's exact contents: two-space JSON and a final newline. */
+export function configJsonSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+}

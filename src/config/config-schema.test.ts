@@ -1,0 +1,38 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { CONFIG_JSON_SCHEMA_PATH, configJsonSchema, configJsonSchemaText } from './config-json-schema.js';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+describe('schema/switchyard.config.schema.json', () => {
+  it('is up to date with src/config/schema.ts', async () => {
+    const committed = await readFile(`${repoRoot}${CONFIG_JSON_SCHEMA_PATH}`, 'utf8').catch(() => '');
+    assert.ok(
+      committed === configJsonSchemaText(),
+      `${CONFIG_JSON_SCHEMA_PATH} is out of date with src/config/schema.ts: run \`npm run schema\` and commit the result`,
+    );
+  });
+
+  it('describes what users write: defaults optional, unknown keys refused', () => {
+    const schema = configJsonSchema() as {
+      $id: string;
+      title: string;
+      required?: string[];
+      additionalProperties: unknown;
+      properties: Record<string, { required?: string[]; default?: unknown; additionalProperties?: unknown }>;
+    };
+    assert.equal(typeof schema.$id, 'string');
+    assert.equal(schema.title, 'Switchyard configuration');
+    assert.equal(schema.required, undefined);
+    assert.equal(schema.additionalProperties, false);
+    assert.equal(schema.properties['server']!.required, undefined);
+    assert.deepEqual(schema.properties['logging']!.default, { level: 'info' });
+    // A JSON config may carry "$schema" for editors.
+    assert.ok('$schema' in schema.properties);
+    const provider = schema.properties['providers']!.additionalProperties as { properties: Record<string, unknown>; required?: string[] };
+    assert.ok('base_url' in provider.properties);
+    assert.equal(provider.required, undefined);
+  });
+});

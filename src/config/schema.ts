@@ -1,0 +1,123 @@
+/**
+ * The configuration file's schema. Every object is strict (unknown keys are errors, with a
+ * "did you mean" from the loader); defaults live here so the docs and the JSON Schema show them.
+ * Secrets are written as "env.NAME" anywhere and resolved by the loader before validation.
+ */
+import { z } from 'zod';
+
+const positiveInt = () => z.number().int().positive();
+const nonNegativeInt = () => z.number().int().min(0);
+
+export const timeoutsSchema = z
+  .object({
+    connect_ms: positiveInt().default(2000).describe('Longest wait for a TCP/TLS connection to the provider.'),
+    first_byte_ms: positiveInt()
+      .default(15000)
+      .describe('Longest wait from sending the request to the response headers (and, for streams, between chunks before the first).'),
+    idle_ms: positiveInt().default(30000).describe('Longest silence between two chunks of a response body.'),
+  })
+  .strict();
+
+export const retriesSchema = z
+  .object({
+    max: nonNegativeInt().default(1).describe('Retries after the first attempt on the same target.'),
+    backoff_initial_ms: nonNegativeInt().default(200).describe('Wait before the first retry; later retries wait longer, up to backoff_max_ms.'),
+    backoff_max_ms: nonNegativeInt().default(2000).describe('Longest wait between two retries.'),
+  })
+  .strict();
+
+export const providerKeySchema = z
+  .object({
+    value: z.string().min(1).describe('The provider API key, usually "env.NAME".'),
+    id: z.string().min(1).optional().describe('A name for the key in logs and metrics (never the key itself). Default: the provider name and index.'),
+    weight: z.number().positive().default(1).describe('Relative share of requests among the keys that serve a model.'),
+    models: z.array(z.string().min(1)).default(['*']).describe('Models this key may serve; "*" is any, "prefix*" a prefix.'),
+  })
+  .strict();
+
+export const providerSchema = z
+  .object({
+    type: z.string().min(1).optional().describe('Provider type; defaults to the provider name when that is a known type.'),
+    base_url: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("Override of the provider's API base URL, http:// or https:// (its own SDK's convention: OpenAI's includes /v1)."),
+    keys: z.array(providerKeySchema).default([]).describe('API keys for this provider; requests are spread over them by weight.'),
+    models: z.array(z.string().min(1)).default([]).describe('Models listed by GET /v1/models for this provider.'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Extra headers sent upstream on every request.'),
+    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('Fail-fast timeouts for requests to this provider.'),
+    retries: retriesSchema.default(retriesSchema.parse({})).describe('Retries on the same target before falling back to the next one.'),
+    max_connections: positiveInt().default(256).describe('Most concurrent connections to this provider.'),
+    anthropic_version: z.string().default('2023-06-01').describe('anthropic: the anthropic-version header.'),
+  })
+  .strict();
+
+export const targetSchema = z.union([
+  z.string().min(1),
+  z.object({ target: z.string().min(1).describe('"provider/model": the provider\'s name in this file, then the model name as that provider knows it.') }).strict(),
+]);
+
+export const aliasSchema = z
+  .object({
+    targets: z.array(targetSchema).min(1).describe('Ordered "provider/model" targets: the first is tried first.'),
+    deadline_ms: positiveInt().optional().describe('Overall deadline for this alias, over all attempts.'),
+    hedge_after_ms: positiveInt().optional().describe('Start the next target too when the current one has no first byte by then.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1').describe('Address to listen on; 0.0.0.0 for all interfaces.'),
+        port: z.number().int().min(0).max(65535).default(8080).describe('TCP port to listen on; 0 picks a free port.'),
+        body_limit_bytes: positiveInt().default(20 * 1024 * 1024).describe('Largest request body accepted (413 above).'),
+        api_keys: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Keys clients must present (Authorization: Bearer or x-api-key). Empty: no client authentication.'),
+        admin_token: z.string().min(1).optional().describe('Bearer token for the admin API (/api/*).'),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 20 * 1024 * 1024, api_keys: [] })
+      .describe('The HTTP server clients connect to.'),
+    providers: z
+      .record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'provider names use letters, digits, _ . - and start with a letter or digit'), providerSchema)
+      .default({})
+      .describe('Upstream providers by name; clients address their models as "name/model".'),
+    models: z
+      .record(z.string().min(1), aliasSchema)
+      .default({})
+      .describe('Model aliases: a name clients send as "model", routed to an ordered list of targets.'),
+    routing: z
+      .object({
+        deadline_ms: positiveInt().default(25000).describe('Overall deadline for a request over all retries and fallbacks.'),
+        max_deadline_ms: positiveInt().default(300000).describe('Cap on the x-switchyard-deadline-ms request header.'),
+        circuit_breaker: z
+          .object({
+            failure_threshold: positiveInt().default(5).describe('Consecutive failures of a target that open its circuit breaker.'),
+            cooldown_ms: positiveInt().default(30000).describe('How long an open breaker skips its target before letting a trial request through.'),
+          })
+          .strict()
+          .default({ failure_threshold: 5, cooldown_ms: 30000 })
+          .describe('Stops sending requests to a target that keeps failing.'),
+      })
+      .strict()
+      .default({ deadline_ms: 25000, max_deadline_ms: 300000, circuit_breaker: { failure_threshold: 5, cooldown_ms: 30000 } })
+      .describe('Deadlines and failure handling across targets.'),
+    logging: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written to the log.'),
+      })
+      .strict()
+      .default({ level: 'info' })
+      .describe('Gateway logging.'),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type ProviderConfig = z.infer<typeof providerSchema>;
+export type ProviderKeyConfig = z.infer<typeof providerKeySchema>;
+export type AliasConfig = z.infer<typeof aliasSchema>;
+export type TimeoutsConfig = z.infer<typeof timeoutsSchema>;
+export type RetriesConfig = z.infer<typeof retriesSchema>;

@@ -1,0 +1,105 @@
+/**
+ * One registry of stable error codes. Every error the gateway returns carries one of these codes,
+ * an HTTP status, a neutral kind (each dialect maps it to its own error `type`) and whether routing
+ * may retry or fall back after it. The list is documented in docs/errors.md.
+ */
+export type ErrorKind =
+  | 'invalid_request'
+  | 'authentication'
+  | 'permission'
+  | 'not_found'
+  | 'request_too_large'
+  | 'rate_limit'
+  | 'api'
+  | 'overloaded'
+  | 'timeout';
+
+interface ErrorSpec {
+  status: number;
+  kind: ErrorKind;
+  retryable: boolean;
+  description: string;
+}
+
+export const ERROR_CODES = {
+  GW_ERR_INVALID_JSON: { status: 400, kind: 'invalid_request', retryable: false, description: 'The request body is not valid JSON.' },
+  GW_ERR_INVALID_REQUEST: { status: 400, kind: 'invalid_request', retryable: false, description: 'A field of the request is missing, of the wrong type or out of range; the message names the field.' },
+  GW_ERR_BODY_TOO_LARGE: { status: 413, kind: 'request_too_large', retryable: false, description: 'The request body is larger than `server.body_limit_bytes`.' },
+  GW_ERR_ROUTE_NOT_FOUND: { status: 404, kind: 'not_found', retryable: false, description: 'No endpoint at this path.' },
+  GW_ERR_METHOD_NOT_ALLOWED: { status: 405, kind: 'invalid_request', retryable: false, description: 'The endpoint exists but not for this HTTP method.' },
+  GW_ERR_UNKNOWN_MODEL: { status: 404, kind: 'not_found', retryable: false, description: 'The model is neither a configured alias nor `provider/model` of a configured provider; the message lists what is configured.' },
+  GW_ERR_UNAUTHORIZED: { status: 401, kind: 'authentication', retryable: false, description: 'The client did not present a valid gateway key.' },
+  GW_ERR_UNSUPPORTED: { status: 400, kind: 'invalid_request', retryable: true, description: 'The target provider cannot carry a feature the request uses (named in the message); another target may.' },
+  GW_ERR_UPSTREAM_BAD_REQUEST: { status: 400, kind: 'invalid_request', retryable: false, description: 'The upstream provider rejected the request as invalid; its message is passed on.' },
+  GW_ERR_UPSTREAM_AUTH: { status: 502, kind: 'api', retryable: true, description: 'The upstream provider rejected the configured provider key (401/403). The client key is not at fault; another key or target may work.' },
+  GW_ERR_UPSTREAM_NOT_FOUND: { status: 404, kind: 'not_found', retryable: false, description: 'The upstream provider does not know the model or endpoint.' },
+  GW_ERR_UPSTREAM_RATE_LIMITED: { status: 429, kind: 'rate_limit', retryable: true, description: 'The upstream provider is rate limiting (429).' },
+  GW_ERR_UPSTREAM_OVERLOADED: { status: 503, kind: 'overloaded', retryable: true, description: 'The upstream provider is overloaded (503/529).' },
+  GW_ERR_UPSTREAM_ERROR: { status: 502, kind: 'api', retryable: true, description: 'The upstream provider failed (5xx, 408, 409) or sent an error event before any content.' },
+  GW_ERR_UPSTREAM_CONNECT: { status: 502, kind: 'api', retryable: true, description: 'The gateway could not connect to the upstream provider (refused, reset, DNS, connect timeout).' },
+  GW_ERR_UPSTREAM_TIMEOUT: { status: 504, kind: 'timeout', retryable: true, description: 'The upstream provider did not send the first byte, or went silent between stream chunks, within the configured timeout.' },
+  GW_ERR_UPSTREAM_PROTOCOL: { status: 502, kind: 'api', retryable: true, description: 'The upstream response could not be parsed.' },
+  GW_ERR_STREAM_INTERRUPTED: { status: 502, kind: 'api', retryable: false, description: 'The upstream stream failed after content had reached the client; sent as an error event in the client stream.' },
+  GW_ERR_DEADLINE_EXCEEDED: { status: 504, kind: 'timeout', retryable: false, description: 'The overall deadline for the request passed; the message says which targets were tried.' },
+  GW_ERR_ALL_TARGETS_FAILED: { status: 502, kind: 'api', retryable: false, description: 'Every target of the route failed; the message lists each attempt.' },
+  GW_ERR_CLIENT_CLOSED: { status: 499, kind: 'api', retryable: false, description: 'The client went away; the upstream request was aborted.' },
+  GW_ERR_INTERNAL: { status: 500, kind: 'api', retryable: false, description: 'A bug in the gateway. Please report it with the request id.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface GatewayErrorOptions {
+  /** The request field at fault, for invalid_request errors (OpenAI `param`). */
+  param?: string;
+  /** Override of the registry status (e.g. pass an upstream 422 on as 422). */
+  status?: number;
+  /** Override of the registry retryable flag. */
+  retryable?: boolean;
+  /** Which provider/target produced it, when upstream. */
+  provider?: string;
+  /** Upstream HTTP status, when upstream. */
+  upstreamStatus?: number;
+  /** Milliseconds the upstream asked us to wait (Retry-After / retry-after-ms). */
+  retryAfterMs?: number;
+  cause?: unknown;
+}
+
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly retryable: boolean;
+  readonly param?: string;
+  readonly provider?: string;
+  readonly upstreamStatus?: number;
+  readonly retryAfterMs?: number;
+
+  constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec: ErrorSpec = ERROR_CODES[code];
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = options.status ?? spec.status;
+    this.kind = spec.kind;
+    this.retryable = options.retryable ?? spec.retryable;
+    if (options.param !== undefined) this.param = options.param;
+    if (options.provider !== undefined) this.provider = options.provider;
+    if (options.upstreamStatus !== undefined) this.upstreamStatus = options.upstreamStatus;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+export function isGatewayError(e: unknown): e is GatewayError {
+  return e instanceof GatewayError;
+}
+
+/** Wraps anything thrown into a GatewayError, keeping GatewayErrors as they are. */
+export function toGatewayError(e: unknown): GatewayError {
+  if (e instanceof GatewayError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new GatewayError('GW_ERR_INTERNAL', message, { cause: e });
+}
+
+export function invalidRequest(param: string, message: string): GatewayError {
+  return new GatewayError('GW_ERR_INVALID_REQUEST', message, { param });
+}

@@ -1,0 +1,37 @@
+/**
+ * A client dialect: the wire format an SDK speaks to the gateway. It parses requests into the
+ * canonical model (strictly: a clear 4xx naming the field), formats canonical responses, encodes
+ * canonical stream events as the SSE sequence its SDK expects, and formats errors its SDK reads.
+ */
+import type { DialectId } from '../core/dialect.js';
+import type { GatewayError } from '../core/errors.js';
+import type { CoreRequest } from '../core/request.js';
+import type { CoreResponse } from '../core/response.js';
+import type { StreamEvent } from '../core/stream-event.js';
+
+export interface FormatContext {
+  /** The model as the client asked for it (alias or provider/model). */
+  requestModel: string;
+  /** The request, for options that shape the answer (e.g. stream usage). */
+  request: CoreRequest;
+}
+
+export interface StreamEncoder {
+  /** SSE text for one canonical event ('' when the dialect has nothing to say for it). */
+  encode(event: StreamEvent): string;
+  /** SSE text for an error after the commit point; the stream closes after it. */
+  encodeError(error: GatewayError): string;
+  /** SSE text after the last event (e.g. OpenAI's `data: [DONE]`). */
+  end(): string;
+}
+
+export interface ClientDialect {
+  readonly id: DialectId;
+  /** Parses and validates a client body. Throws GatewayError (400, `param` set) on bad input. */
+  parseRequest(body: unknown): CoreRequest;
+  /** The JSON body for a canonical non-stream response. */
+  formatResponse(response: CoreResponse, ctx: FormatContext): unknown;
+  createStreamEncoder(ctx: FormatContext): StreamEncoder;
+  /** The JSON error body this dialect's SDK reads. */
+  formatError(error: GatewayError): unknown;
+}

@@ -1,0 +1,554 @@
+/**
+ * Mock upstream LLM provider: an HTTP server speaking the OpenAI Chat Completions and Anthropic
+ * Messages wire formats (JSON and SSE streaming, tool calls, usage), with injectable network and
+ * HTTP faults. The gateway's tests point providers at it; `switchyard mock-upstream` runs it.
+ *
+ * ROUTES
+ *   POST /v1/chat/completions  OpenAI. Needs `Authorization: Bearer <non-empty>` (else 401) and
+ *                              `model` + non-empty `messages` (else 400), errors in OpenAI's shape
+ *                              {error:{message,type,param,code}}.
+ *   POST /v1/messages          Anthropic. Needs `x-api-key` or `Authorization: Bearer` (else 401
+ *                              authentication_error), `anthropic-version` (else 400), and `model`,
+ *                              integer `max_tokens`, `messages` (else 400 invalid_request_error),
+ *                              errors as {type:'error',error:{type,message},request_id}.
+ *                              Responses carry `request-id`.
+ *   GET  /v1/models            OpenAI model list; Anthropic's shape when `anthropic-version` is sent.
+ *   anything else              404 JSON (Anthropic shape under /v1/messages, OpenAI shape otherwise).
+ *   Invalid JSON bodies get a 400 in the route's shape (after the auth check).
+ *
+ * DETERMINISTIC ANSWERS (same request → same answer, whatever was asked before)
+ *   Tool call: when the request has tools, the conversation does not end with a tool result
+ *     (OpenAI: last message role `tool`; Anthropic: last message is a user message holding a
+ *     `tool_result` block) and tool_choice is not none (OpenAI "none", Anthropic {type:'none'}):
+ *     ONE call of the first tool, or of the tool forced by tool_choice (OpenAI
+ *     {type:'function',function:{name}}, Anthropic {type:'tool',name}). Its arguments hold one
+ *     value per property of the tool's JSON schema `properties`, by type: string "mock",
+ *     number/integer 1, boolean true, array [], object {}, null null, anything else "mock".
+ *     Id: `call_mock_<n>` (OpenAI) / `toolu_mock_<n>` (Anthropic), n = 1 + the number of tool calls
+ *     the assistant already made in the conversation. finish_reason "tool_calls" / stop_reason
+ *     "tool_use". Output tokens: 10.
+ *   Text otherwise:
+ *     - `tool result was: <text>` when the conversation ends with a tool result (the text of the
+ *       last tool result: OpenAI tool message content, Anthropic last `tool_result` block's content);
+ *     - else `mock reply to: <text of the last user message>` (text parts joined by a space),
+ *       plus ` [images: N]` when that message has N image parts (image_url / image);
+ *     - prefixed with `[system: <first 40 chars of the system text>] ` when there is a system
+ *       prompt (OpenAI system/developer messages, Anthropic `system` string or text blocks; several
+ *       joined by a space);
+ *     - when max_tokens (OpenAI max_completion_tokens, else max_tokens; Anthropic max_tokens) is
+ *       below the reply's whitespace-separated word count, the reply is cut to that many words
+ *       (joined by single spaces) and finishes with "length" / "max_tokens"; else "stop" / "end_turn".
+ *   Usage: input tokens = whitespace-separated words of all message text (string contents, text
+ *     parts, tool result texts) and the system text, at least 1; output tokens = words of the reply
+ *     (10 for a tool call). OpenAI: prompt_tokens, completion_tokens, total_tokens,
+ *     prompt_tokens_details.cached_tokens 0, completion_tokens_details.reasoning_tokens 0.
+ *     Anthropic: input_tokens, output_tokens, cache_creation_input_tokens 0, cache_read_input_tokens 0.
+ *   The model is echoed as sent. Response ids count requests on this server since start or the
+ *     last reset(): `chatcmpl-mock000001`, `msg_mock000001`, request ids `req_mock000001`.
+ *   Fixture replay: model `fixture:<folder>/<file-base>` (e.g. `fixture:anthropic/anthropic-text`)
+ *     answers with the recording shared/fixtures/<folder>/<file-base>.json verbatim (status 200,
+ *     or the error status when the body is an error), or, when streaming, with
+ *     <file-base>.chunks.txt framed as SSE (Anthropic route: `event: <type>`; OpenAI route: data
+ *     lines, then `data: [DONE]`). Missing recording: 404. Directory: option `fixturesDir`, env
+ *     SWITCHYARD_FIXTURES_DIR, else ../../../shared/fixtures from this file.
+ *
+ * STREAMING (`stream: true`; `Content-Type: text/event-stream`; one socket write per event)
+ *   Text is sent word by word (each word with the whitespace before it).
+ *   OpenAI: chunk {delta:{role:'assistant',content:'',refusal:null}}, one chunk per word, a chunk
+ *     with empty delta and finish_reason, then with stream_options.include_usage a chunk with
+ *     `choices: []` and usage, then `data: [DONE]`. Every chunk has id, object
+ *     'chat.completion.chunk', created, model, service_tier, system_fingerprint (and `usage: null`
+ *     when include_usage, `obfuscation` unless stream_options.include_obfuscation is false — as the
+ *     real API). A tool call: first chunk carries role, index 0, id, type 'function', name and
+ *     arguments '', then 2+ chunks with only index and function.arguments pieces.
+ *   Anthropic: message_start (usage: input tokens, output_tokens 1), content_block_start, ping,
+ *     content_block_delta (text_delta per word; for a tool: input_json_delta '' then 2+ pieces),
+ *     content_block_stop, message_delta (stop_reason, usage.output_tokens), message_stop.
+ *
+ * FAULTS (rules checked in order; the first rule whose `path` matches, or has none, and that has
+ *   `times` left is consumed and applied; `times` omitted = forever). Every request is recorded in
+ *   `requests` before its fault applies.
+ *   none              normal answer.
+ *   latency           waits ms (+ random 0..jitterMs) before the headers, then answers normally.
+ *   status            that status with the route's error body (OpenAI: 429 type "requests" code
+ *                     "rate_limit_exceeded", 5xx "server_error"; Anthropic type by status, 529
+ *                     overloaded_error), plus `retry-after` / `retry-after-ms` headers when given.
+ *   blackhole         reads the request and never answers, until the client leaves or close().
+ *   reset             reads the request, then resets the TCP connection (RST), no response.
+ *   cut-mid-stream    stream: headers, the events before the first content event, `afterEvents`
+ *                     (default 2) content events, then the socket is destroyed (never the final
+ *                     event). Non-stream: the headers (with content-length), then destroyed.
+ *   slow-drip         stream: headers at once, then every event intervalMs after the previous one.
+ *                     Non-stream: headers at once, the body intervalMs later.
+ *   error-first-event stream: 200 and an SSE stream whose only event is an error (OpenAI
+ *                     `data: {"error":{...,"type":"server_error"}}`; Anthropic `event: error` with
+ *                     overloaded_error), then the end. Non-stream: the provider's plain error
+ *                     instead of a 200 (OpenAI 500 server_error, Anthropic 529 overloaded_error).
+ *   Faults that shape a body (cut, drip, error-first-event) leave error responses (401, 400...) as
+ *   they are, apart from cut and drip timing.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/promises';
+import { answerAnthropicMessages, anthropicError, anthropicModelsList, anthropicStreamErrorFrame, validateAnthropicRequest } from './anthropic-messages-wire.js';
+import { isRecord } from './build-mock-reply.js';
+import { answerOpenAIChat, openaiError, openaiHeaders, openaiModelsList, openaiStreamErrorFrame, validateOpenAIChatRequest } from './openai-chat-wire.js';
+import { parseFaultSpec } from './parse-fault-spec.js';
+import type { PreparedResponse, WireContext, WireProvider } from './prepared-response.js';
+import { defaultFixturesDir, FIXTURE_MODEL_PREFIX, replayFixture } from './replay-fixture.js';
+
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query string, e.g. `/v1/messages`. */
+  path: string;
+  /** The full request target, query string included. */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON, or undefined when the body was empty or not JSON. */
+  body: any;
+}
+
+export type Fault =
+  | { kind: 'none' }
+  | { kind: 'latency'; ms: number; jitterMs?: number }
+  | { kind: 'status'; status: number; retryAfterSeconds?: number; retryAfterMs?: number }
+  | { kind: 'blackhole' }
+  | { kind: 'reset' }
+  | { kind: 'cut-mid-stream'; afterEvents?: number }
+  | { kind: 'slow-drip'; intervalMs: number }
+  | { kind: 'error-first-event' };
+
+export interface FaultRule {
+  fault: Fault;
+  /** Apply to the next N matching requests, then stop; default forever. */
+  times?: number;
+  /** Only requests to this path (exact match, without query string). */
+  path?: string;
+}
+
+export interface MockUpstreamOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 = a random free port. */
+  port?: number;
+  faults?: FaultRule[];
+  /** Where `fixture:` models are read from; default SWITCHYARD_FIXTURES_DIR or ../../../shared/fixtures. */
+  fixturesDir?: string;
+}
+
+export interface MockUpstream {
+  /** e.g. http://127.0.0.1:43567 (no trailing slash, no /v1). */
+  url: string;
+  port: number;
+  /** Every request received, in order (cleared by reset(); the array object stays the same). */
+  requests: RecordedRequest[];
+  /** Replaces the fault rules (their `times` counters start afresh). */
+  setFaults(rules: FaultRule[]): void;
+  /** Clears the recorded requests and the fault rules, and restarts the id counter. */
+  reset(): void;
+  /** Resolves once at least `count` requests are recorded (counting since the last reset()). */
+  waitForRequests(count: number): Promise<RecordedRequest[]>;
+  /** Stops listening and destroys every open socket, blackholed ones included. */
+  close(): Promise<void>;
+}
+
+interface RuleState {
+  rule: FaultRule;
+  remaining: number;
+}
+
+const NO_FAULT: Fault = { kind: 'none' };
+
+function compileRules(rules: FaultRule[]): RuleState[] {
+  return rules.map((rule) => ({ rule: { ...rule, fault: { ...rule.fault } }, remaining: rule.times ?? Infinity }));
+}
+
+/** Resolves true after ms, or false as soon as the signal aborts. */
+async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  try {
+    await sleepFor(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes one chunk and resolves once it is handed to the kernel (true) or the exchange ended (false). */
+function writeAndFlush(res: ServerResponse, chunk: string, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted || res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    res.write(chunk, (err) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(!err);
+    });
+  });
+}
+
+/** Resolves once everything written to the socket so far has left for the kernel. */
+async function socketFlushed(socket: Socket | null, signal: AbortSignal): Promise<boolean> {
+  if (!socket || socket.destroyed) return false;
+  if (socket.writableLength === 0) return true;
+  try {
+    await once(socket, 'drain', { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('aborted', () => reject(new Error('request aborted')));
+  });
+}
+
+function statusFaultResponse(
+  fault: Extract<Fault, { kind: 'status' }>,
+  provider: WireProvider,
+  ctx: WireContext,
+): PreparedResponse {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+  if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
+  return provider === 'anthropic'
+    ? anthropicError({ status: fault.status, headers }, ctx)
+    : openaiError({ status: fault.status, headers: { ...openaiHeaders(ctx), ...headers } });
+}
+
+export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
+  const host = opts.host ?? '127.0.0.1';
+  const fixturesDir = opts.fixturesDir ?? defaultFixturesDir();
+  const requests: RecordedRequest[] = [];
+  let rules = compileRules(opts.faults ?? []);
+  let seq = 0;
+  let waiters: Array<{ count: number; resolve: (r: RecordedRequest[]) => void }> = [];
+  const lifetime = new AbortController();
+  const sockets = new Set<Socket>();
+
+  const takeFault = (path: string): Fault => {
+    for (const state of rules) {
+      if (state.rule.path !== undefined && state.rule.path !== path) continue;
+      if (state.remaining <= 0) continue;
+      state.remaining--;
+      return state.rule.fault;
+    }
+    return NO_FAULT;
+  };
+
+  const record = (r: RecordedRequest) => {
+    requests.push(r);
+    const ready = waiters.filter((w) => requests.length >= w.count);
+    waiters = waiters.filter((w) => requests.length < w.count);
+    for (const w of ready) w.resolve(requests);
+  };
+
+  const route = async (
+    method: string,
+    path: string,
+    headers: IncomingMessage['headers'],
+    body: unknown,
+    ctx: WireContext,
+  ): Promise<PreparedResponse> => {
+    if (path === '/v1/chat/completions' && method === 'POST') {
+      const invalid = validateOpenAIChatRequest(headers, body, ctx);
+      if (invalid) return invalid;
+      const b = body as Record<string, any>;
+      if (b.model.startsWith(FIXTURE_MODEL_PREFIX)) {
+        return replayFixture({ spec: b.model.slice(FIXTURE_MODEL_PREFIX.length), stream: b.stream === true, provider: 'openai', fixturesDir, ctx });
+      }
+      return answerOpenAIChat(b, ctx);
+    }
+    if (path === '/v1/messages' && method === 'POST') {
+      const invalid = validateAnthropicRequest(headers, body, ctx);
+      if (invalid) return invalid;
+      const b = body as Record<string, any>;
+      if (b.model.startsWith(FIXTURE_MODEL_PREFIX)) {
+        return replayFixture({ spec: b.model.slice(FIXTURE_MODEL_PREFIX.length), stream: b.stream === true, provider: 'anthropic', fixturesDir, ctx });
+      }
+      return answerAnthropicMessages(b, ctx);
+    }
+    if (path === '/v1/models' && method === 'GET') {
+      return headers['anthropic-version'] !== undefined ? anthropicModelsList(ctx) : openaiModelsList(ctx);
+    }
+    if (path.startsWith('/v1/messages')) {
+      return anthropicError({ status: 404, message: `Not found: ${method} ${path}` }, ctx);
+    }
+    return openaiError({ status: 404, message: `Invalid URL (${method} ${path})`, headers: openaiHeaders(ctx) });
+  };
+
+  const send = async (
+    res: ServerResponse,
+    prepared: PreparedResponse,
+    fault: Fault,
+    provider: WireProvider,
+    ctx: WireContext,
+    signal: AbortSignal,
+  ): Promise<void> => {
+    if (prepared.type === 'json') {
+      const p =
+        fault.kind === 'error-first-event' && prepared.status === 200
+          ? provider === 'anthropic'
+            ? anthropicError({ status: 529 }, ctx)
+            : openaiError({ status: 500, headers: openaiHeaders(ctx) })
+          : prepared;
+      const body = Buffer.from(p.body, 'utf8');
+      res.writeHead(p.status, { ...p.headers, 'content-length': String(body.length) });
+      if (fault.kind === 'cut-mid-stream') {
+        res.flushHeaders();
+        if (await socketFlushed(res.socket, signal)) res.socket?.destroy();
+        return;
+      }
+      if (fault.kind === 'slow-drip') {
+        res.flushHeaders();
+        if (!(await sleep(fault.intervalMs, signal))) return;
+      }
+      res.end(body);
+      return;
+    }
+
+    const p = prepared;
+    let events = p.events;
+    if (fault.kind === 'error-first-event') {
+      events = [provider === 'anthropic' ? anthropicStreamErrorFrame() : openaiStreamErrorFrame()];
+    }
+    const cutAt =
+      fault.kind === 'cut-mid-stream' ? Math.max(0, Math.min(p.preamble + (fault.afterEvents ?? 2), events.length - 1)) : -1;
+    res.writeHead(p.status, p.headers);
+    res.flushHeaders();
+    for (let i = 0; i < events.length; i++) {
+      if (i === cutAt) {
+        if (await socketFlushed(res.socket, signal)) res.socket?.destroy();
+        return;
+      }
+      if (fault.kind === 'slow-drip') {
+        if (!(await sleep(fault.intervalMs, signal))) return;
+      } else {
+        // Let the event loop turn so every event leaves as its own write.
+        await nextTurn();
+      }
+      if (!(await writeAndFlush(res, events[i]!, signal))) return;
+    }
+    res.end();
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const exchange = new AbortController();
+    res.on('close', () => exchange.abort());
+    const signal = AbortSignal.any([lifetime.signal, exchange.signal]);
+
+    let raw: Buffer;
+    try {
+      raw = await readBody(req);
+    } catch {
+      return; // the client went away mid-request
+    }
+    const target = req.url ?? '/';
+    const qs = target.indexOf('?');
+    const path = qs >= 0 ? target.slice(0, qs) : target;
+    let body: unknown;
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = undefined;
+      }
+    }
+    const method = req.method ?? 'GET';
+    const n = ++seq;
+    record({ method, path, url: target, headers: { ...req.headers }, body });
+
+    const ctx: WireContext = {
+      seq: n,
+      requestId: `req_mock${String(n).padStart(6, '0')}`,
+      created: Math.floor(Date.now() / 1000),
+    };
+    const provider: WireProvider = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
+    const fault = takeFault(path);
+    switch (fault.kind) {
+      case 'blackhole':
+        return; // keep the socket open and silent; close() destroys it
+      case 'reset':
+        req.socket.resetAndDestroy();
+        return;
+      case 'latency':
+        if (!(await sleep(fault.ms + Math.random() * (fault.jitterMs ?? 0), signal))) return;
+        break;
+      case 'status':
+        await send(res, statusFaultResponse(fault, provider, ctx), NO_FAULT, provider, ctx, signal);
+        return;
+      default:
+        break;
+    }
+    const prepared = await route(method, path, req.headers, isRecord(body) || Array.isArray(body) ? body : undefined, ctx);
+    if (signal.aborted) return;
+    await send(res, prepared, fault, provider, ctx, signal);
+  };
+
+  const server = createServer({ noDelay: true }, (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        const message = err instanceof Error ? err.message : String(err);
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: `mock upstream failure: ${message}`, type: 'server_error', param: null, code: null } }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('mock upstream: unexpected server address');
+  const port = address.port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    requests,
+    setFaults(next: FaultRule[]) {
+      rules = compileRules(next);
+    },
+    reset() {
+      requests.length = 0;
+      rules = [];
+      seq = 0;
+    },
+    waitForRequests(count: number) {
+      if (requests.length >= count) return Promise.resolve(requests);
+      return new Promise((resolve) => waiters.push({ count, resolve }));
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        lifetime.abort();
+        server.close(() => resolve());
+        server.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+export interface MockUpstreamCliIo {
+  /** Where the URL line goes; default stdout. */
+  out?: (line: string) => void;
+  /** Where notes go; default stderr. */
+  err?: (line: string) => void;
+  /** Stops the server when aborted (besides SIGINT / SIGTERM). */
+  signal?: AbortSignal;
+}
+
+export const MOCK_UPSTREAM_USAGE = `Usage: switchyard mock-upstream [--port N] [--host H] [--fault SPEC]... [--fixtures DIR]
+
+Runs the mock upstream provider (OpenAI POST /v1/chat/completions, Anthropic POST /v1/messages,
+GET /v1/models) and prints the URL it listens on. Stops on SIGINT / SIGTERM.
+
+  --port N        port to listen on (default 0 = random)
+  --host H        address to bind (default 127.0.0.1)
+  --fault SPEC    a fault rule, repeatable, applied in order:
+                    none | blackhole | reset | error-first-event | status:<code>[:retry-after=<s>][:retry-after-ms=<ms>]
+                    | latency:<ms>[:jitter=<ms>] | cut-mid-stream[:<events>] | slow-drip:<intervalMs>
+                  any rule also takes :times=<n> and :path=</v1/...>
+  --fixtures DIR  recordings for fixture:<folder>/<file-base> models (default $SWITCHYARD_FIXTURES_DIR
+                  or ../shared/fixtures beside the project)`;
+
+interface CliArgs {
+  help: boolean;
+  options: MockUpstreamOptions;
+}
+
+export function parseMockUpstreamArgs(argv: string[]): CliArgs {
+  const options: MockUpstreamOptions = {};
+  const faults: FaultRule[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const takeValue = (): string => {
+      if (value !== undefined) return value;
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    switch (arg) {
+      case '-h':
+      case '--help':
+        help = true;
+        break;
+      case '--port': {
+        const raw = takeValue();
+        const port = Number(raw);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: invalid port "${raw}"`);
+        options.port = port;
+        break;
+      }
+      case '--host':
+        options.host = takeValue();
+        break;
+      case '--fault':
+        faults.push(parseFaultSpec(takeValue()));
+        break;
+      case '--fixtures':
+        options.fixturesDir = takeValue();
+        break;
+      default:
+        throw new Error(`unknown argument "${argv[i]}"\n\n${MOCK_UPSTREAM_USAGE}`);
+    }
+  }
+  if (faults.length > 0) options.faults = faults;
+  return { help, options };
+}
+
+/** `switchyard mock-upstream ...`: starts the server, prints its URL, resolves once stopped. */
+export async function runMockUpstreamCli(argv: string[], io: MockUpstreamCliIo = {}): Promise<void> {
+  const out = io.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const err = io.err ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { help, options } = parseMockUpstreamArgs(argv);
+  if (help) {
+    out(MOCK_UPSTREAM_USAGE);
+    return;
+  }
+  const mock = await startMockUpstream(options);
+  out(mock.url);
+  const faults = options.faults?.length ?? 0;
+  err(`mock upstream listening on ${mock.url} (${faults === 0 ? 'no faults' : `${faults} fault rule${faults === 1 ? '' : 's'}`}); Ctrl-C to stop`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.signal?.removeEventListener('abort', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (io.signal?.aborted) stop();
+    else io.signal?.addEventListener('abort', stop, { once: true });
+  });
+  await mock.close();
+}

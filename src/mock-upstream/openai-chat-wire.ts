@@ -1,0 +1,358 @@
+/**
+ * OpenAI Chat Completions wire format for the mock upstream: request validation, reduction of a
+ * request to a MockConversation, and formatting of a MockTurn as a `chat.completion` body or a
+ * `chat.completion.chunk` SSE stream (ending with `data: [DONE]`), plus OpenAI-shaped errors.
+ * Shapes follow the real recordings in shared/fixtures/openai-chat/.
+ */
+import {
+  buildMockReply,
+  isRecord,
+  splitForStreaming,
+  splitJsonForStreaming,
+  type MockConversation,
+  type MockTool,
+  type MockTurn,
+} from './build-mock-reply.js';
+import { dataFrame, jsonResponse, SSE_HEADERS, type JsonResponse, type PreparedResponse, type WireContext } from './prepared-response.js';
+
+export const OPENAI_SYSTEM_FINGERPRINT = 'fp_mock0001';
+
+export interface OpenAIErrorInit {
+  status: number;
+  message?: string;
+  type?: string;
+  param?: string | null;
+  code?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** The default `type`, `code` and message the real API uses for a status. */
+function openaiErrorDefaults(status: number): { type: string; code: string | null; message: string } {
+  switch (status) {
+    case 400:
+      return { type: 'invalid_request_error', code: null, message: 'Bad request.' };
+    case 401:
+      return { type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' };
+    case 403:
+      return { type: 'request_forbidden', code: null, message: 'You are not allowed to make this request.' };
+    case 404:
+      return { type: 'invalid_request_error', code: null, message: 'Not found.' };
+    case 408:
+      return { type: 'timeout', code: null, message: 'Request timed out.' };
+    case 409:
+      return { type: 'invalid_request_error', code: 'conflict', message: 'Conflict.' };
+    case 413:
+      return { type: 'invalid_request_error', code: 'request_too_large', message: 'Request too large.' };
+    case 429:
+      return {
+        type: 'requests',
+        code: 'rate_limit_exceeded',
+        message: 'Rate limit reached for requests. Please try again later.',
+      };
+    case 500:
+      return {
+        type: 'server_error',
+        code: null,
+        message: 'The server had an error while processing your request. Sorry about that!',
+      };
+    case 503:
+      return { type: 'server_error', code: null, message: 'The engine is currently overloaded, please try again later.' };
+    default:
+      return status >= 500
+        ? { type: 'server_error', code: null, message: `Upstream server error (HTTP ${status}).` }
+        : { type: 'invalid_request_error', code: null, message: `Request failed (HTTP ${status}).` };
+  }
+}
+
+export function openaiErrorBody(init: Omit<OpenAIErrorInit, 'headers'>): { error: Record<string, unknown> } {
+  const d = openaiErrorDefaults(init.status);
+  return {
+    error: {
+      message: init.message ?? d.message,
+      type: init.type ?? d.type,
+      param: init.param ?? null,
+      code: init.code === undefined ? d.code : init.code,
+    },
+  };
+}
+
+export function openaiError(init: OpenAIErrorInit): JsonResponse {
+  return jsonResponse(init.status, openaiErrorBody(init), init.headers);
+}
+
+/** The mid-stream error frame the real API sends: `data: {"error":{...}}`. */
+export function openaiStreamErrorFrame(): string {
+  return dataFrame(openaiErrorBody({ status: 500 }));
+}
+
+export function openaiHeaders(ctx: WireContext): Record<string, string> {
+  return { 'x-request-id': ctx.requestId, 'openai-processing-ms': '1', 'openai-version': '2020-10-01' };
+}
+
+/** Checks auth and the required fields; returns the error response, or undefined when valid. */
+export function validateOpenAIChatRequest(
+  headers: Record<string, string | string[] | undefined>,
+  body: unknown,
+  ctx: WireContext,
+): PreparedResponse | undefined {
+  const h = openaiHeaders(ctx);
+  const auth = headers['authorization'];
+  if (typeof auth !== 'string' || !/^Bearer\s+\S/i.test(auth)) {
+    return openaiError({
+      status: 401,
+      message:
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+      code: null,
+      headers: h,
+    });
+  }
+  if (!isRecord(body)) {
+    return openaiError({
+      status: 400,
+      message: 'We could not parse the JSON body of your request. The request body must be a JSON object.',
+      headers: h,
+    });
+  }
+  for (const field of ['model', 'messages'] as const) {
+    if (body[field] === undefined || body[field] === null) {
+      return openaiError({
+        status: 400,
+        message: `Missing required parameter: '${field}'.`,
+        param: field,
+        code: 'missing_required_parameter',
+        headers: h,
+      });
+    }
+  }
+  if (typeof body.model !== 'string') {
+    return openaiError({ status: 400, message: "Invalid type for 'model': expected a string.", param: 'model', code: 'invalid_type', headers: h });
+  }
+  if (!Array.isArray(body.messages)) {
+    return openaiError({ status: 400, message: "Invalid type for 'messages': expected an array.", param: 'messages', code: 'invalid_type', headers: h });
+  }
+  if (body.messages.length === 0) {
+    return openaiError({
+      status: 400,
+      message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      param: 'messages',
+      code: 'empty_array',
+      headers: h,
+    });
+  }
+  for (let i = 0; i < body.messages.length; i++) {
+    const m = body.messages[i];
+    if (!isRecord(m) || typeof m.role !== 'string') {
+      return openaiError({
+        status: 400,
+        message: `Missing required parameter: 'messages[${i}].role'.`,
+        param: `messages[${i}].role`,
+        code: 'missing_required_parameter',
+        headers: h,
+      });
+    }
+  }
+  return undefined;
+}
+
+/** Text of an OpenAI message content: a string, or the `text` parts of an array joined by a space. */
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .filter((p) => isRecord(p) && p.type === 'text' && typeof p.text === 'string')
+    .map((p) => p.text as string)
+    .join(' ');
+}
+
+export function reduceOpenAIChatRequest(body: Record<string, any>): MockConversation {
+  const messages = body.messages as Record<string, any>[];
+  const systemTexts: string[] = [];
+  const countedTexts: string[] = [];
+  let priorToolCalls = 0;
+  for (const m of messages) {
+    const text = textOf(m.content);
+    countedTexts.push(text);
+    if (m.role === 'system' || m.role === 'developer') systemTexts.push(text);
+    if (m.role === 'assistant') {
+      if (Array.isArray(m.tool_calls)) priorToolCalls += m.tool_calls.length;
+      else if (isRecord(m.function_call)) priorToolCalls += 1;
+    }
+  }
+  let lastUser: Record<string, any> | undefined;
+  for (let i = messages.length - 1; i >= 0; i--) {
+    if (messages[i]!.role === 'user') {
+      lastUser = messages[i];
+      break;
+    }
+  }
+  const last = messages[messages.length - 1]!;
+  const lastIsToolResult = last.role === 'tool' || last.role === 'function';
+
+  const tools: MockTool[] = [];
+  if (Array.isArray(body.tools)) {
+    for (const t of body.tools) {
+      if (isRecord(t) && isRecord(t.function) && typeof t.function.name === 'string') {
+        tools.push({ name: t.function.name, schema: t.function.parameters });
+      }
+    }
+  }
+  let toolChoice: MockConversation['toolChoice'];
+  const tc = body.tool_choice;
+  if (tc === 'none') toolChoice = 'none';
+  else if (isRecord(tc) && isRecord(tc.function) && typeof tc.function.name === 'string') toolChoice = { name: tc.function.name };
+
+  const maxTokens =
+    typeof body.max_completion_tokens === 'number'
+      ? body.max_completion_tokens
+      : typeof body.max_tokens === 'number'
+        ? body.max_tokens
+        : undefined;
+
+  return {
+    systemText: systemTexts.length > 0 ? systemTexts.join(' ') : undefined,
+    countedTexts,
+    lastUserText: lastUser ? textOf(lastUser.content) : '',
+    lastUserImages: lastUser && Array.isArray(lastUser.content)
+      ? lastUser.content.filter((p: unknown) => isRecord(p) && p.type === 'image_url').length
+      : 0,
+    toolResultText: lastIsToolResult ? textOf(last.content) : undefined,
+    tools,
+    toolChoice,
+    maxTokens,
+    priorToolCalls,
+  };
+}
+
+function usageOf(turn: MockTurn): Record<string, unknown> {
+  return {
+    prompt_tokens: turn.inputTokens,
+    completion_tokens: turn.outputTokens,
+    total_tokens: turn.inputTokens + turn.outputTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
+  };
+}
+
+function finishReasonOf(turn: MockTurn): string {
+  if (turn.kind === 'tool-call') return 'tool_calls';
+  return turn.truncated ? 'length' : 'stop';
+}
+
+export function openaiToolCallId(turn: Extract<MockTurn, { kind: 'tool-call' }>): string {
+  return `call_mock_${turn.callNumber}`;
+}
+
+export interface FormatOpenAIOptions {
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  /** The real API pads each chunk with an `obfuscation` field unless told not to. */
+  includeObfuscation: boolean;
+}
+
+export function formatOpenAIChatTurn(turn: MockTurn, opts: FormatOpenAIOptions, ctx: WireContext): PreparedResponse {
+  const id = `chatcmpl-mock${String(ctx.seq).padStart(6, '0')}`;
+  const headers = openaiHeaders(ctx);
+  if (!opts.stream) {
+    const message: Record<string, unknown> =
+      turn.kind === 'text'
+        ? { role: 'assistant', content: turn.text, refusal: null, annotations: [] }
+        : {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: openaiToolCallId(turn), type: 'function', function: { name: turn.name, arguments: JSON.stringify(turn.arguments) } },
+            ],
+            refusal: null,
+            annotations: [],
+          };
+    return jsonResponse(
+      200,
+      {
+        id,
+        object: 'chat.completion',
+        created: ctx.created,
+        model: opts.model,
+        choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonOf(turn) }],
+        usage: usageOf(turn),
+        service_tier: 'default',
+        system_fingerprint: OPENAI_SYSTEM_FINGERPRINT,
+      },
+      headers,
+    );
+  }
+
+  let n = 0;
+  const chunk = (choices: unknown[], usage?: unknown): string => {
+    const payload: Record<string, unknown> = {
+      id,
+      object: 'chat.completion.chunk',
+      created: ctx.created,
+      model: opts.model,
+      service_tier: 'default',
+      system_fingerprint: OPENAI_SYSTEM_FINGERPRINT,
+      choices,
+    };
+    if (opts.includeUsage) payload.usage = usage ?? null;
+    if (opts.includeObfuscation) payload.obfuscation = 'mockpad'.slice(0, 1 + (n++ % 7));
+    return dataFrame(payload);
+  };
+  const delta = (d: Record<string, unknown>, finish: string | null = null): string =>
+    chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
+
+  const events: string[] = [];
+  if (turn.kind === 'text') {
+    events.push(delta({ role: 'assistant', content: '', refusal: null }));
+    for (const piece of splitForStreaming(turn.text)) events.push(delta({ content: piece }));
+  } else {
+    events.push(
+      delta({
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ index: 0, id: openaiToolCallId(turn), type: 'function', function: { name: turn.name, arguments: '' } }],
+        refusal: null,
+      }),
+    );
+    for (const piece of splitJsonForStreaming(JSON.stringify(turn.arguments))) {
+      events.push(delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+    }
+  }
+  events.push(delta({}, finishReasonOf(turn)));
+  if (opts.includeUsage) events.push(chunk([], usageOf(turn)));
+  events.push(dataFrame('[DONE]'));
+  return { type: 'sse', status: 200, headers: { ...SSE_HEADERS, ...headers }, events, preamble: 1 };
+}
+
+/** Answers one chat completion request that passed validateOpenAIChatRequest. */
+export function answerOpenAIChat(b: Record<string, any>, ctx: WireContext): PreparedResponse {
+  const turn = buildMockReply(reduceOpenAIChatRequest(b));
+  const so = isRecord(b.stream_options) ? b.stream_options : {};
+  return formatOpenAIChatTurn(
+    turn,
+    {
+      model: b.model,
+      stream: b.stream === true,
+      includeUsage: so.include_usage === true,
+      includeObfuscation: so.include_obfuscation !== false,
+    },
+    ctx,
+  );
+}
+
+export const MOCK_OPENAI_MODELS = ['gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-4o-mini', 'o4-mini'];
+
+export function openaiModelsList(ctx: WireContext): PreparedResponse {
+  return jsonResponse(
+    200,
+    {
+      object: 'list',
+      data: MOCK_OPENAI_MODELS.map((id) => ({ id, object: 'model', created: 1700000000, owned_by: 'system' })),
+    },
+    openaiHeaders(ctx),
+  );
+}

@@ -1,0 +1,34 @@
+/** Anthropic error bodies and stream `error` events → GatewayError / provider message. */
+import { GatewayError } from '../../core/errors.js';
+import type { ErrorCode } from '../../core/errors.js';
+
+/** The message of an Anthropic error body (`{type:'error', error:{type, message}}`), else the text itself. */
+export function anthropicErrorMessage(text: string): string {
+  try {
+    const b = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof b.error === 'string') return b.error;
+    if (b.error && typeof b.error.message === 'string') return b.error.message;
+    if (typeof b.message === 'string') return b.message;
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 500);
+}
+
+const STREAM_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
+  overloaded_error: 'GW_ERR_UPSTREAM_OVERLOADED',
+  rate_limit_error: 'GW_ERR_UPSTREAM_RATE_LIMITED',
+  api_error: 'GW_ERR_UPSTREAM_ERROR',
+  timeout_error: 'GW_ERR_UPSTREAM_ERROR',
+  not_found_error: 'GW_ERR_UPSTREAM_NOT_FOUND',
+  authentication_error: 'GW_ERR_UPSTREAM_AUTH',
+  permission_error: 'GW_ERR_UPSTREAM_AUTH',
+};
+
+/** An `event: error` payload of an Anthropic stream (sent with HTTP 200, so typed by its error type). */
+export function mapAnthropicStreamError(payload: unknown, provider: string): GatewayError {
+  const error = (payload as { error?: { type?: unknown; message?: unknown } } | null)?.error;
+  const type = typeof error?.type === 'string' ? error.type : 'api_error';
+  const message = typeof error?.message === 'string' ? error.message : `upstream stream error (${type})`;
+  return new GatewayError(STREAM_ERROR_CODES[type] ?? 'GW_ERR_UPSTREAM_BAD_REQUEST', `${provider}: ${message}`, { provider });
+}

@@ -1,0 +1,90 @@
+/**
+ * The interface every upstream provider implements. A provider converts the canonical request to
+ * its wire format, calls upstream through undici, and maps the answer back to canonical form.
+ * Providers never see the client's HTTP request: they get the canonical request and a context.
+ */
+import type { DialectId } from '../core/dialect.js';
+import type { GatewayError } from '../core/errors.js';
+import type { CoreRequest } from '../core/request.js';
+import type { CoreResponse } from '../core/response.js';
+import type { StreamEvent } from '../core/stream-event.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface ProviderKey {
+  /** Name for logs and metrics; never the secret. */
+  id: string;
+  value: string;
+}
+
+export interface Timeouts {
+  connectMs: number;
+  firstByteMs: number;
+  idleMs: number;
+}
+
+export interface ProviderCallContext {
+  /** The upstream model id (the part after `provider/`). */
+  model: string;
+  key: ProviderKey;
+  /** Aborted when the client goes away, the deadline passes or a hedge loses. */
+  signal: AbortSignal;
+  /** Per-attempt timeouts, already capped by what is left of the deadline. */
+  timeouts: Timeouts;
+  logger: Logger;
+}
+
+/** The upstream's own bytes for a non-stream response, forwarded as is to a client of the same dialect. */
+export interface RawBody {
+  dialect: DialectId;
+  body: string;
+}
+
+/** One upstream stream message as canonical events, with the raw payload for same-dialect clients. */
+/**
+ * A client of the same dialect gets `raw` written as is (frames without `raw` are then not written:
+ * a provider uses that to hide what it asked for on its own, like an OpenAI usage chunk).
+ */
+export interface StreamFrame {
+  events: StreamEvent[];
+  raw?: { dialect: DialectId; event?: string; data: string };
+}
+
+export interface StreamSink {
+  frame(frame: StreamFrame): void;
+  /** Upstream finished cleanly (a finish event was seen). */
+  end(): void;
+  /** Upstream broke (network, idle timeout, truncated stream, unparseable data). */
+  error(err: GatewayError): void;
+}
+
+/** A live upstream stream, push-based: no promise or WHATWG stream per chunk. */
+export interface UpstreamStream {
+  /** Begin delivering frames to the sink. Called once. */
+  start(sink: StreamSink): void;
+  /** Replace the sink (after the commit point, from the peeking buffer to the client writer). */
+  setSink(sink: StreamSink): void;
+  pause(): void;
+  resume(): void;
+  /** Abort the upstream request and release the connection. */
+  abort(): void;
+}
+
+/**
+ * `unmapped` names what the request carried that this provider could not (client fields with no
+ * counterpart upstream); the gateway reports it to the client and the log, never drops it silently.
+ */
+export type ProviderResult =
+  | { kind: 'response'; response: CoreResponse; raw?: RawBody; unmapped?: string[] }
+  | { kind: 'stream'; stream: UpstreamStream; unmapped?: string[] };
+
+export interface ProviderAdapter {
+  /** The configured provider name (`providers.<name>`). */
+  readonly name: string;
+  /** The provider type (openai, anthropic, ...). */
+  readonly type: string;
+  /** A client dialect this provider speaks natively: its requests are forwarded without re-mapping. */
+  readonly nativeDialect?: DialectId;
+  /** Sends one attempt. Rejects with a GatewayError for any failure before a result exists. */
+  send(request: CoreRequest, ctx: ProviderCallContext): Promise<ProviderResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,203 @@
+/**
+ * The HTTP surface, on node:http directly: a handful of fixed routes does not need a framework,
+ * and the bare server is the fastest thing Node offers (the benchmark measures the hop).
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GatewayError } from '../core/errors.js';
+import type { ClientDialect } from '../dialects/client-dialect.js';
+import { anthropicMessagesDialect } from '../dialects/anthropic-messages/index.js';
+import { openAIChatDialect } from '../dialects/openai-chat/index.js';
+import { errorOutcome, Gateway, newRequestId } from '../gateway.js';
+import type { GatewayOutcome } from '../gateway.js';
+import type { Logger } from '../observability/logger.js';
+import { listModels } from './list-models.js';
+
+export interface AppOptions {
+  gateway: Gateway;
+  logger: Logger;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  handler: Handler;
+  dialect: ClientDialect;
+}
+
+export interface App {
+  server: Server;
+  listen(port: number, host: string): Promise<{ port: number; host: string; url: string }>;
+  close(): Promise<void>;
+  /** The route table, for the startup banner. */
+  routes: string[];
+}
+
+export function createApp(options: AppOptions): App {
+  const { gateway, logger } = options;
+
+  const completion = (dialect: ClientDialect): Handler => async (req, res, requestId) => {
+    const runtime = gateway.currentRuntime;
+    const limit = runtime.config.server.body_limit_bytes;
+    let body: unknown;
+    try {
+      authenticate(req, runtime.clientKeys);
+      body = JSON.parse(await readBody(req, limit));
+    } catch (e) {
+      const err = e instanceof GatewayError ? e : new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
+      if (err.code === 'GW_ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
+      return send(res, errorOutcome(dialect, err, { 'x-request-id': requestId }));
+    }
+    const abort = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.on('close', onClose);
+    const outcome = await gateway.handle({ dialect, body, headers: req.headers, signal: abort.signal, requestId });
+    if (abort.signal.aborted) return;
+    send(res, outcome);
+  };
+
+  const routes = new Map<string, Route[]>();
+  const add = (path: string, method: string, dialect: ClientDialect, handler: Handler) => {
+    const list = routes.get(path) ?? [];
+    list.push({ method, handler, dialect });
+    routes.set(path, list);
+  };
+  for (const p of ['/v1/chat/completions', '/openai/v1/chat/completions', '/chat/completions']) add(p, 'POST', openAIChatDialect, completion(openAIChatDialect));
+  for (const p of ['/v1/messages', '/anthropic/v1/messages']) add(p, 'POST', anthropicMessagesDialect, completion(anthropicMessagesDialect));
+  for (const p of ['/v1/models', '/openai/v1/models']) {
+    add(p, 'GET', openAIChatDialect, (req, res) => json(res, 200, listModels(gateway.currentRuntime, req.headers['anthropic-version'] ? 'anthropic' : 'openai')));
+  }
+  add('/anthropic/v1/models', 'GET', anthropicMessagesDialect, (_req, res) => json(res, 200, listModels(gateway.currentRuntime, 'anthropic')));
+  add('/healthz', 'GET', openAIChatDialect, (_req, res) => json(res, 200, { status: 'ok' }));
+  add('/readyz', 'GET', openAIChatDialect, (_req, res) => json(res, 200, { status: 'ready', providers: gateway.currentRuntime.providers.size, models: gateway.currentRuntime.aliases.size }));
+  add('/api/providers/health', 'GET', openAIChatDialect, (req, res, requestId) => {
+    const token = gateway.currentRuntime.config.server.admin_token;
+    if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
+      return send(res, errorOutcome(openAIChatDialect, new GatewayError('GW_ERR_UNAUTHORIZED', 'admin API: send Authorization: Bearer <server.admin_token>'), { 'x-request-id': requestId }));
+    }
+    json(res, 200, { data: gateway.breakers.snapshot() });
+  });
+
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const requestId = newRequestId(req.headers);
+    const q = req.url!.indexOf('?');
+    const path = q < 0 ? req.url! : req.url!.slice(0, q);
+    const list = routes.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
+    const dialect = dialectForPath(path);
+    if (!list) {
+      drain(req);
+      return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`), { 'x-request-id': requestId }));
+    }
+    const route = list.find((r) => r.method === req.method);
+    if (!route) {
+      drain(req);
+      res.setHeader('allow', list.map((r) => r.method).join(', '));
+      return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use ${list.map((r) => r.method).join(', ')}`), { 'x-request-id': requestId }));
+    }
+    Promise.resolve(route.handler(req, res, requestId)).catch((e: unknown) => {
+      logger.error({ err: e, requestId }, 'unhandled error in handler');
+      if (!res.headersSent) send(res, errorOutcome(route.dialect, new GatewayError('GW_ERR_INTERNAL', 'internal error'), { 'x-request-id': requestId }));
+      else res.destroy();
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  return {
+    server,
+    routes: [...routes].flatMap(([path, list]) => list.map((r) => `${r.method} ${path}`)),
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address() as AddressInfo;
+          const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+          resolve({ port: addr.port, host: addr.address, url: `http://${h}:${addr.port}` });
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+function dialectForPath(path: string): ClientDialect {
+  return path.startsWith('/anthropic') || path === '/v1/messages' ? anthropicMessagesDialect : openAIChatDialect;
+}
+
+function authenticate(req: IncomingMessage, keys: ReadonlySet<string>): void {
+  if (keys.size === 0) return;
+  const auth = req.headers.authorization;
+  const bearer = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+  const xKey = req.headers['x-api-key'];
+  const presented = bearer ?? (typeof xKey === 'string' ? xKey : undefined);
+  if (presented === undefined || !keys.has(presented)) {
+    throw new GatewayError('GW_ERR_UNAUTHORIZED', 'invalid or missing API key: send Authorization: Bearer <key> or x-api-key');
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    drain(req);
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        drain(req);
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError('GW_ERR_BODY_TOO_LARGE', `request body is larger than server.body_limit_bytes (${limit} bytes)`);
+}
+
+/** Reads and discards the rest of a body we will not use, so the connection stays usable. */
+function drain(req: IncomingMessage): void {
+  req.resume();
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function send(res: ServerResponse, outcome: GatewayOutcome): void {
+  if (res.headersSent || res.destroyed) return;
+  if (outcome.kind === 'json') {
+    res.writeHead(outcome.status, { ...outcome.headers, 'content-length': Buffer.byteLength(outcome.body) });
+    res.end(outcome.body);
+    return;
+  }
+  res.writeHead(outcome.status, outcome.headers);
+  res.flushHeaders();
+  outcome.pipe({
+    write: (chunk) => res.write(chunk),
+    onDrain: (fn) => res.once('drain', fn),
+    end: () => res.end(),
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Starts the real gateway in front of the project's mock upstream, for end-to-end tests.
+ * Providers `openai` and `anthropic` both point at one mock; alias `review-model` chains them.
+ */
+import { parseConfig } from '../../src/config/load-config.js';
+import type { Config } from '../../src/config/schema.js';
+import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
+import type { MockUpstream, MockUpstreamOptions } from '../../src/mock-upstream/mock-upstream.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { KNOWN_PROVIDER_TYPES } from '../../src/providers/registry.js';
+import { startGateway } from '../../src/start-gateway.js';
+import type { RunningGateway } from '../../src/start-gateway.js';
+
+export const OPENAI_UPSTREAM_KEY = 'sk-upstream-openai-secret';
+export const ANTHROPIC_UPSTREAM_KEY = 'sk-ant-upstream-secret';
+
+export interface Stack {
+  mock: MockUpstream;
+  gw: RunningGateway;
+  /** Gateway base URL (no path). */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  mock?: MockUpstreamOptions;
+  /** Builds the config from the mock's URL; default: openai + anthropic + review-model. */
+  config?: (mockUrl: string) => Record<string, unknown>;
+}
+
+export function defaultConfig(mockUrl: string): Record<string, unknown> {
+  return {
+    server: { host: '127.0.0.1', port: 0 },
+    providers: {
+      openai: { type: 'openai', base_url: `${mockUrl}/v1`, keys: [{ value: OPENAI_UPSTREAM_KEY }], models: ['gpt-4o-mini'] },
+      anthropic: { type: 'anthropic', base_url: mockUrl, keys: [{ value: ANTHROPIC_UPSTREAM_KEY }], models: ['claude-sonnet-4-6'] },
+    },
+    models: { 'review-model': { targets: ['anthropic/claude-sonnet-4-6', 'openai/gpt-4o-mini'] } },
+    logging: { level: 'silent' },
+  };
+}
+
+export function buildConfig(raw: Record<string, unknown>): Config {
+  return parseConfig(JSON.stringify(raw), { format: 'json', knownProviderTypes: KNOWN_PROVIDER_TYPES, env: {} });
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const mock = await startMockUpstream(options.mock ?? {});
+  const config = buildConfig((options.config ?? defaultConfig)(mock.url));
+  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  return {
+    mock,
+    gw,
+    url: gw.url,
+    async close() {
+      await gw.close();
+      await mock.close();
+    },
+  };
+}
