@@ -7,9 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { DialectId } from './core/dialect.js';
 import { GatewayError, toGatewayError } from './core/errors.js';
 import type { CoreRequest } from './core/request.js';
+import type { FinishReason, Usage } from './core/response.js';
 import type { StreamEvent } from './core/stream-event.js';
 import type { ClientDialect, StreamEncoder } from './dialects/client-dialect.js';
 import type { Logger } from './observability/logger.js';
+import type { GatewayPlugin, RequestRecord } from './plugins/plugin.js';
 import type { StreamFrame, StreamSink } from './providers/provider-adapter.js';
 import { CircuitBreakers } from './routing/circuit-breaker.js';
 import { systemClock } from './routing/clock.js';
@@ -45,6 +47,7 @@ export interface GatewayOptions {
   runtime: Runtime;
   logger: Logger;
   clock?: Clock;
+  plugins?: GatewayPlugin[];
 }
 
 export class Gateway {
@@ -52,9 +55,11 @@ export class Gateway {
   private runtime: Runtime;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly plugins: GatewayPlugin[];
 
   constructor(options: GatewayOptions) {
     this.runtime = options.runtime;
+    this.plugins = (options.plugins ?? []).filter((p) => p.onRequestEnd);
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     const cb = options.runtime.config.routing.circuit_breaker;
@@ -68,8 +73,10 @@ export class Gateway {
   /** Handles one completion call; never throws (errors become dialect-shaped outcomes). */
   async handle(call: IncomingCall): Promise<GatewayOutcome> {
     const { dialect } = call;
+    const t0 = performance.now();
     const baseHeaders: Record<string, string> = { 'x-request-id': call.requestId };
     let request: CoreRequest | undefined;
+    let attempts: ChainSuccess['attempts'] = [];
     try {
       request = dialect.parseRequest(call.body);
       const beta = call.headers['anthropic-beta'];
@@ -85,6 +92,7 @@ export class Gateway {
         logger: log,
         clock: this.clock,
         breakers: this.breakers,
+        onAttempts: (a) => (attempts = a),
       });
       const headers = { ...baseHeaders, ...routeHeaders(success) };
       const unmapped = success.result.unmapped;
@@ -92,13 +100,65 @@ export class Gateway {
         headers['x-switchyard-unmapped'] = unmapped.join(',');
         log.info({ target: success.target.label, unmapped }, 'request fields not carried to the target');
       }
+      const record = this.plugins.length ? this.baseRecord(call, request, t0, success.attempts) : undefined;
+      if (record) {
+        record.provider = success.target.provider.name;
+        record.providerType = success.target.provider.type;
+        record.upstreamModel = success.target.model;
+        record.fallbackIndex = success.fallbackIndex;
+        if (unmapped?.length) record.unmapped = unmapped;
+      }
       return success.result.kind === 'response'
-        ? this.jsonOutcome(success, request, dialect, headers)
-        : this.streamOutcome(success, request, dialect, headers, log);
+        ? this.jsonOutcome(success, request, dialect, headers, record, t0)
+        : this.streamOutcome(success, request, dialect, headers, log, record, t0);
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: call.requestId }, 'internal error');
+      if (this.plugins.length) {
+        const record = this.baseRecord(call, request, t0, attempts);
+        record.status = err.status;
+        record.errorCode = err.code;
+        record.errorMessage = err.message;
+        const last = attempts[attempts.length - 1];
+        if (last) {
+          const slash = last.target.indexOf('/');
+          record.provider = last.target.slice(0, slash);
+          record.upstreamModel = last.target.slice(slash + 1);
+          record.providerType = this.runtime.providers.get(record.provider)?.type ?? '';
+        }
+        this.emit(record, t0);
+      }
       return errorOutcome(dialect, err, baseHeaders);
+    }
+  }
+
+  private baseRecord(call: IncomingCall, request: CoreRequest | undefined, t0: number, attempts: ChainSuccess['attempts']): RequestRecord {
+    const record: RequestRecord = {
+      requestId: call.requestId,
+      startedAt: Date.now() - (performance.now() - t0),
+      dialect: call.dialect.id,
+      stream: request?.stream ?? false,
+      status: 200,
+      attempts,
+      latencyMs: 0,
+      upstreamMs: attempts.reduce((n, a) => n + a.durationMs, 0),
+    };
+    if (request) {
+      record.requestedModel = request.model;
+      record.request = request;
+      if (this.runtime.aliases.has(request.model)) record.alias = request.model;
+    }
+    return record;
+  }
+
+  private emit(record: RequestRecord, t0: number): void {
+    record.latencyMs = performance.now() - t0;
+    for (const p of this.plugins) {
+      try {
+        p.onRequestEnd!(record);
+      } catch (e) {
+        this.logger.error({ err: e, plugin: p.name }, 'plugin failed in onRequestEnd');
+      }
     }
   }
 
@@ -128,10 +188,24 @@ export class Gateway {
     return ms;
   }
 
-  private jsonOutcome(success: ChainSuccess, request: CoreRequest, dialect: ClientDialect, headers: Record<string, string>): GatewayOutcome {
+  private jsonOutcome(
+    success: ChainSuccess,
+    request: CoreRequest,
+    dialect: ClientDialect,
+    headers: Record<string, string>,
+    record: RequestRecord | undefined,
+    t0: number,
+  ): GatewayOutcome {
     const result = success.result;
     if (result.kind !== 'response') throw new Error('unreachable');
     headers['content-type'] = 'application/json';
+    if (record) {
+      record.usage = result.response.usage;
+      record.finishReason = result.response.finishReason;
+      record.response = result.response;
+      record.ttftMs = performance.now() - t0;
+      this.emit(record, t0);
+    }
     const body =
       result.raw && result.raw.dialect === dialect.id
         ? result.raw.body
@@ -145,8 +219,24 @@ export class Gateway {
     dialect: ClientDialect,
     headers: Record<string, string>,
     log: Logger,
+    record: RequestRecord | undefined,
+    t0: number,
   ): GatewayOutcome {
     const peeked = success.peeked!;
+    const committedAt = performance.now();
+    const onDone = (outcome: StreamOutcome) => {
+      success.release();
+      if (!record) return;
+      record.ttftMs = committedAt - t0;
+      record.upstreamMs += performance.now() - committedAt;
+      if (outcome.usage) record.usage = { inputTokens: 0, outputTokens: 0, ...outcome.usage };
+      if (outcome.finishReason) record.finishReason = outcome.finishReason;
+      if (outcome.error) {
+        record.errorCode = outcome.error.code;
+        record.errorMessage = outcome.error.message;
+      }
+      this.emit(record, t0);
+    };
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     const passthrough = success.target.provider.adapter.nativeDialect === dialect.id;
@@ -156,7 +246,7 @@ export class Gateway {
       status: 200,
       headers,
       pipe(writer: StreamWriter) {
-        const sink = createClientSink({ writer, encoder, passthrough, dialectId: dialect.id, onDone: success.release, log, pause: () => peeked.stream.pause(), resume: () => peeked.stream.resume(), abort: () => peeked.stream.abort() });
+        const sink = createClientSink({ writer, encoder, passthrough, dialectId: dialect.id, onDone, log, pause: () => peeked.stream.pause(), resume: () => peeked.stream.resume(), abort: () => peeked.stream.abort() });
         peeked.commit(sink);
       },
     };
@@ -182,13 +272,20 @@ export function errorOutcome(dialect: ClientDialect, err: GatewayError, headers:
   return { kind: 'json', status: err.status, headers: h, body: JSON.stringify(dialect.formatError(err)) };
 }
 
+/** What a finished stream reports for logs and metrics. */
+interface StreamOutcome {
+  usage?: Partial<Usage>;
+  finishReason?: FinishReason;
+  error?: GatewayError;
+}
+
 interface ClientSinkOptions {
   writer: StreamWriter;
   encoder: StreamEncoder;
   /** Write upstream frames as they came (client and upstream speak the same dialect). */
   passthrough: boolean;
   dialectId: DialectId;
-  onDone: () => void;
+  onDone: (outcome: StreamOutcome) => void;
   log: Logger;
   pause: () => void;
   resume: () => void;
@@ -198,12 +295,25 @@ interface ClientSinkOptions {
 /** Writes committed frames to the client: raw when passing through, else through the encoder. */
 function createClientSink(o: ClientSinkOptions): StreamSink {
   let closed = false;
-  const finish = (tail: string) => {
+  const outcome: StreamOutcome = {};
+  const finish = (tail: string, error?: GatewayError) => {
     if (closed) return;
     closed = true;
     if (tail) o.writer.write(tail);
     o.writer.end();
-    o.onDone();
+    if (error) outcome.error = error;
+    o.onDone(outcome);
+  };
+  /** Usage and finish reason, whichever events carry them. */
+  const observe = (events: StreamEvent[]) => {
+    for (const e of events) {
+      if (e.type === 'usage' || e.type === 'start') {
+        if (e.usage) outcome.usage = { ...outcome.usage, ...e.usage };
+      } else if (e.type === 'finish') {
+        outcome.finishReason = e.finishReason;
+        if (e.usage) outcome.usage = { ...outcome.usage, ...e.usage };
+      }
+    }
   };
   const write = (text: string) => {
     if (!text || closed) return;
@@ -215,7 +325,10 @@ function createClientSink(o: ClientSinkOptions): StreamSink {
   return {
     frame(f: StreamFrame) {
       if (closed) return;
+      observe(f.events);
       if (o.passthrough) {
+        const err = f.events.find((e) => e.type === 'error');
+        if (err && err.type === 'error') outcome.error = err.error;
         if (f.raw) write(f.raw.event ? `event: ${f.raw.event}\ndata: ${f.raw.data}\n\n` : `data: ${f.raw.data}\n\n`);
         return;
       }
@@ -224,7 +337,7 @@ function createClientSink(o: ClientSinkOptions): StreamSink {
         if (e.type === 'error') {
           write(out);
           o.abort();
-          finish(o.encoder.encodeError(e.error));
+          finish(o.encoder.encodeError(e.error), e.error);
           return;
         }
         out += o.encoder.encode(e);
@@ -236,7 +349,7 @@ function createClientSink(o: ClientSinkOptions): StreamSink {
     },
     error(err) {
       o.log.warn({ code: err.code, message: err.message }, 'stream failed after commit');
-      finish(o.encoder.encodeError(err));
+      finish(o.encoder.encodeError(err), err);
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Config } from './config/schema.js';
 import { Gateway } from './gateway.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
+import type { GatewayPlugin } from './plugins/plugin.js';
 import { compileRuntime } from './routing/runtime.js';
 import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
@@ -13,6 +14,7 @@ export interface StartOptions {
   port?: number;
   host?: string;
   logger?: Logger;
+  plugins?: GatewayPlugin[];
 }
 
 export interface RunningGateway {
@@ -29,7 +31,8 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
   const runtime = compileRuntime(config);
-  const gateway = new Gateway({ runtime, logger });
+  const plugins = options.plugins ?? [];
+  const gateway = new Gateway({ runtime, logger, plugins });
   const app = createApp({ gateway, logger });
   const addr = await app.listen(options.port ?? config.server.port, options.host ?? config.server.host);
   return {
@@ -40,6 +43,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     async close() {
       await app.close();
       await gateway.close();
+      await Promise.all(plugins.map((p) => p.close?.()));
     },
   };
 }

@@ -45,9 +45,9 @@ function convertIssue(issue: Issue, prefix: readonly PropertyKey[], ctx: IssueCo
       const allowed = allowedKeysAtPath(ctx.schema, pathArr);
       for (const key of issue.keys) {
         const guess = didYouMean(key, allowed);
-        if (guess) push(`unknown key "${key}"; did you mean "${guess}"?`);
-        else if (allowed.length > 0) push(`unknown key "${key}"; allowed keys: ${allowed.join(', ')}`);
-        else push(`unknown key "${key}"`);
+        if (guess) push(`unknown key ${JSON.stringify(key)}; did you mean "${guess}"?`);
+        else if (allowed.length > 0) push(`unknown key ${JSON.stringify(key)}; allowed keys: ${allowed.join(', ')}`);
+        else push(`unknown key ${JSON.stringify(key)}`);
       }
       return;
     }

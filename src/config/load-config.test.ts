@@ -60,6 +60,19 @@ providers:
     });
   });
 
+  it('returns configs that share no objects with each other', () => {
+    const a = parseYaml('providers: { openai: {}, anthropic: {} }');
+    const b = parseYaml('providers: { openai: {}, anthropic: {} }');
+    a.server.api_keys.push('changed');
+    a.providers['openai']!.keys.push({ value: 'k', weight: 1, models: ['*'] });
+    a.providers['openai']!.timeouts.connect_ms = 1;
+    assert.deepEqual(b.server.api_keys, []);
+    assert.deepEqual(parseYaml('').server.api_keys, []);
+    assert.deepEqual(a.providers['anthropic']!.keys, []);
+    assert.equal(a.providers['anthropic']!.timeouts.connect_ms, 2000);
+    assert.equal(b.providers['openai']!.timeouts.connect_ms, 2000);
+  });
+
   it('keeps an explicit type and fills partly written nested objects', () => {
     const config = parseYaml(`
 providers:

@@ -70,7 +70,9 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
   const checked = checkConfigSemantics(result.data, { knownProviderTypes: opts.knownProviderTypes, envRefs: resolved.refs });
   problems.push(...checked.problems.filter((p) => !unsetPaths.has(p.path)));
   if (problems.length > 0) fail(redact(problems, resolved.secrets));
-  return checked.config;
+  // Schema defaults are shared objects (server.api_keys' [] is one array for every parse): copy,
+  // so no two loaded configs share anything.
+  return structuredClone(checked.config);
 }
 
 /** Reads a .yaml, .yml or .json file and parses it with parseConfig. Throws ConfigError. */

@@ -14,6 +14,7 @@ import {
   type MockTool,
   type MockTurn,
 } from './build-mock-reply.js';
+import type { IncomingMockRequest } from './openai-chat-wire.js';
 import { jsonResponse, namedFrame, SSE_HEADERS, type JsonResponse, type PreparedResponse, type WireContext } from './prepared-response.js';
 
 /** Anthropic's error `type` for an HTTP status. */
@@ -84,11 +85,7 @@ export function anthropicStreamErrorFrame(): string {
   return namedFrame('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
 }
 
-export function validateAnthropicRequest(
-  headers: Record<string, string | string[] | undefined>,
-  body: unknown,
-  ctx: WireContext,
-): PreparedResponse | undefined {
+export function validateAnthropicRequest({ headers, body }: IncomingMockRequest, ctx: WireContext): PreparedResponse | undefined {
   const apiKey = headers['x-api-key'];
   const auth = headers['authorization'];
   const hasKey = (typeof apiKey === 'string' && apiKey.trim() !== '') || (typeof auth === 'string' && /^Bearer\s+\S/i.test(auth));
@@ -188,11 +185,8 @@ export function anthropicToolUseId(turn: Extract<MockTurn, { kind: 'tool-call' }
   return `toolu_mock_${turn.callNumber}`;
 }
 
-export function formatAnthropicTurn(
-  turn: MockTurn,
-  opts: { model: string; stream: boolean },
-  ctx: WireContext,
-): PreparedResponse {
+export function formatAnthropicTurn(turn: MockTurn, opts: { model: string; stream: boolean; ctx: WireContext }): PreparedResponse {
+  const { ctx } = opts;
   const id = `msg_mock${String(ctx.seq).padStart(6, '0')}`;
   const headers = anthropicHeaders(ctx);
   const usage = (outputTokens: number) => ({
@@ -265,7 +259,7 @@ export function formatAnthropicTurn(
 /** Answers one Messages request that passed validateAnthropicRequest. */
 export function answerAnthropicMessages(b: Record<string, any>, ctx: WireContext): PreparedResponse {
   const turn = buildMockReply(reduceAnthropicRequest(b));
-  return formatAnthropicTurn(turn, { model: b.model, stream: b.stream === true }, ctx);
+  return formatAnthropicTurn(turn, { model: b.model, stream: b.stream === true, ctx });
 }
 
 export const MOCK_ANTHROPIC_MODELS = ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001', 'claude-opus-4-1-20250805'];

@@ -92,7 +92,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/promises';
 import { answerAnthropicMessages, anthropicError, anthropicModelsList, anthropicStreamErrorFrame, validateAnthropicRequest } from './anthropic-messages-wire.js';
-import { isRecord } from './build-mock-reply.js';
 import { answerOpenAIChat, openaiError, openaiHeaders, openaiModelsList, openaiStreamErrorFrame, validateOpenAIChatRequest } from './openai-chat-wire.js';
 import { parseFaultSpec } from './parse-fault-spec.js';
 import type { PreparedResponse, WireContext, WireProvider } from './prepared-response.js';
@@ -153,6 +152,25 @@ export interface MockUpstream {
   close(): Promise<void>;
 }
 
+/** One received request, as the router sees it. */
+interface Exchange {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: unknown;
+  ctx: WireContext;
+}
+
+/** A decided response and how to deliver it. */
+interface Delivery {
+  res: ServerResponse;
+  prepared: PreparedResponse;
+  fault: Fault;
+  provider: WireProvider;
+  ctx: WireContext;
+  signal: AbortSignal;
+}
+
 interface RuleState {
   rule: FaultRule;
   remaining: number;
@@ -176,7 +194,7 @@ async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 /** Writes one chunk and resolves once it is handed to the kernel (true) or the exchange ended (false). */
-function writeAndFlush(res: ServerResponse, chunk: string, signal: AbortSignal): Promise<boolean> {
+function writeAndFlush({ res, chunk, signal }: { res: ServerResponse; chunk: string; signal: AbortSignal }): Promise<boolean> {
   if (signal.aborted || res.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onAbort = () => resolve(false);
@@ -210,11 +228,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function statusFaultResponse(
-  fault: Extract<Fault, { kind: 'status' }>,
-  provider: WireProvider,
-  ctx: WireContext,
-): PreparedResponse {
+function statusFaultResponse({
+  fault,
+  provider,
+  ctx,
+}: {
+  fault: Extract<Fault, { kind: 'status' }>;
+  provider: WireProvider;
+  ctx: WireContext;
+}): PreparedResponse {
   const headers: Record<string, string> = {};
   if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
   if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
@@ -250,15 +272,9 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     for (const w of ready) w.resolve(requests);
   };
 
-  const route = async (
-    method: string,
-    path: string,
-    headers: IncomingMessage['headers'],
-    body: unknown,
-    ctx: WireContext,
-  ): Promise<PreparedResponse> => {
+  const route = async ({ method, path, headers, body, ctx }: Exchange): Promise<PreparedResponse> => {
     if (path === '/v1/chat/completions' && method === 'POST') {
-      const invalid = validateOpenAIChatRequest(headers, body, ctx);
+      const invalid = validateOpenAIChatRequest({ headers, body }, ctx);
       if (invalid) return invalid;
       const b = body as Record<string, any>;
       if (b.model.startsWith(FIXTURE_MODEL_PREFIX)) {
@@ -267,7 +283,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       return answerOpenAIChat(b, ctx);
     }
     if (path === '/v1/messages' && method === 'POST') {
-      const invalid = validateAnthropicRequest(headers, body, ctx);
+      const invalid = validateAnthropicRequest({ headers, body }, ctx);
       if (invalid) return invalid;
       const b = body as Record<string, any>;
       if (b.model.startsWith(FIXTURE_MODEL_PREFIX)) {
@@ -284,14 +300,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     return openaiError({ status: 404, message: `Invalid URL (${method} ${path})`, headers: openaiHeaders(ctx) });
   };
 
-  const send = async (
-    res: ServerResponse,
-    prepared: PreparedResponse,
-    fault: Fault,
-    provider: WireProvider,
-    ctx: WireContext,
-    signal: AbortSignal,
-  ): Promise<void> => {
+  const send = async ({ res, prepared, fault, provider, ctx, signal }: Delivery): Promise<void> => {
     if (prepared.type === 'json') {
       const p =
         fault.kind === 'error-first-event' && prepared.status === 200
@@ -334,7 +343,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         // Let the event loop turn so every event leaves as its own write.
         await nextTurn();
       }
-      if (!(await writeAndFlush(res, events[i]!, signal))) return;
+      if (!(await writeAndFlush({ res, chunk: events[i]!, signal }))) return;
     }
     res.end();
   };
@@ -382,14 +391,14 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
         if (!(await sleep(fault.ms + Math.random() * (fault.jitterMs ?? 0), signal))) return;
         break;
       case 'status':
-        await send(res, statusFaultResponse(fault, provider, ctx), NO_FAULT, provider, ctx, signal);
+        await send({ res, prepared: statusFaultResponse({ fault, provider, ctx }), fault: NO_FAULT, provider, ctx, signal });
         return;
       default:
         break;
     }
-    const prepared = await route(method, path, req.headers, isRecord(body) || Array.isArray(body) ? body : undefined, ctx);
+    const prepared = await route({ method, path, headers: req.headers, body, ctx });
     if (signal.aborted) return;
-    await send(res, prepared, fault, provider, ctx, signal);
+    await send({ res, prepared, fault, provider, ctx, signal });
   };
 
   const server = createServer({ noDelay: true }, (req, res) => {

@@ -90,11 +90,13 @@ export function openaiHeaders(ctx: WireContext): Record<string, string> {
 }
 
 /** Checks auth and the required fields; returns the error response, or undefined when valid. */
-export function validateOpenAIChatRequest(
-  headers: Record<string, string | string[] | undefined>,
-  body: unknown,
-  ctx: WireContext,
-): PreparedResponse | undefined {
+export interface IncomingMockRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body, undefined when empty or not JSON. */
+  body: unknown;
+}
+
+export function validateOpenAIChatRequest({ headers, body }: IncomingMockRequest, ctx: WireContext): PreparedResponse | undefined {
   const h = openaiHeaders(ctx);
   const auth = headers['authorization'];
   if (typeof auth !== 'string' || !/^Bearer\s+\S/i.test(auth)) {
@@ -253,9 +255,11 @@ export interface FormatOpenAIOptions {
   includeUsage: boolean;
   /** The real API pads each chunk with an `obfuscation` field unless told not to. */
   includeObfuscation: boolean;
+  ctx: WireContext;
 }
 
-export function formatOpenAIChatTurn(turn: MockTurn, opts: FormatOpenAIOptions, ctx: WireContext): PreparedResponse {
+export function formatOpenAIChatTurn(turn: MockTurn, opts: FormatOpenAIOptions): PreparedResponse {
+  const { ctx } = opts;
   const id = `chatcmpl-mock${String(ctx.seq).padStart(6, '0')}`;
   const headers = openaiHeaders(ctx);
   if (!opts.stream) {
@@ -332,16 +336,13 @@ export function formatOpenAIChatTurn(turn: MockTurn, opts: FormatOpenAIOptions, 
 export function answerOpenAIChat(b: Record<string, any>, ctx: WireContext): PreparedResponse {
   const turn = buildMockReply(reduceOpenAIChatRequest(b));
   const so = isRecord(b.stream_options) ? b.stream_options : {};
-  return formatOpenAIChatTurn(
-    turn,
-    {
-      model: b.model,
-      stream: b.stream === true,
-      includeUsage: so.include_usage === true,
-      includeObfuscation: so.include_obfuscation !== false,
-    },
+  return formatOpenAIChatTurn(turn, {
+    model: b.model,
+    stream: b.stream === true,
+    includeUsage: so.include_usage === true,
+    includeObfuscation: so.include_obfuscation !== false,
     ctx,
-  );
+  });
 }
 
 export const MOCK_OPENAI_MODELS = ['gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-4o-mini', 'o4-mini'];

@@ -40,6 +40,8 @@ export interface ChainInput {
   clock: Clock;
   breakers?: CircuitBreakers;
   random?: () => number;
+  /** Receives the attempt list as soon as it exists, so a failure can still be logged with it. */
+  onAttempts?: (attempts: AttemptRecord[]) => void;
 }
 
 export interface ChainSuccess {
@@ -65,6 +67,7 @@ export async function executeChain(input: ChainInput): Promise<ChainSuccess> {
   const { targets, request, deadlineAt, signal, clock, breakers } = input;
   const random = input.random ?? Math.random;
   const attempts: AttemptRecord[] = [];
+  input.onAttempts?.(attempts);
   let lastError: GatewayError | undefined;
 
   const order = planOrder(targets, breakers, attempts, clock);

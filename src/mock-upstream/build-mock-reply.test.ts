@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  argumentsFromSchema,
+  buildMockReply,
+  countWords,
+  splitForStreaming,
+  splitJsonForStreaming,
+  type MockConversation,
+} from './build-mock-reply.js';
+
+const base: MockConversation = {
+  systemText: undefined,
+  countedTexts: ['hello world'],
+  lastUserText: 'hello world',
+  lastUserImages: 0,
+  toolResultText: undefined,
+  tools: [],
+  toolChoice: undefined,
+  maxTokens: undefined,
+  priorToolCalls: 0,
+};
+
+test('text reply, system prefix, images and truncation', () => {
+  assert.deepEqual(buildMockReply(base), {
+    kind: 'text',
+    text: 'mock reply to: hello world',
+    truncated: false,
+    inputTokens: 2,
+    outputTokens: 5,
+  });
+  const sys = buildMockReply({ ...base, systemText: 'x'.repeat(50), lastUserImages: 3 });
+  assert.ok(sys.kind === 'text');
+  assert.equal(sys.text, `[system: ${'x'.repeat(40)}] mock reply to: hello world [images: 3]`);
+  const cut = buildMockReply({ ...base, maxTokens: 2 });
+  assert.ok(cut.kind === 'text');
+  assert.deepEqual([cut.text, cut.truncated, cut.outputTokens], ['mock reply', true, 2]);
+  const exact = buildMockReply({ ...base, maxTokens: 5 });
+  assert.ok(exact.kind === 'text' && !exact.truncated);
+});
+
+test('input tokens are at least 1', () => {
+  assert.equal(buildMockReply({ ...base, countedTexts: ['', '  '] }).inputTokens, 1);
+});
+
+test('tool choice rules', () => {
+  const tools = [
+    { name: 'a', schema: { type: 'object', properties: { s: { type: 'string' } } } },
+    { name: 'b', schema: undefined },
+  ];
+  const first = buildMockReply({ ...base, tools, priorToolCalls: 2 });
+  assert.deepEqual(first, { kind: 'tool-call', callNumber: 3, name: 'a', arguments: { s: 'mock' }, inputTokens: 2, outputTokens: 10 });
+  const forced = buildMockReply({ ...base, tools, toolChoice: { name: 'b' } });
+  assert.ok(forced.kind === 'tool-call' && forced.name === 'b');
+  assert.deepEqual(forced.arguments, {});
+  assert.equal(buildMockReply({ ...base, tools, toolChoice: 'none' }).kind, 'text');
+  const afterResult = buildMockReply({ ...base, tools, toolResultText: '42' });
+  assert.ok(afterResult.kind === 'text');
+  assert.equal(afterResult.text, 'tool result was: 42');
+});
+
+test('arguments from a schema by property type', () => {
+  assert.deepEqual(
+    argumentsFromSchema({
+      type: 'object',
+      properties: {
+        s: { type: 'string' },
+        n: { type: 'number' },
+        i: { type: 'integer' },
+        b: { type: 'boolean' },
+        a: { type: 'array' },
+        o: { type: 'object' },
+        nullable: { type: ['null', 'integer'] },
+        untyped: { description: 'no type' },
+      },
+    }),
+    { s: 'mock', n: 1, i: 1, b: true, a: [], o: {}, nullable: 1, untyped: 'mock' },
+  );
+  assert.deepEqual(argumentsFromSchema(undefined), {});
+});
+
+test('stream splitting keeps every character', () => {
+  assert.deepEqual(splitForStreaming('mock reply  to:\nyou '), ['mock', ' reply', '  to:', '\nyou ']);
+  assert.deepEqual(splitForStreaming(''), []);
+  assert.deepEqual(splitForStreaming('   '), ['   ']);
+  for (const json of ['{}', '{"a":1}', JSON.stringify({ city: 'mock', days: 1 })]) {
+    const pieces = splitJsonForStreaming(json);
+    assert.ok(pieces.length >= 2);
+    assert.equal(pieces.join(''), json);
+  }
+  assert.equal(countWords('  a b\n\tc  '), 3);
+});

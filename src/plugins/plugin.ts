@@ -1,0 +1,59 @@
+/**
+ * The plugin hook interface. Plugins observe (metrics, request log, tracing) or decide (auth,
+ * limits, cache) at fixed points of the pipeline. Hooks must not block the response: anything
+ * slow is queued and done off the hot path by the plugin itself.
+ */
+import type { DialectId } from '../core/dialect.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { CoreRequest } from '../core/request.js';
+import type { CoreResponse, FinishReason, Usage } from '../core/response.js';
+import type { AttemptRecord } from '../routing/execute-chain.js';
+
+/** Everything known about one finished request (success or failure). */
+export interface RequestRecord {
+  requestId: string;
+  /** Epoch ms when the request arrived. */
+  startedAt: number;
+  dialect: DialectId;
+  /** The model as the client asked for it. */
+  requestedModel?: string;
+  /** The alias name, when the model was an alias. */
+  alias?: string;
+  /** Provider and upstream model that answered (or last tried). */
+  provider?: string;
+  providerType?: string;
+  upstreamModel?: string;
+  stream: boolean;
+  /** HTTP status returned to the client (200 for streams that committed, even if they broke later). */
+  status: number;
+  errorCode?: ErrorCode;
+  errorMessage?: string;
+  attempts: AttemptRecord[];
+  /** 0 = the primary answered; > 0 = a fallback did. Undefined when nothing answered. */
+  fallbackIndex?: number;
+  /** Total time from arrival to the last byte written. */
+  latencyMs: number;
+  /** Time from arrival to the first content byte written (streams) or the response (non-stream). */
+  ttftMs?: number;
+  /** Time spent waiting on upstream (all attempts, including a stream's body). */
+  upstreamMs: number;
+  usage?: Usage;
+  finishReason?: FinishReason;
+  /** Client key id (never the key), when client authentication is on. */
+  clientKeyId?: string;
+  /** The canonical request and response, for plugins that log content. */
+  request?: CoreRequest;
+  response?: CoreResponse;
+  /** Streamed text, when a content-logging plugin asked for it. */
+  streamedText?: string;
+  /** Fields the target could not carry. */
+  unmapped?: string[];
+}
+
+export interface GatewayPlugin {
+  readonly name: string;
+  /** Called once per finished request, after the last byte was written. Must not throw or block. */
+  onRequestEnd?(record: RequestRecord): void;
+  /** Called when the gateway shuts down: flush queues. */
+  close?(): Promise<void>;
+}
