@@ -14,8 +14,15 @@ import {
   type MockTool,
   type MockTurn,
 } from './build-mock-reply.js';
-import type { IncomingMockRequest } from './openai-chat-wire.js';
-import { jsonResponse, namedFrame, SSE_HEADERS, type JsonResponse, type PreparedResponse, type WireContext } from './prepared-response.js';
+import {
+  jsonResponse,
+  namedFrame,
+  SSE_HEADERS,
+  type IncomingMockRequest,
+  type JsonResponse,
+  type PreparedResponse,
+  type WireContext,
+} from './prepared-response.js';
 
 /** Anthropic's error `type` for an HTTP status. */
 export function anthropicErrorType(status: number): string {

@@ -16,7 +16,7 @@
  *   anything else              404 JSON (Anthropic shape under /v1/messages, OpenAI shape otherwise).
  *   Invalid JSON bodies get a 400 in the route's shape (after the auth check).
  *
- * DETERMINISTIC ANSWERS (same request → same answer, whatever was asked before)
+ * DETERMINISTIC ANSWERS (the content depends only on the request, not on earlier requests)
  *   Tool call: when the request has tools, the conversation does not end with a tool result
  *     (OpenAI: last message role `tool`; Anthropic: last message is a user message holding a
  *     `tool_result` block) and tool_choice is not none (OpenAI "none", Anthropic {type:'none'}):
@@ -78,14 +78,15 @@
  *   cut-mid-stream    stream: headers, the events before the first content event, `afterEvents`
  *                     (default 2) content events, then the socket is destroyed (never the final
  *                     event). Non-stream: the headers (with content-length), then destroyed.
- *   slow-drip         stream: headers at once, then every event intervalMs after the previous one.
+ *   slow-drip         stream: headers at once, then each event intervalMs after the previous one
+ *                     (the first intervalMs after the headers).
  *                     Non-stream: headers at once, the body intervalMs later.
  *   error-first-event stream: 200 and an SSE stream whose only event is an error (OpenAI
  *                     `data: {"error":{...,"type":"server_error"}}`; Anthropic `event: error` with
  *                     overloaded_error), then the end. Non-stream: the provider's plain error
  *                     instead of a 200 (OpenAI 500 server_error, Anthropic 529 overloaded_error).
- *   Faults that shape a body (cut, drip, error-first-event) leave error responses (401, 400...) as
- *   they are, apart from cut and drip timing.
+ *   error-first-event only replaces 200 answers (a 401 or 400 is sent as is); cut-mid-stream and
+ *   slow-drip apply to whatever the route answered, fixture replays included.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';

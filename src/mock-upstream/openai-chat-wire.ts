@@ -13,7 +13,15 @@ import {
   type MockTool,
   type MockTurn,
 } from './build-mock-reply.js';
-import { dataFrame, jsonResponse, SSE_HEADERS, type JsonResponse, type PreparedResponse, type WireContext } from './prepared-response.js';
+import {
+  dataFrame,
+  jsonResponse,
+  SSE_HEADERS,
+  type IncomingMockRequest,
+  type JsonResponse,
+  type PreparedResponse,
+  type WireContext,
+} from './prepared-response.js';
 
 export const OPENAI_SYSTEM_FINGERPRINT = 'fp_mock0001';
 
@@ -90,12 +98,6 @@ export function openaiHeaders(ctx: WireContext): Record<string, string> {
 }
 
 /** Checks auth and the required fields; returns the error response, or undefined when valid. */
-export interface IncomingMockRequest {
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON body, undefined when empty or not JSON. */
-  body: unknown;
-}
-
 export function validateOpenAIChatRequest({ headers, body }: IncomingMockRequest, ctx: WireContext): PreparedResponse | undefined {
   const h = openaiHeaders(ctx);
   const auth = headers['authorization'];

@@ -14,6 +14,13 @@ export type PreparedResponse =
       preamble: number;
     };
 
+/** What a route validates: the request headers and the parsed JSON body. */
+export interface IncomingMockRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body, undefined when empty or not JSON. */
+  body: unknown;
+}
+
 /** Which provider's wire format a route speaks; picks the error shapes. */
 export type WireProvider = 'openai' | 'anthropic';
 
