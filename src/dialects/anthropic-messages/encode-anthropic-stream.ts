@@ -36,10 +36,6 @@ export function sseEvent(type: string, payload: Record<string, unknown>): string
 }
 
 export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder {
-  const encodeError = (err: GatewayError): string => {
-    stopped = true;
-    return sseEvent('error', { ...formatAnthropicError(err) });
-  };
   let id = '';
   let model = ctx.requestModel;
   let started = false;
@@ -90,7 +86,8 @@ export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder 
     return s;
   };
 
-  const emptyBlock = (kind: BlockKind): Record<string, unknown> => {
+  /** The content_block of a block started without its own *-start event. */
+  const emptyBlock = (kind: BlockKind, key: number): Record<string, unknown> => {
     switch (kind) {
       case 'text':
         return { type: 'text', text: '' };
@@ -99,7 +96,7 @@ export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder 
       case 'redacted_thinking':
         return { type: 'redacted_thinking', data: '' };
       case 'tool_use':
-        return { type: 'tool_use', id: '', name: '', input: {} };
+        return { type: 'tool_use', id: `toolu_gw_${key}`, name: '', input: {} };
     }
   };
 
@@ -111,9 +108,13 @@ export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder 
     const b = blocks.get(key);
     if (b && (b.open || keepIndex || b.kind === 'tool_use')) return { prefix: '', block: b };
     const k = b?.kind ?? kind;
-    const contentBlock = k === 'tool_use' ? { type: 'tool_use', id: `toolu_gw_${key}`, name: '', input: {} } : emptyBlock(k);
-    const prefix = openBlock(key, k, contentBlock);
+    const prefix = openBlock(key, k, emptyBlock(k, key));
     return { prefix, block: blocks.get(key) as Block };
+  };
+
+  const encodeError = (err: GatewayError): string => {
+    stopped = true;
+    return sseEvent('error', { ...formatAnthropicError(err) });
   };
 
   const delta = (block: Block, d: Record<string, unknown>): string =>
@@ -159,7 +160,7 @@ export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder 
           if (e.usage) Object.assign(usage, e.usage);
           return messageStart();
         case 'text-start':
-          return blocks.has(e.index) ? '' : openBlock(e.index, 'text', emptyBlock('text'));
+          return blocks.has(e.index) ? '' : openBlock(e.index, 'text', emptyBlock('text', e.index));
         case 'text-delta': {
           const { prefix, block } = blockForDelta(e.index, 'text');
           return prefix + (block.kind === 'text' ? delta(block, { type: 'text_delta', text: e.text }) : '');
@@ -174,7 +175,7 @@ export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder 
           if (blocks.has(e.index)) return '';
           return e.redactedData !== undefined
             ? openBlock(e.index, 'redacted_thinking', { type: 'redacted_thinking', data: e.redactedData })
-            : openBlock(e.index, 'thinking', emptyBlock('thinking'));
+            : openBlock(e.index, 'thinking', emptyBlock('thinking', e.index));
         case 'reasoning-delta': {
           const { prefix, block } = blockForDelta(e.index, 'thinking');
           return prefix + (block.kind === 'thinking' ? delta(block, { type: 'thinking_delta', thinking: e.text }) : '');
