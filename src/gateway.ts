@@ -93,6 +93,7 @@ export class Gateway {
         clock: this.clock,
         breakers: this.breakers,
         onAttempts: (a) => (attempts = a),
+        ...hedgeOption(this.runtime.aliases.get(request.model)?.hedgeAfterMs),
       });
       const headers = { ...baseHeaders, ...routeHeaders(success) };
       const unmapped = success.result.unmapped;
@@ -255,6 +256,10 @@ export class Gateway {
   async close(): Promise<void> {
     await this.runtime.close();
   }
+}
+
+function hedgeOption(ms: number | undefined): { hedgeAfterMs?: number } {
+  return ms === undefined ? {} : { hedgeAfterMs: ms };
 }
 
 function routeHeaders(success: ChainSuccess): Record<string, string> {

@@ -12,8 +12,8 @@ export const timeoutsSchema = z
   .object({
     connect_ms: positiveInt().default(2000).describe('Longest wait for a TCP/TLS connection to the provider.'),
     first_byte_ms: positiveInt()
-      .default(15000)
-      .describe('Longest wait from sending the request to the response headers (and, for streams, between chunks before the first).'),
+      .default(10000)
+      .describe('Longest wait from sending the request to the first content (first token) of the answer; then the attempt counts as failed and is retried or falls back.'),
     idle_ms: positiveInt().default(30000).describe('Longest silence between two chunks of a response body.'),
   })
   .strict();
@@ -47,6 +47,12 @@ export const providerSchema = z
     headers: z.record(z.string(), z.string()).default({}).describe('Extra headers sent upstream on every request.'),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('Fail-fast timeouts for requests to this provider.'),
     retries: retriesSchema.default(retriesSchema.parse({})).describe('Retries on the same target before falling back to the next one.'),
+    stream_upstream: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Stream from the provider even when the client asked for a whole response, and assemble it: first_byte_ms then means the first token, so a dead path fails fast without cutting long answers.',
+      ),
     max_connections: positiveInt().default(256).describe('Most concurrent connections to this provider.'),
     anthropic_version: z.string().default('2023-06-01').describe('anthropic: the anthropic-version header.'),
   })

@@ -1,14 +1,16 @@
 /**
  * Runs one request over its ordered targets: retries with backoff on the same target, key
- * rotation on 401/403/429, fallback to the next target, circuit breakers, and one deadline over
- * everything. A stream counts as answered only at its commit point (first content), so an error
- * sent as the first event still falls back.
+ * rotation on 401/403/429, fallback to the next target, circuit breakers per target and per key,
+ * optional hedging, and one deadline over everything. An answer counts at its commit point (the
+ * first content event), so an error sent as the first stream event still falls back; the deadline
+ * bounds reaching that point, not the length of the answer after it.
  */
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { CoreRequest } from '../core/request.js';
 import type { Logger } from '../observability/logger.js';
-import type { ProviderResult } from '../providers/provider-adapter.js';
+import type { ProviderKey, ProviderResult } from '../providers/provider-adapter.js';
+import { collectResponse } from '../providers/shared/collect-response.js';
 import { peekBeforeCommit } from '../providers/shared/peek-before-commit.js';
 import type { PeekedStream } from '../providers/shared/peek-before-commit.js';
 import { backoffDelay } from './backoff.js';
@@ -22,11 +24,13 @@ export const MIN_ATTEMPT_MS = 50;
 export interface AttemptRecord {
   target: string;
   keyId?: string;
-  outcome: 'ok' | 'error' | 'skipped';
+  outcome: 'ok' | 'error' | 'skipped' | 'cancelled';
   code?: ErrorCode;
   status?: number;
   message?: string;
   durationMs: number;
+  /** True for an attempt started by hedging. */
+  hedge?: boolean;
 }
 
 export interface ChainInput {
@@ -39,6 +43,8 @@ export interface ChainInput {
   logger: Logger;
   clock: Clock;
   breakers?: CircuitBreakers;
+  /** Start the next target too when the current one has not committed by then. */
+  hedgeAfterMs?: number;
   random?: () => number;
   /** Receives the attempt list as soon as it exists, so a failure can still be logged with it. */
   onAttempts?: (attempts: AttemptRecord[]) => void;
@@ -58,87 +64,53 @@ export interface ChainSuccess {
 
 /** Errors after which the next target is tried, but not the same one again. */
 const NEXT_TARGET_ONLY = new Set<ErrorCode>(['GW_ERR_UPSTREAM_NOT_FOUND', 'GW_ERR_UNSUPPORTED', 'GW_ERR_UPSTREAM_AUTH']);
-/** Errors that are the request's own fault: no other target would do better. */
+/** Errors that are the request's own fault or final: no other target would do better. */
 const FINAL = new Set<ErrorCode>(['GW_ERR_UPSTREAM_BAD_REQUEST', 'GW_ERR_INVALID_REQUEST', 'GW_ERR_CLIENT_CLOSED', 'GW_ERR_DEADLINE_EXCEEDED', 'GW_ERR_INTERNAL']);
 /** Errors that say the key, not the target, is the problem: rotate keys first. */
 const KEY_ERRORS = new Set<ErrorCode>(['GW_ERR_UPSTREAM_AUTH', 'GW_ERR_UPSTREAM_RATE_LIMITED']);
+/** Errors that count against a target's breaker (the target is sick, not the request). */
+const BREAKER_ERRORS = new Set<ErrorCode>([
+  'GW_ERR_UPSTREAM_ERROR',
+  'GW_ERR_UPSTREAM_OVERLOADED',
+  'GW_ERR_UPSTREAM_CONNECT',
+  'GW_ERR_UPSTREAM_TIMEOUT',
+  'GW_ERR_UPSTREAM_PROTOCOL',
+  'GW_ERR_STREAM_INTERRUPTED',
+]);
+
+type TargetOutcome = { ok: true; success: ChainSuccess } | { ok: false; error: GatewayError; final: boolean };
 
 export async function executeChain(input: ChainInput): Promise<ChainSuccess> {
-  const { targets, request, deadlineAt, signal, clock, breakers } = input;
-  const random = input.random ?? Math.random;
+  const { targets, signal, breakers } = input;
   const attempts: AttemptRecord[] = [];
   input.onAttempts?.(attempts);
+  const order = planOrder(targets, breakers, attempts);
   let lastError: GatewayError | undefined;
 
-  const order = planOrder(targets, breakers, attempts, clock);
-
-  for (const i of order) {
-    const target = targets[i]!;
-    const { provider } = target;
-    const avoidKeys = new Set<string>();
-    let retriesLeft = provider.retries.max;
-    let retryNumber = 0;
-
-    for (;;) {
-      if (signal.aborted) throw clientClosed();
-      const remaining = deadlineAt - clock.now();
-      if (remaining < MIN_ATTEMPT_MS) throw deadlineError(attempts, input);
-      const key = provider.keys.pick(target.model, avoidKeys);
-      if (!key && provider.keys.size > 0) {
-        lastError = new GatewayError('GW_ERR_UNSUPPORTED', `${provider.name}: no key is configured for model "${target.model}"`, { provider: provider.name });
-        attempts.push({ target: target.label, outcome: 'skipped', code: lastError.code, message: lastError.message, durationMs: 0 });
-        break;
-      }
-      const started = clock.now();
-      const attempt = await runAttempt(input, target, key ?? { id: `${provider.name}#none`, value: '' }, remaining);
-      const durationMs = clock.now() - started;
-      if (attempt.ok) {
-        breakers?.success(target.label);
-        attempts.push({ target: target.label, keyId: key?.id ?? '', outcome: 'ok', durationMs });
-        return { target, result: attempt.result, ...(attempt.peeked ? { peeked: attempt.peeked } : {}), attempts, fallbackIndex: i, release: attempt.release };
-      }
-      const err = attempt.error;
-      lastError = err;
-      const record: AttemptRecord = { target: target.label, outcome: 'error', code: err.code, status: err.upstreamStatus ?? err.status, message: err.message, durationMs };
-      if (key) record.keyId = key.id;
-      attempts.push(record);
-      input.logger.warn({ target: target.label, keyId: key?.id, code: err.code, status: err.upstreamStatus, durationMs }, 'upstream attempt failed');
-
-      if (err.code === 'GW_ERR_CLIENT_CLOSED') throw err;
-      if (err.code === 'GW_ERR_DEADLINE_EXCEEDED') throw deadlineError(attempts, input);
-      if (FINAL.has(err.code)) throw err;
-      if (err.retryable || err.code === 'GW_ERR_UPSTREAM_AUTH') breakers?.failure(target.label);
-
-      // A key problem: another key of the same provider first, at once.
-      if (key && KEY_ERRORS.has(err.code)) {
-        avoidKeys.add(key.id);
-        if (provider.keys.hasOther(target.model, avoidKeys) && retriesLeft > 0) {
-          retriesLeft--;
-          continue;
-        }
-      }
-      if (NEXT_TARGET_ONLY.has(err.code) || !err.retryable || retriesLeft <= 0) break;
-
-      let wait = backoffDelay(retryNumber, provider.retries.backoffInitialMs, provider.retries.backoffMaxMs, random);
-      if (err.retryAfterMs !== undefined) wait = Math.max(wait, err.retryAfterMs);
-      // Not worth waiting if the wait eats the deadline: move on to the next target.
-      if (clock.now() + wait + MIN_ATTEMPT_MS >= deadlineAt) break;
-      retriesLeft--;
-      retryNumber++;
-      if (wait > 0) {
-        try {
-          await clock.sleep(wait, signal);
-        } catch {
-          throw clientClosed();
-        }
-      }
+  let next = 0;
+  while (next < order.length) {
+    if (signal.aborted) throw clientClosed();
+    const primary = order[next++]!;
+    const ctrl = linkedController(signal);
+    const running = tryTarget(input, primary, ctrl.signal, attempts, false);
+    let outcome: TargetOutcome;
+    if (input.hedgeAfterMs !== undefined && next < order.length) {
+      const hedgeIndex = order[next]!;
+      outcome = await hedge(input, running, ctrl, hedgeIndex, attempts, () => next++);
+    } else {
+      outcome = await running;
+    }
+    if (outcome.ok) return outcome.success;
+    ctrl.dispose();
+    lastError = outcome.error;
+    if (outcome.final) {
+      if (outcome.error.code === 'GW_ERR_DEADLINE_EXCEEDED') throw deadlineError(attempts);
+      throw outcome.error;
     }
   }
 
-  if (!lastError) {
-    throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', 'no target could be tried', {});
-  }
-  if (attempts.filter((a) => a.outcome === 'error').length <= 1 && attempts.length <= 1) throw lastError;
+  if (!lastError) throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', 'no target could be tried');
+  if (attempts.length <= 1) throw lastError;
   throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', `all targets failed: ${summarize(attempts)}`, {
     status: lastError.status,
     ...(lastError.retryAfterMs !== undefined ? { retryAfterMs: lastError.retryAfterMs } : {}),
@@ -146,10 +118,137 @@ export async function executeChain(input: ChainInput): Promise<ChainSuccess> {
 }
 
 /**
+ * Races the running target against the next one started after hedgeAfterMs without a commit.
+ * The first success wins and the other is cancelled; if one fails, the other's result decides.
+ */
+async function hedge(
+  input: ChainInput,
+  running: Promise<TargetOutcome>,
+  ctrl: LinkedController,
+  hedgeIndex: number,
+  attempts: AttemptRecord[],
+  consumeNext: () => void,
+): Promise<TargetOutcome> {
+  const { clock } = input;
+  let timer: unknown;
+  const fired = new Promise<'hedge'>((resolve) => {
+    timer = clock.setTimeout(() => resolve('hedge'), input.hedgeAfterMs!);
+  });
+  const first = await Promise.race([running, fired]);
+  if (first !== 'hedge') {
+    clock.clearTimeout(timer);
+    return first;
+  }
+  if (input.signal.aborted) return running;
+  consumeNext();
+  const hedgeCtrl = linkedController(input.signal);
+  const hedged = tryTarget(input, hedgeIndex, hedgeCtrl.signal, attempts, true);
+  const tagged = [running.then((o) => ({ o, which: 0 as const })), hedged.then((o) => ({ o, which: 1 as const }))];
+  const winner = await Promise.race(tagged);
+  if (winner.o.ok) {
+    (winner.which === 0 ? hedgeCtrl : ctrl).abort(new GatewayError('GW_ERR_CLIENT_CLOSED', 'lost the hedge race'));
+    markCancelled(attempts);
+    return winner.o;
+  }
+  const other = await tagged[winner.which === 0 ? 1 : 0]!;
+  if (!other.o.ok) (winner.which === 0 ? ctrl : hedgeCtrl).dispose();
+  return other.o.ok ? other.o : { ok: false, error: other.o.error, final: other.o.final && winner.o.final };
+}
+
+/** The loser of a hedge shows up as a cancelled attempt, not as a failure. */
+function markCancelled(attempts: AttemptRecord[]): void {
+  for (const a of attempts) if (a.outcome === 'error' && a.code === 'GW_ERR_CLIENT_CLOSED') a.outcome = 'cancelled';
+}
+
+/** All attempts (retries, key rotation) on one target. */
+async function tryTarget(input: ChainInput, index: number, signal: AbortSignal, attempts: AttemptRecord[], isHedge: boolean): Promise<TargetOutcome> {
+  const { clock, deadlineAt, breakers } = input;
+  const random = input.random ?? Math.random;
+  const target = input.targets[index]!;
+  const { provider } = target;
+  const avoidKeys = new Set<string>();
+  let retriesLeft = provider.retries.max;
+  let retryNumber = 0;
+
+  for (;;) {
+    if (signal.aborted) return { ok: false, error: abortReason(signal), final: true };
+    const remaining = deadlineAt - clock.now();
+    if (remaining < MIN_ATTEMPT_MS) return { ok: false, error: deadlineError(attempts), final: true };
+    const key = pickKey(target, avoidKeys, breakers);
+    if (!key && provider.keys.size > 0) {
+      const error = new GatewayError('GW_ERR_UNSUPPORTED', `${provider.name}: no key is configured for model "${target.model}"`, { provider: provider.name });
+      attempts.push({ target: target.label, outcome: 'skipped', code: error.code, message: error.message, durationMs: 0 });
+      return { ok: false, error, final: false };
+    }
+    const started = clock.now();
+    const attempt = await runAttempt(input, target, key ?? { id: `${provider.name}#none`, value: '' }, remaining, signal);
+    const durationMs = clock.now() - started;
+    if (attempt.ok) {
+      breakers?.success(target.label);
+      if (key) breakers?.success(keyBreakerId(target, key.id));
+      attempts.push({ target: target.label, ...(key ? { keyId: key.id } : {}), outcome: 'ok', durationMs, ...(isHedge ? { hedge: true } : {}) });
+      return {
+        ok: true,
+        success: { target, result: attempt.result, ...(attempt.peeked ? { peeked: attempt.peeked } : {}), attempts, fallbackIndex: index, release: attempt.release },
+      };
+    }
+    const err = attempt.error;
+    const record: AttemptRecord = { target: target.label, outcome: 'error', code: err.code, status: err.upstreamStatus ?? err.status, message: err.message, durationMs };
+    if (key) record.keyId = key.id;
+    if (isHedge) record.hedge = true;
+    attempts.push(record);
+    input.logger.warn({ target: target.label, keyId: key?.id, code: err.code, status: err.upstreamStatus, durationMs }, 'upstream attempt failed');
+
+    if (FINAL.has(err.code)) return { ok: false, error: err, final: true };
+    if (BREAKER_ERRORS.has(err.code)) breakers?.failure(target.label);
+
+    // A key problem: another key of the same provider first, at once.
+    if (key && KEY_ERRORS.has(err.code)) {
+      breakers?.failure(keyBreakerId(target, key.id));
+      avoidKeys.add(key.id);
+      if (provider.keys.hasOther(target.model, avoidKeys) && retriesLeft > 0) {
+        retriesLeft--;
+        continue;
+      }
+    }
+    if (NEXT_TARGET_ONLY.has(err.code) || !err.retryable || retriesLeft <= 0) return { ok: false, error: err, final: false };
+
+    let wait = backoffDelay(retryNumber, provider.retries.backoffInitialMs, provider.retries.backoffMaxMs, random);
+    if (err.retryAfterMs !== undefined) wait = Math.max(wait, err.retryAfterMs);
+    // Not worth waiting if the wait eats the deadline: move on to the next target.
+    if (clock.now() + wait + MIN_ATTEMPT_MS >= deadlineAt) return { ok: false, error: err, final: false };
+    retriesLeft--;
+    retryNumber++;
+    if (wait > 0) {
+      try {
+        await clock.sleep(wait, signal);
+      } catch {
+        return { ok: false, error: abortReason(signal), final: true };
+      }
+    }
+  }
+}
+
+function keyBreakerId(target: Target, keyId: string): string {
+  return `key:${target.provider.name}:${keyId}`;
+}
+
+/** A key by weight, skipping keys already refused for this request and keys whose breaker is open. */
+function pickKey(target: Target, avoid: Set<string>, breakers: CircuitBreakers | undefined): ProviderKey | undefined {
+  const pool = target.provider.keys;
+  if (!breakers || pool.size <= 1) return pool.pick(target.model, avoid);
+  const skip = new Set(avoid);
+  for (const k of pool.eligible(target.model)) {
+    if (!skip.has(k.id) && breakers.state(keyBreakerId(target, k.id)) === 'open') skip.add(k.id);
+  }
+  return pool.pick(target.model, skip);
+}
+
+/**
  * Target order for this request: targets whose breaker is open are skipped (recorded); when every
  * target is open, the one closest to recovery is tried rather than failing at once.
  */
-function planOrder(targets: readonly Target[], breakers: CircuitBreakers | undefined, attempts: AttemptRecord[], clock: Clock): number[] {
+function planOrder(targets: readonly Target[], breakers: CircuitBreakers | undefined, attempts: AttemptRecord[]): number[] {
   if (!breakers) return targets.map((_, i) => i);
   const order: number[] = [];
   const skipped: number[] = [];
@@ -167,7 +266,6 @@ function planOrder(targets: readonly Target[], breakers: CircuitBreakers | undef
     if (order.includes(i)) continue;
     attempts.push({ target: targets[i]!.label, outcome: 'skipped', message: 'circuit open', durationMs: 0 });
   }
-  void clock;
   return order;
 }
 
@@ -175,16 +273,25 @@ type AttemptOutcome =
   | { ok: true; result: ProviderResult; peeked?: PeekedStream; release: () => void }
   | { ok: false; error: GatewayError };
 
-async function runAttempt(input: ChainInput, target: Target, key: { id: string; value: string }, remaining: number): Promise<AttemptOutcome> {
-  const { clock, signal } = input;
+/** For a non-stream client request, the upstream streams (when the provider allows) and the response is assembled. */
+function upstreamRequest(request: CoreRequest, target: Target): CoreRequest {
+  if (request.stream || !target.provider.streamUpstream) return request;
+  return { ...request, stream: true, raw: { ...request.raw, stream: true } };
+}
+
+async function runAttempt(input: ChainInput, target: Target, key: ProviderKey, remaining: number, parent: AbortSignal): Promise<AttemptOutcome> {
+  const { clock } = input;
   const t = target.provider.timeouts;
-  const ctrl = new AbortController();
-  const onClientAbort = () => ctrl.abort(clientClosed());
-  signal.addEventListener('abort', onClientAbort, { once: true });
-  const timer = clock.setTimeout(() => ctrl.abort(deadlineError([], input)), remaining);
-  const release = () => signal.removeEventListener('abort', onClientAbort);
+  const ctrl = linkedController(parent);
+  const timer = clock.setTimeout(() => ctrl.abort(deadlineError([])), remaining);
+  // first_byte_ms runs to the commit point (first content), not just to the response headers.
+  const firstByteMs = Math.min(t.firstByteMs, remaining);
+  const firstByte = clock.setTimeout(
+    () => ctrl.abort(new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `${target.provider.name}: no first token within first_byte_ms (${firstByteMs} ms)`, { provider: target.provider.name })),
+    firstByteMs,
+  );
   try {
-    const result = await target.provider.adapter.send(input.request, {
+    const result = await target.provider.adapter.send(upstreamRequest(input.request, target), {
       model: target.model,
       key,
       signal: ctrl.signal,
@@ -193,34 +300,71 @@ async function runAttempt(input: ChainInput, target: Target, key: { id: string; 
     });
     if (result.kind === 'stream') {
       const peeked = await peekBeforeCommit(result.stream);
+      // The commit point: the answer has started, the deadline no longer applies (idle_ms does).
       clock.clearTimeout(timer);
-      return { ok: true, result, peeked, release };
+      clock.clearTimeout(firstByte);
+      if (input.request.stream) return { ok: true, result, peeked, release: ctrl.dispose };
+      const response = await collectResponse(peeked);
+      ctrl.dispose();
+      return { ok: true, result: { kind: 'response', response, ...(result.unmapped ? { unmapped: result.unmapped } : {}) }, release: () => {} };
     }
     clock.clearTimeout(timer);
-    release();
+    clock.clearTimeout(firstByte);
+    ctrl.dispose();
     return { ok: true, result, release: () => {} };
   } catch (e) {
     clock.clearTimeout(timer);
-    release();
-    ctrl.abort();
+    clock.clearTimeout(firstByte);
     const err = toGatewayError(e);
-    if (ctrl.signal.reason instanceof GatewayError && err.code === 'GW_ERR_INTERNAL') return { ok: false, error: ctrl.signal.reason };
+    const reason: unknown = ctrl.signal.reason;
+    ctrl.abort();
+    ctrl.dispose();
+    // Our own abort (deadline, first-byte timeout, lost hedge) explains the failure better than
+    // whatever the transport said about it.
+    if (reason instanceof GatewayError) return { ok: false, error: reason };
     return { ok: false, error: err };
   }
+}
+
+interface LinkedController {
+  signal: AbortSignal;
+  abort(reason?: unknown): void;
+  /** Stops following the parent signal. */
+  dispose(): void;
+}
+
+/** An AbortController that also aborts when `parent` does, with the parent's reason. */
+function linkedController(parent: AbortSignal): LinkedController {
+  const ctrl = new AbortController();
+  const onAbort = () => ctrl.abort(parent.reason instanceof GatewayError ? parent.reason : clientClosed());
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ctrl.signal,
+    abort: (reason) => ctrl.abort(reason),
+    dispose: () => parent.removeEventListener('abort', onAbort),
+  };
+}
+
+function abortReason(signal: AbortSignal): GatewayError {
+  return signal.reason instanceof GatewayError ? signal.reason : clientClosed();
 }
 
 function clientClosed(): GatewayError {
   return new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection');
 }
 
-function deadlineError(attempts: AttemptRecord[], input: ChainInput): GatewayError {
+function deadlineError(attempts: AttemptRecord[]): GatewayError {
   const tried = attempts.length ? `; tried: ${summarize(attempts)}` : '';
-  void input;
   return new GatewayError('GW_ERR_DEADLINE_EXCEEDED', `deadline exceeded before any target answered${tried}`);
 }
 
 export function summarize(attempts: AttemptRecord[]): string {
   return attempts
-    .map((a) => (a.outcome === 'skipped' ? `${a.target} skipped (${a.message ?? ''})` : `${a.target} ${a.code ?? 'ok'}${a.status ? ` ${a.status}` : ''} in ${a.durationMs} ms`))
+    .map((a) =>
+      a.outcome === 'skipped'
+        ? `${a.target} skipped (${a.message ?? ''})`
+        : `${a.target} ${a.outcome === 'ok' ? 'ok' : a.outcome === 'cancelled' ? 'cancelled' : (a.code ?? 'error')}${a.status ? ` ${a.status}` : ''} in ${Math.round(a.durationMs)} ms${a.hedge ? ' (hedge)' : ''}`,
+    )
     .join('; ');
 }

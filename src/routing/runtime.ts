@@ -24,6 +24,8 @@ export interface ProviderRuntime {
   retries: RetryPolicy;
   /** Models listed for this provider in /v1/models. */
   models: string[];
+  /** Stream from upstream for non-stream requests too (first byte = first token). */
+  streamUpstream: boolean;
 }
 
 export interface Target {
@@ -72,6 +74,7 @@ export function compileRuntime(config: Config): Runtime {
       timeouts: { connectMs: pc.timeouts.connect_ms, firstByteMs: pc.timeouts.first_byte_ms, idleMs: pc.timeouts.idle_ms },
       retries: { max: pc.retries.max, backoffInitialMs: pc.retries.backoff_initial_ms, backoffMaxMs: pc.retries.backoff_max_ms },
       models: pc.models,
+      streamUpstream: pc.stream_upstream,
     });
   }
 
