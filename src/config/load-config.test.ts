@@ -8,6 +8,7 @@ import { ConfigError } from './config-error.js';
 import type { ConfigProblem } from './config-error.js';
 import { configFormatFromPath, loadConfigFile, parseConfig, REDACTED } from './load-config.js';
 import type { ParseConfigOptions } from './load-config.js';
+import { providerSchema } from './schema.js';
 
 const KNOWN = ['openai', 'anthropic'] as const;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,7 +37,11 @@ describe('parseConfig: valid files', () => {
         providers: {},
         models: {},
         routing: { deadline_ms: 25000, max_deadline_ms: 300000, circuit_breaker: { failure_threshold: 5, cooldown_ms: 30000 } },
-        logging: { level: 'info' },
+        logging: { level: 'info', content: 'metadata', retention_days: 30, queue_size: 10000, flush_interval_ms: 1000 },
+        storage: { sqlite_path: './data/switchyard.db' },
+        telemetry: { service_name: 'switchyard' },
+        pricing: { overrides: {} },
+        metrics: { enabled: true },
       });
     }
   });
@@ -53,8 +58,9 @@ providers:
       keys: [{ value: 'sk-ant-test', weight: 1, models: ['*'] }],
       models: [],
       headers: {},
-      timeouts: { connect_ms: 2000, first_byte_ms: 15000, idle_ms: 30000 },
+      timeouts: { connect_ms: 2000, first_byte_ms: 10000, idle_ms: 30000 },
       retries: { max: 1, backoff_initial_ms: 200, backoff_max_ms: 2000 },
+      stream_upstream: true,
       max_connections: 256,
       anthropic_version: '2023-06-01',
     });
@@ -85,7 +91,7 @@ server: { port: 0 }
     const p = config.providers['mock-openai']!;
     assert.equal(p.type, 'openai');
     assert.equal(p.base_url, 'http://127.0.0.1:9090/v1');
-    assert.deepEqual(p.timeouts, { connect_ms: 500, first_byte_ms: 15000, idle_ms: 30000 });
+    assert.deepEqual(p.timeouts, { connect_ms: 500, first_byte_ms: 10000, idle_ms: 30000 });
     assert.deepEqual(config.server, { host: '127.0.0.1', port: 0, body_limit_bytes: 20 * 1024 * 1024, api_keys: [] });
   });
 
@@ -295,7 +301,7 @@ describe('parseConfig: schema problems, in words', () => {
 
   it('lists the allowed keys when nothing is close', () => {
     assert.deepEqual(problemsOf('providers: { openai: { api_key: sk } }').lines, [
-      'providers.openai: unknown key "api_key"; allowed keys: type, base_url, keys, models, headers, timeouts, retries, max_connections, anthropic_version',
+      `providers.openai: unknown key "api_key"; allowed keys: ${Object.keys(providerSchema.shape).join(', ')}`,
     ]);
     assert.deepEqual(problemsOf('models: { m: { targets: [openai/x], colour: red } }\nproviders: { openai: {} }').lines, [
       'models.m: unknown key "colour"; allowed keys: targets, deadline_ms, hedge_after_ms',
