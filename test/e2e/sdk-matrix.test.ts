@@ -256,6 +256,16 @@ describe('routing by alias and errors', () => {
     });
   });
 
+  test('what a target cannot carry is reported, never dropped silently', async () => {
+    const { response } = await anthropic.messages
+      .create({ model: 'openai/gpt-4o-mini', max_tokens: 20, top_k: 5, messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
+    assert.equal(response.headers.get('x-switchyard-unmapped'), 'top_k');
+    const same = await anthropic.messages.create({ model: 'anthropic/claude-sonnet-4-6', max_tokens: 20, top_k: 5, messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    assert.equal(same.response.headers.get('x-switchyard-unmapped'), null);
+    assert.equal(lastUpstream('/v1/messages').body.top_k, 5);
+  });
+
   test('GET /v1/models lists aliases and provider models', async () => {
     const ids: string[] = [];
     for await (const m of openai.models.list()) ids.push(m.id);
