@@ -1,6 +1,6 @@
 // Rewrites the generated table in docs/errors.md from the error registry in src/core/errors.ts.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { ERRORS_TABLE_BEGIN, ERRORS_TABLE_END, renderErrorsTable } from '../src/core/errors-doc.js';
+import { ERRORS_TABLE_BEGIN, ERRORS_TABLE_END, renderErrorsTable } from '../src/dialects/errors-doc.js';
 
 const path = new URL('../docs/errors.md', import.meta.url);
 const doc = readFileSync(path, 'utf8');

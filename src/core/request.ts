@@ -13,6 +13,8 @@ export interface TextPart {
   text: string;
   /** Provider-neutral cache hint (Anthropic `cache_control`); carried when a target supports it. */
   cacheControl?: Record<string, unknown>;
+  /** Opaque per-provider data that must travel back with this part, keyed by provider type (e.g. Gemini `thoughtSignature`). */
+  providerMetadata?: Record<string, unknown>;
 }
 export interface ImagePart {
   type: 'image';
@@ -26,6 +28,8 @@ export interface ToolCallPart {
   name: string;
   /** Arguments as JSON text, exactly as produced by the model (may be partial in streams). */
   arguments: string;
+  /** Opaque per-provider data that must travel back with this call, keyed by provider type (e.g. Gemini `thoughtSignature`). */
+  providerMetadata?: Record<string, unknown>;
 }
 export interface ToolResultPart {
   type: 'tool-result';
@@ -41,6 +45,8 @@ export interface ReasoningPart {
   signature?: string;
   /** Redacted/encrypted reasoning that can only be returned verbatim. */
   redactedData?: string;
+  /** Opaque per-provider data that must travel back with this part, keyed by provider type (e.g. Gemini `thoughtSignature`). */
+  providerMetadata?: Record<string, unknown>;
 }
 
 export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart;

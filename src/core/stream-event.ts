@@ -6,14 +6,14 @@ import type { FinishReason, Usage } from './response.js';
  */
 export type StreamEvent =
   | { type: 'start'; id: string; model: string; created?: number; usage?: Partial<Usage> }
-  | { type: 'text-start'; index: number }
+  | { type: 'text-start'; index: number; providerMetadata?: Record<string, unknown> }
   | { type: 'text-delta'; index: number; text: string }
   | { type: 'text-end'; index: number }
-  | { type: 'reasoning-start'; index: number; redactedData?: string }
+  | { type: 'reasoning-start'; index: number; redactedData?: string; providerMetadata?: Record<string, unknown> }
   | { type: 'reasoning-delta'; index: number; text: string }
   | { type: 'reasoning-signature'; index: number; signature: string }
   | { type: 'reasoning-end'; index: number }
-  | { type: 'tool-call-start'; index: number; id: string; name: string }
+  | { type: 'tool-call-start'; index: number; id: string; name: string; providerMetadata?: Record<string, unknown> }
   | { type: 'tool-call-delta'; index: number; argumentsDelta: string }
   | { type: 'tool-call-end'; index: number }
   | { type: 'usage'; usage: Partial<Usage> }

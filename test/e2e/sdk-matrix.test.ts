@@ -258,10 +258,13 @@ describe('routing by alias and errors', () => {
 
   test('what a target cannot carry is reported, never dropped silently', async () => {
     const { response } = await anthropic.messages
-      .create({ model: 'openai/gpt-4o-mini', max_tokens: 20, top_k: 5, messages: [{ role: 'user', content: 'Hi' }] })
+      // top_k: an Anthropic parameter (no longer in this SDK's types) with no OpenAI counterpart.
+      .create({ model: 'openai/gpt-4o-mini', max_tokens: 20, ...({ top_k: 5 } as object), messages: [{ role: 'user', content: 'Hi' }] })
       .withResponse();
     assert.equal(response.headers.get('x-switchyard-unmapped'), 'top_k');
-    const same = await anthropic.messages.create({ model: 'anthropic/claude-sonnet-4-6', max_tokens: 20, top_k: 5, messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+    const same = await anthropic.messages
+      .create({ model: 'anthropic/claude-sonnet-4-6', max_tokens: 20, ...({ top_k: 5 } as object), messages: [{ role: 'user', content: 'Hi' }] })
+      .withResponse();
     assert.equal(same.response.headers.get('x-switchyard-unmapped'), null);
     assert.equal(lastUpstream('/v1/messages').body.top_k, 5);
   });

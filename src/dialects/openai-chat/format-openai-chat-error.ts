@@ -12,6 +12,10 @@ const TYPES: Record<ErrorKind, string> = {
   timeout: 'timeout_error',
 };
 
+export function openAIErrorType(kind: ErrorKind): string {
+  return TYPES[kind];
+}
+
 /** The `error` object of an OpenAI error body (also used inside stream error events). */
 export function openAIErrorObject(err: GatewayError) {
   return { message: err.message, type: TYPES[err.kind], param: err.param ?? null, code: err.code };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ERRORS_TABLE_BEGIN, ERRORS_TABLE_END, renderErrorsTable } from './errors-doc.js';
-import { ERROR_CODES, GatewayError, toGatewayError } from './errors.js';
+import { ERROR_CODES, GatewayError, toGatewayError } from '../core/errors.js';
 
 test('docs/errors.md lists every code exactly as the registry defines it (run `npm run docs:errors` to refresh)', () => {
   const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
