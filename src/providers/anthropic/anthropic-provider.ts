@@ -6,9 +6,8 @@
 import type { CoreRequest } from '../../core/request.js';
 import type { ProviderAdapter, ProviderCallContext, ProviderResult } from '../provider-adapter.js';
 import { createSseUpstreamStream } from '../shared/sse-stream.js';
-import { mapHttpError, parseJsonBody, readBodyText, UpstreamClient } from '../shared/upstream-client.js';
+import { errorMessageFromBody, mapHttpError, parseJsonBody, readBodyText, UpstreamClient } from '../shared/upstream-client.js';
 import { convertToAnthropicRequest } from './convert-to-anthropic-request.js';
-import { anthropicErrorMessage } from './map-anthropic-error.js';
 import { mapAnthropicResponse } from './map-anthropic-response.js';
 import { createAnthropicStreamMapper } from './map-anthropic-stream.js';
 
@@ -55,7 +54,7 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
       const res = await client.request({ path: '/v1/messages', headers, body: JSON.stringify(body), signal: ctx.signal, timeouts: ctx.timeouts });
       if (res.status >= 400) {
         const text = await readBodyText(res, name, ctx.signal, ctx.timeouts);
-        throw mapHttpError({ status: res.status, headers: res.headers, message: anthropicErrorMessage(text), provider: name });
+        throw mapHttpError({ status: res.status, headers: res.headers, message: errorMessageFromBody(text), provider: name });
       }
       const result = unmapped.length > 0 ? { unmapped } : {};
       if (req.stream) {

@@ -1,19 +1,6 @@
-/** Anthropic error bodies and stream `error` events → GatewayError / provider message. */
+/** Anthropic stream `error` events → GatewayError. */
 import { GatewayError } from '../../core/errors.js';
 import type { ErrorCode } from '../../core/errors.js';
-
-/** The message of an Anthropic error body (`{type:'error', error:{type, message}}`), else the text itself. */
-export function anthropicErrorMessage(text: string): string {
-  try {
-    const b = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof b.error === 'string') return b.error;
-    if (b.error && typeof b.error.message === 'string') return b.error.message;
-    if (typeof b.message === 'string') return b.message;
-  } catch {
-    /* not JSON */
-  }
-  return text.slice(0, 500);
-}
 
 const STREAM_ERROR_CODES: Readonly<Record<string, ErrorCode>> = {
   overloaded_error: 'GW_ERR_UPSTREAM_OVERLOADED',

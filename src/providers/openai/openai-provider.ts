@@ -5,7 +5,8 @@
 import type { CoreRequest } from '../../core/request.js';
 import type { ProviderAdapter, ProviderCallContext, ProviderResult } from '../provider-adapter.js';
 import { createSseUpstreamStream } from '../shared/sse-stream.js';
-import { mapHttpError, parseJsonBody, readBodyText, UpstreamClient } from '../shared/upstream-client.js';
+import type { StreamMapper } from '../shared/sse-stream.js';
+import { errorMessageFromBody, mapHttpError, parseJsonBody, readBodyText, UpstreamClient } from '../shared/upstream-client.js';
 import { convertToOpenAIRequest } from './convert-to-openai-request.js';
 import { mapOpenAIResponse } from './map-openai-response.js';
 import { createOpenAIStreamMapper } from './map-openai-stream.js';
@@ -26,22 +27,21 @@ export interface OpenAIProviderOptions {
   authHeaders?: (key: string) => Record<string, string>;
   /** Query string appended to the chat path (Azure's api-version). */
   query?: string;
+  /** Chat path for an upstream model (Azure: one deployment per model); wins over `chatPath`. */
+  chatPathFor?: (model: string) => string;
+  /**
+   * Last changes to the outgoing body for a host's quirks (field names, unsupported fields). Runs
+   * on forwarded OpenAI-dialect bodies too; it may replace top-level keys, never mutate nested values.
+   */
+  adjustBody?: (body: Record<string, unknown>, req: CoreRequest) => void;
+  /**
+   * Rewrites an upstream JSON payload (a whole response or one stream chunk) into OpenAI's shape
+   * before it is mapped and forwarded; returns undefined when there was nothing to change.
+   */
+  normalizePayload?: (payload: Record<string, unknown>) => Record<string, unknown> | undefined;
 }
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-
-/** Extracts an OpenAI-shaped error message from an error body. */
-export function openAIErrorMessage(text: string): string {
-  try {
-    const b = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof b.error === 'string') return b.error;
-    if (b.error && typeof b.error.message === 'string') return b.error.message;
-    if (typeof b.message === 'string') return b.message;
-  } catch {
-    /* not JSON */
-  }
-  return text.slice(0, 500);
-}
 
 export function createOpenAIProvider(options: OpenAIProviderOptions): ProviderAdapter {
   const name = options.name;
@@ -62,26 +62,64 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ProviderAd
     nativeDialect: 'openai-chat',
     async send(req: CoreRequest, ctx: ProviderCallContext): Promise<ProviderResult> {
       const { body, unmapped } = convertToOpenAIRequest(req, ctx.model, { maxTokensField });
+      options.adjustBody?.(body, req);
       const headers: Record<string, string> = {
         'content-type': 'application/json',
         ...extraHeaders,
         ...auth(ctx.key.value),
       };
       if (req.stream) headers.accept = 'text/event-stream';
-      const res = await client.request({ path, headers, body: JSON.stringify(body), signal: ctx.signal, timeouts: ctx.timeouts });
+      const target = options.chatPathFor ? options.chatPathFor(ctx.model) + (options.query ? `?${options.query}` : '') : path;
+      const res = await client.request({ path: target, headers, body: JSON.stringify(body), signal: ctx.signal, timeouts: ctx.timeouts });
       if (res.status >= 400) {
         const text = await readBodyText(res, name, ctx.signal, ctx.timeouts);
-        throw mapHttpError({ status: res.status, headers: res.headers, message: openAIErrorMessage(text), provider: name });
+        throw mapHttpError({ status: res.status, headers: res.headers, message: errorMessageFromBody(text), provider: name });
       }
       if (req.stream) {
-        const mapper = createOpenAIStreamMapper({ provider: name, clientWantsUsage: req.streamUsage === true });
+        const openaiMapper = createOpenAIStreamMapper({ provider: name, clientWantsUsage: req.streamUsage === true });
+        const mapper = options.normalizePayload ? normalizingMapper(openaiMapper, options.normalizePayload) : openaiMapper;
         const stream = createSseUpstreamStream({ body: res.body, mapper, provider: name, signal: ctx.signal, timeouts: ctx.timeouts, rawDialect: 'openai-chat' });
         return { kind: 'stream', stream, unmapped };
       }
-      const text = await readBodyText(res, name, ctx.signal, ctx.timeouts);
-      const response = mapOpenAIResponse(parseJsonBody(text, name), name);
+      let text = await readBodyText(res, name, ctx.signal, ctx.timeouts);
+      let parsed = parseJsonBody(text, name);
+      const normalized = options.normalizePayload && isRecord(parsed) ? options.normalizePayload(parsed) : undefined;
+      if (normalized) {
+        parsed = normalized;
+        text = JSON.stringify(normalized);
+      }
+      const response = mapOpenAIResponse(parsed, name);
       return { kind: 'response', response, raw: { dialect: 'openai-chat', body: text }, unmapped };
     },
     close: () => client.close(),
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Normalizes each stream chunk before the OpenAI mapper reads it. The rewritten JSON replaces
+ * `message.data`, which the SSE stream then forwards as the raw payload to same-dialect clients.
+ */
+function normalizingMapper(inner: StreamMapper, normalize: NonNullable<OpenAIProviderOptions['normalizePayload']>): StreamMapper {
+  return {
+    get finished() {
+      return inner.finished;
+    },
+    push(message, out) {
+      if (message.data !== '[DONE]') {
+        let chunk: unknown;
+        try {
+          chunk = JSON.parse(message.data);
+        } catch {
+          chunk = undefined;
+        }
+        const normalized = isRecord(chunk) ? normalize(chunk) : undefined;
+        if (normalized) message.data = JSON.stringify(normalized);
+      }
+      return inner.push(message, out);
+    },
   };
 }

@@ -157,6 +157,22 @@ export function mapHttpError(args: {
   return new GatewayError('GW_ERR_UPSTREAM_BAD_REQUEST', message, { ...base, status });
 }
 
+/**
+ * The provider's own message from an error body: `{error: {message}}` (OpenAI, Anthropic, Gemini,
+ * the compatible family), `{error: "..."}` or `{message}`; else the start of the text itself.
+ */
+export function errorMessageFromBody(text: string): string {
+  try {
+    const b = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    if (typeof b.error === 'string') return b.error;
+    if (b.error && typeof b.error.message === 'string') return b.error.message;
+    if (typeof b.message === 'string') return b.message;
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 500);
+}
+
 /** Reads a whole body as text, mapping a broken body to a GatewayError. */
 export async function readBodyText(res: UpstreamResponse, provider: string, signal: AbortSignal, timeouts: Timeouts): Promise<string> {
   try {
