@@ -19,6 +19,10 @@ import type { Clock } from './routing/clock.js';
 import { executeChain } from './routing/execute-chain.js';
 import type { ChainSuccess } from './routing/execute-chain.js';
 import type { Runtime, Target } from './routing/runtime.js';
+import { openAIChatDialect } from './dialects/openai-chat/index.js';
+import { formatOpenAIEmbeddingsResponse } from './dialects/openai-embeddings/format-openai-embeddings-response.js';
+import { parseOpenAIEmbeddingsRequest } from './dialects/openai-embeddings/parse-openai-embeddings-request.js';
+import { executeEmbeddings } from './routing/execute-embeddings.js';
 
 export interface IncomingCall {
   dialect: ClientDialect;
@@ -56,10 +60,16 @@ export class Gateway {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly plugins: GatewayPlugin[];
+  /** Plugins with onRequestStart (in-flight gauges); empty costs one length check per request. */
+  private readonly startPlugins: GatewayPlugin[];
+  /** Some plugin logs streamed text: the stream sink collects it. */
+  private readonly captureText: boolean;
 
   constructor(options: GatewayOptions) {
     this.runtime = options.runtime;
     this.plugins = (options.plugins ?? []).filter((p) => p.onRequestEnd);
+    this.startPlugins = this.plugins.filter((p) => p.onRequestStart);
+    this.captureText = this.plugins.some((p) => p.wantsStreamedText);
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
     const cb = options.runtime.config.routing.circuit_breaker;
@@ -75,6 +85,7 @@ export class Gateway {
     const { dialect } = call;
     const t0 = performance.now();
     const baseHeaders: Record<string, string> = { 'x-request-id': call.requestId };
+    if (this.startPlugins.length) this.started(call);
     let request: CoreRequest | undefined;
     let attempts: ChainSuccess['attempts'] = [];
     try {
@@ -111,7 +122,7 @@ export class Gateway {
       }
       return success.result.kind === 'response'
         ? this.jsonOutcome(success, request, dialect, headers, record, t0)
-        : this.streamOutcome(success, request, dialect, headers, log, record, t0);
+        : this.streamOutcome(success, request, dialect, headers, log, record, t0, call.signal);
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: call.requestId }, 'internal error');
@@ -149,7 +160,24 @@ export class Gateway {
       record.request = request;
       if (this.runtime.aliases.has(request.model)) record.alias = request.model;
     }
+    const tp = call.headers['traceparent'];
+    if (typeof tp === 'string') {
+      record.traceparent = tp;
+      const ts = call.headers['tracestate'];
+      if (typeof ts === 'string') record.tracestate = ts;
+    }
     return record;
+  }
+
+  private started(call: IncomingCall): void {
+    const start = { requestId: call.requestId, dialect: call.dialect.id };
+    for (const p of this.startPlugins) {
+      try {
+        p.onRequestStart!(start);
+      } catch (e) {
+        this.logger.error({ err: e, plugin: p.name }, 'plugin failed in onRequestStart');
+      }
+    }
   }
 
   private emit(record: RequestRecord, t0: number): void {
@@ -204,6 +232,7 @@ export class Gateway {
       record.usage = result.response.usage;
       record.finishReason = result.response.finishReason;
       record.response = result.response;
+      record.responseModel = result.response.model;
       record.ttftMs = performance.now() - t0;
       this.emit(record, t0);
     }
@@ -222,22 +251,35 @@ export class Gateway {
     log: Logger,
     record: RequestRecord | undefined,
     t0: number,
+    signal: AbortSignal,
   ): GatewayOutcome {
     const peeked = success.peeked!;
     const committedAt = performance.now();
+    let done = false;
     const onDone = (outcome: StreamOutcome) => {
+      if (done) return;
+      done = true;
       success.release();
       if (!record) return;
       record.ttftMs = committedAt - t0;
       record.upstreamMs += performance.now() - committedAt;
       if (outcome.usage) record.usage = { inputTokens: 0, outputTokens: 0, ...outcome.usage };
       if (outcome.finishReason) record.finishReason = outcome.finishReason;
+      if (outcome.responseModel) record.responseModel = outcome.responseModel;
+      if (outcome.text !== undefined) record.streamedText = outcome.text;
       if (outcome.error) {
         record.errorCode = outcome.error.code;
         record.errorMessage = outcome.error.message;
       }
       this.emit(record, t0);
     };
+    // A client that leaves before the stream is piped never gets a sink: the record still ends.
+    const onEarlyAbort = () => {
+      if (record) record.status = 499;
+      onDone({ error: new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before the stream started') });
+    };
+    if (record) signal.addEventListener('abort', onEarlyAbort, { once: true });
+    const captureText = this.captureText;
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     const passthrough = success.target.provider.adapter.nativeDialect === dialect.id;
@@ -247,10 +289,54 @@ export class Gateway {
       status: 200,
       headers,
       pipe(writer: StreamWriter) {
-        const sink = createClientSink({ writer, encoder, passthrough, dialectId: dialect.id, onDone, log, pause: () => peeked.stream.pause(), resume: () => peeked.stream.resume(), abort: () => peeked.stream.abort() });
+        signal.removeEventListener('abort', onEarlyAbort);
+        const sink = createClientSink({ writer, encoder, passthrough, dialectId: dialect.id, onDone, log, captureText, pause: () => peeked.stream.pause(), resume: () => peeked.stream.resume(), abort: () => peeked.stream.abort() });
         peeked.commit(sink);
       },
     };
+  }
+
+  /**
+   * Handles one OpenAI-dialect embeddings call (`POST /v1/embeddings`): the model resolves like a
+   * chat model (aliases, provider/model, `x-switchyard-deadline-ms`); targets are tried in order.
+   * Never throws (errors become OpenAI-shaped outcomes).
+   */
+  async handleEmbeddings(call: Omit<IncomingCall, 'dialect'>): Promise<GatewayOutcome> {
+    const baseHeaders: Record<string, string> = { 'x-request-id': call.requestId };
+    try {
+      const request = parseOpenAIEmbeddingsRequest(call.body);
+      const routing = this.runtime.config.routing;
+      let deadlineMs = this.runtime.aliases.get(request.model)?.deadlineMs ?? routing.deadline_ms;
+      const h = call.headers['x-switchyard-deadline-ms'];
+      if (typeof h === 'string') {
+        const n = Number(h);
+        if (!Number.isFinite(n) || n <= 0) {
+          throw new GatewayError('GW_ERR_INVALID_REQUEST', `x-switchyard-deadline-ms: expected a positive number of milliseconds, got "${h}"`, { param: 'x-switchyard-deadline-ms' });
+        }
+        deadlineMs = Math.min(n, routing.max_deadline_ms);
+      }
+      const success = await executeEmbeddings({
+        targets: this.runtime.resolve(request.model),
+        request,
+        deadlineAt: this.clock.now() + deadlineMs,
+        signal: call.signal,
+        logger: this.logger.child({ requestId: call.requestId }),
+        clock: this.clock,
+      });
+      const headers: Record<string, string> = {
+        ...baseHeaders,
+        'content-type': 'application/json',
+        'x-switchyard-provider': success.target.provider.name,
+        'x-switchyard-model': success.target.model,
+        'x-switchyard-attempts': String(success.attempts.filter((a) => a.outcome !== 'skipped').length),
+        'x-switchyard-fallback-index': String(success.fallbackIndex),
+      };
+      return { kind: 'json', status: 200, headers, body: JSON.stringify(formatOpenAIEmbeddingsResponse(success.response, request.encodingFormat)) };
+    } catch (e) {
+      const err = toGatewayError(e);
+      if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: call.requestId }, 'internal error');
+      return errorOutcome(openAIChatDialect, err, baseHeaders);
+    }
   }
 
   async close(): Promise<void> {
@@ -282,6 +368,9 @@ interface StreamOutcome {
   usage?: Partial<Usage>;
   finishReason?: FinishReason;
   error?: GatewayError;
+  responseModel?: string;
+  /** The streamed text, when captureText. */
+  text?: string;
 }
 
 interface ClientSinkOptions {
@@ -292,10 +381,15 @@ interface ClientSinkOptions {
   dialectId: DialectId;
   onDone: (outcome: StreamOutcome) => void;
   log: Logger;
+  /** Collect text deltas into outcome.text (up to MAX_CAPTURED_TEXT characters). */
+  captureText?: boolean;
   pause: () => void;
   resume: () => void;
   abort: () => void;
 }
+
+/** Most streamed text kept for content logging. */
+const MAX_CAPTURED_TEXT = 1_000_000;
 
 /** Writes committed frames to the client: raw when passing through, else through the encoder. */
 function createClientSink(o: ClientSinkOptions): StreamSink {
@@ -314,6 +408,9 @@ function createClientSink(o: ClientSinkOptions): StreamSink {
     for (const e of events) {
       if (e.type === 'usage' || e.type === 'start') {
         if (e.usage) outcome.usage = { ...outcome.usage, ...e.usage };
+        if (e.type === 'start' && e.model) outcome.responseModel = e.model;
+      } else if (e.type === 'text-delta') {
+        if (o.captureText && (outcome.text ?? '').length < MAX_CAPTURED_TEXT) outcome.text = (outcome.text ?? '') + e.text;
       } else if (e.type === 'finish') {
         outcome.finishReason = e.finishReason;
         if (e.usage) outcome.usage = { ...outcome.usage, ...e.usage };

@@ -28,7 +28,7 @@ describe('schema/switchyard.config.schema.json', () => {
     assert.equal(schema.required, undefined);
     assert.equal(schema.additionalProperties, false);
     assert.equal(schema.properties['server']!.required, undefined);
-    assert.deepEqual(schema.properties['logging']!.default, { level: 'info' });
+    assert.deepEqual(schema.properties['logging']!.default, { level: 'info', content: 'metadata', retention_days: 30, queue_size: 10000, flush_interval_ms: 1000 });
     // A JSON config may carry "$schema" for editors.
     assert.ok('$schema' in schema.properties);
     const provider = schema.properties['providers']!.additionalProperties as { properties: Record<string, unknown>; required?: string[] };

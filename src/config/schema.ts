@@ -55,6 +55,34 @@ export const providerSchema = z
       ),
     max_connections: positiveInt().default(256).describe('Most concurrent connections to this provider.'),
     anthropic_version: z.string().default('2023-06-01').describe('anthropic: the anthropic-version header.'),
+    region: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('bedrock: AWS region (endpoint bedrock-runtime.<region>.amazonaws.com). Default: AWS_REGION / AWS_DEFAULT_REGION from the environment.'),
+    credentials: z
+      .object({
+        access_key_id: z.string().min(1).describe('bedrock: AWS access key id, usually "env.NAME".'),
+        secret_access_key: z.string().min(1).describe('bedrock: AWS secret access key, usually "env.NAME".'),
+        session_token: z.string().min(1).optional().describe('bedrock: AWS session token for temporary credentials.'),
+      })
+      .strict()
+      .optional()
+      .describe('bedrock: static AWS credentials for SigV4. Absent (and no keys): the AWS default chain (environment, shared profile, web identity, instance role).'),
+    api_version: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('azure: the api-version query parameter (default 2024-10-21; "v1" for the v1 API). gemini: the API version path (default v1beta).'),
+    deployments: z
+      .record(z.string(), z.string().min(1))
+      .optional()
+      .describe('azure: model name → deployment name; a model not listed is its own deployment name.'),
+    preset: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('openai-compatible: a known host whose quirks apply (groq, mistral, deepseek, xai, openrouter, together, fireworks, cerebras, ollama, vllm). Default: none.'),
   })
   .strict();
 
@@ -82,7 +110,7 @@ export const configSchema = z
           .array(z.string().min(1))
           .default([])
           .describe('Keys clients must present (Authorization: Bearer or x-api-key). Empty: no client authentication.'),
-        admin_token: z.string().min(1).optional().describe('Bearer token for the admin API (/api/*).'),
+        admin_token: z.string().min(1).optional().describe('Bearer token for the admin API (/api/*). Unset: the admin API is off (403).'),
       })
       .strict()
       .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 20 * 1024 * 1024, api_keys: [] })
@@ -114,10 +142,69 @@ export const configSchema = z
     logging: z
       .object({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info').describe('Least severe level written to the log.'),
+        content: z
+          .enum(['none', 'metadata', 'full'])
+          .default('metadata')
+          .describe('How much of each request the request log keeps: none (routing, timing, tokens, cost), metadata (plus parameters and error messages, no text), full (plus request and response bodies).'),
+        retention_days: nonNegativeInt().default(30).describe('Request-log rows older than this many days are deleted (checked hourly); 0 keeps them forever.'),
+        queue_size: positiveInt()
+          .default(10000)
+          .describe('Most request-log rows waiting to be written; when full, new rows are dropped and counted (switchyard_request_log_dropped_total) rather than slowing requests.'),
+        flush_interval_ms: positiveInt().default(1000).describe('How often queued request-log rows are written to the database.'),
       })
       .strict()
-      .default({ level: 'info' })
-      .describe('Gateway logging.'),
+      .default({ level: 'info', content: 'metadata', retention_days: 30, queue_size: 10000, flush_interval_ms: 1000 })
+      .describe('Gateway logging and the request log.'),
+    storage: z
+      .object({
+        sqlite_path: z.string().min(1).default('./data/switchyard.db').describe('SQLite file for the request log (its directory is created); ":memory:" keeps it in memory. Used unless postgres_url is set.'),
+        postgres_url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+          .optional()
+          .describe('Postgres connection URL for the request log, shared by replicas; usually "env.NAME". When set, SQLite is not used.'),
+      })
+      .strict()
+      .default({ sqlite_path: './data/switchyard.db' })
+      .describe('Where the request log is stored.'),
+    telemetry: z
+      .object({
+        otlp_endpoint: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe('OTLP/HTTP endpoint of an OpenTelemetry collector (e.g. http://collector:4318); traces are exported to <endpoint>/v1/traces. Unset: no tracing.'),
+        service_name: z.string().min(1).default('switchyard').describe('service.name of the exported spans.'),
+      })
+      .strict()
+      .default({ service_name: 'switchyard' })
+      .describe('OpenTelemetry tracing.'),
+    pricing: z
+      .object({
+        overrides: z
+          .record(
+            z.string().min(1),
+            z
+              .object({
+                input: z.number().min(0).describe('USD per million input tokens.'),
+                output: z.number().min(0).describe('USD per million output tokens.'),
+                cached_input: z.number().min(0).optional().describe('USD per million input tokens read from the prompt cache. Default: input.'),
+                cache_write: z.number().min(0).optional().describe('USD per million input tokens written to the prompt cache. Default: input.'),
+              })
+              .strict(),
+          )
+          .default({})
+          .describe('Prices by "provider/model" (provider as named in this file) or by model name; they win over the shipped table.'),
+      })
+      .strict()
+      .default({ overrides: {} })
+      .describe('Cost of requests in USD.'),
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true).describe('Serve Prometheus metrics at GET /metrics.'),
+      })
+      .strict()
+      .default({ enabled: true })
+      .describe('Prometheus metrics.'),
   })
   .strict();
 

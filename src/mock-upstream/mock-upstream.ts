@@ -13,6 +13,9 @@
  *                              errors as {type:'error',error:{type,message},request_id}.
  *                              Responses carry `request-id`.
  *   GET  /v1/models            OpenAI model list; Anthropic's shape when `anthropic-version` is sent.
+ *   POST /v1/embeddings        OpenAI embeddings (embeddings-wire.ts).
+ *   POST /model/{id}/converse, /converse-stream, /invoke   AWS Bedrock (bedrock-wire.ts).
+ *   POST /v1beta/models/{m}:generateContent, :streamGenerateContent, :batchEmbedContents   Gemini (gemini-wire.ts).
  *   anything else              404 JSON (Anthropic shape under /v1/messages, OpenAI shape otherwise).
  *   Invalid JSON bodies get a 400 in the route's shape (after the auth check).
  *
@@ -95,6 +98,9 @@ import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/pr
 import { answerAnthropicMessages, anthropicError, anthropicModelsList, anthropicStreamErrorFrame, validateAnthropicRequest } from './anthropic-messages-wire.js';
 import { answerOpenAIChat, openaiError, openaiHeaders, openaiModelsList, openaiStreamErrorFrame, validateOpenAIChatRequest } from './openai-chat-wire.js';
 import { parseFaultSpec } from './parse-fault-spec.js';
+import { answerBedrock } from './bedrock-wire.js';
+import { answerOpenAIEmbeddings } from './embeddings-wire.js';
+import { answerGemini } from './gemini-wire.js';
 import type { PreparedResponse, WireContext, WireProvider } from './prepared-response.js';
 import { defaultFixturesDir, FIXTURE_MODEL_PREFIX, replayFixture } from './replay-fixture.js';
 
@@ -165,7 +171,7 @@ interface Exchange {
 /** A decided response and how to deliver it. */
 interface Delivery {
   res: ServerResponse;
-  prepared: PreparedResponse;
+  prepared: PreparedResponse<string | Uint8Array>;
   fault: Fault;
   provider: WireProvider;
   ctx: WireContext;
@@ -195,7 +201,7 @@ async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 /** Writes one chunk and resolves once it is handed to the kernel (true) or the exchange ended (false). */
-function writeAndFlush({ res, chunk, signal }: { res: ServerResponse; chunk: string; signal: AbortSignal }): Promise<boolean> {
+function writeAndFlush({ res, chunk, signal }: { res: ServerResponse; chunk: string | Uint8Array; signal: AbortSignal }): Promise<boolean> {
   if (signal.aborted || res.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
     const onAbort = () => resolve(false);
@@ -273,7 +279,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     for (const w of ready) w.resolve(requests);
   };
 
-  const route = async ({ method, path, headers, body, ctx }: Exchange): Promise<PreparedResponse> => {
+  const route = async ({ method, path, headers, body, ctx }: Exchange): Promise<PreparedResponse<string | Uint8Array>> => {
     if (path === '/v1/chat/completions' && method === 'POST') {
       const invalid = validateOpenAIChatRequest({ headers, body }, ctx);
       if (invalid) return invalid;
@@ -292,6 +298,9 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       }
       return answerAnthropicMessages(b, ctx);
     }
+    if (path === '/v1/embeddings' && method === 'POST') return answerOpenAIEmbeddings({ headers, body }, ctx);
+    const providerRoute = (await answerBedrock({ method, path, headers, body, ctx, fixturesDir })) ?? (await answerGemini({ method, path, headers, body, ctx, fixturesDir }));
+    if (providerRoute) return providerRoute;
     if (path === '/v1/models' && method === 'GET') {
       return headers['anthropic-version'] !== undefined ? anthropicModelsList(ctx) : openaiModelsList(ctx);
     }

@@ -2,14 +2,15 @@
  * A response the mock upstream has decided on but not yet written: the fault layer
  * (mock-upstream.ts) decides how it reaches the socket (whole, dripped, cut, replaced by an error).
  */
-export type PreparedResponse =
+/** `Chunk` is `string` for SSE; binary event streams (Bedrock) use `Uint8Array` chunks. */
+export type PreparedResponse<Chunk extends string | Uint8Array = string> =
   | { type: 'json'; status: number; headers: Record<string, string>; body: string }
   | {
       type: 'sse';
       status: number;
       headers: Record<string, string>;
       /** Fully framed SSE events (`event: ...\ndata: ...\n\n` or `data: ...\n\n`), one socket write each. */
-      events: string[];
+      events: Chunk[];
       /** How many leading events come before the first content event (cut-mid-stream counts after them). */
       preamble: number;
     };

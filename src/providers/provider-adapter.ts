@@ -4,6 +4,7 @@
  * Providers never see the client's HTTP request: they get the canonical request and a context.
  */
 import type { DialectId } from '../core/dialect.js';
+import type { EmbeddingsRequest, EmbeddingsResponse } from '../core/embeddings.js';
 import type { GatewayError } from '../core/errors.js';
 import type { CoreRequest } from '../core/request.js';
 import type { CoreResponse } from '../core/response.js';
@@ -86,5 +87,10 @@ export interface ProviderAdapter {
   readonly nativeDialect?: DialectId;
   /** Sends one attempt. Rejects with a GatewayError for any failure before a result exists. */
   send(request: CoreRequest, ctx: ProviderCallContext): Promise<ProviderResult>;
+  /**
+   * Embeds the inputs (POST /v1/embeddings). Absent when the provider has no embeddings API: the
+   * gateway then answers GW_ERR_UNSUPPORTED for this target and tries the next one.
+   */
+  embed?(request: EmbeddingsRequest, ctx: ProviderCallContext): Promise<EmbeddingsResponse>;
   close(): Promise<void>;
 }

@@ -12,11 +12,15 @@ import { openAIChatDialect } from '../dialects/openai-chat/index.js';
 import { errorOutcome, Gateway, newRequestId } from '../gateway.js';
 import type { GatewayOutcome } from '../gateway.js';
 import type { Logger } from '../observability/logger.js';
+import { checkAdminAuth, sendAdminError } from './admin-api.js';
+import type { AdminApi } from './admin-api.js';
 import { listModels } from './list-models.js';
 
 export interface AppOptions {
   gateway: Gateway;
   logger: Logger;
+  /** GET /metrics, /api/logs, /api/stats (start-gateway builds it from config). */
+  admin?: AdminApi;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -60,6 +64,27 @@ export function createApp(options: AppOptions): App {
     send(res, outcome);
   };
 
+  /** POST /v1/embeddings: like `completion`, answered by gateway.handleEmbeddings in OpenAI's shape. */
+  const embeddings: Handler = async (req, res, requestId) => {
+    const runtime = gateway.currentRuntime;
+    let body: unknown;
+    try {
+      authenticate(req, runtime.clientKeys);
+      body = JSON.parse(await readBody(req, runtime.config.server.body_limit_bytes));
+    } catch (e) {
+      const err = e instanceof GatewayError ? e : new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
+      if (err.code === 'GW_ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
+      return send(res, errorOutcome(openAIChatDialect, err, { 'x-request-id': requestId }));
+    }
+    const abort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const outcome = await gateway.handleEmbeddings({ body, headers: req.headers, signal: abort.signal, requestId });
+    if (abort.signal.aborted) return;
+    send(res, outcome);
+  };
+
   const routes = new Map<string, Route[]>();
   const add = (path: string, method: string, dialect: ClientDialect, handler: Handler) => {
     const list = routes.get(path) ?? [];
@@ -67,6 +92,7 @@ export function createApp(options: AppOptions): App {
     routes.set(path, list);
   };
   for (const p of ['/v1/chat/completions', '/openai/v1/chat/completions', '/chat/completions']) add(p, 'POST', openAIChatDialect, completion(openAIChatDialect));
+  for (const p of ['/v1/embeddings', '/openai/v1/embeddings']) add(p, 'POST', openAIChatDialect, embeddings);
   for (const p of ['/v1/messages', '/anthropic/v1/messages']) add(p, 'POST', anthropicMessagesDialect, completion(anthropicMessagesDialect));
   for (const p of ['/v1/models', '/openai/v1/models']) {
     add(p, 'GET', openAIChatDialect, (req, res) => json(res, 200, listModels(gateway.currentRuntime, req.headers['anthropic-version'] ? 'anthropic' : 'openai')));
@@ -75,12 +101,15 @@ export function createApp(options: AppOptions): App {
   add('/healthz', 'GET', openAIChatDialect, (_req, res) => json(res, 200, { status: 'ok' }));
   add('/readyz', 'GET', openAIChatDialect, (_req, res) => json(res, 200, { status: 'ready', providers: gateway.currentRuntime.providers.size, models: gateway.currentRuntime.aliases.size }));
   add('/api/providers/health', 'GET', openAIChatDialect, (req, res, requestId) => {
-    const token = gateway.currentRuntime.config.server.admin_token;
-    if (token !== undefined && req.headers.authorization !== `Bearer ${token}`) {
-      return send(res, errorOutcome(openAIChatDialect, new GatewayError('GW_ERR_UNAUTHORIZED', 'admin API: send Authorization: Bearer <server.admin_token>'), { 'x-request-id': requestId }));
-    }
+    const denied = checkAdminAuth(req, gateway.currentRuntime.config.server.admin_token);
+    if (denied) return sendAdminError(res, denied, requestId);
     json(res, 200, { data: gateway.breakers.snapshot() });
   });
+  if (options.admin) {
+    if (options.admin.metrics) add('/metrics', 'GET', openAIChatDialect, options.admin.metrics);
+    add('/api/logs', 'GET', openAIChatDialect, options.admin.logs);
+    add('/api/stats', 'GET', openAIChatDialect, options.admin.stats);
+  }
 
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     const requestId = newRequestId(req.headers);

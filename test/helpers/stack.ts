@@ -40,6 +40,43 @@ export function defaultConfig(mockUrl: string): Record<string, unknown> {
   };
 }
 
+export const GEMINI_UPSTREAM_KEY = 'AIza-upstream-gemini-secret';
+export const BEDROCK_ACCESS_KEY_ID = 'AKIDUPSTREAMBEDROCK';
+export const BEDROCK_SECRET_ACCESS_KEY = 'bedrock-upstream-secret-access-key';
+export const BEDROCK_MODEL = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+
+/**
+ * Every provider type the mock upstream speaks: the default config's openai + anthropic, plus
+ * bedrock (SigV4 with static credentials), gemini, and `local` (the vllm preset of the
+ * OpenAI-compatible family) — all
+ * pointing at one mock. Aliases: `review-model` as in defaultConfig, `story-chain` (anthropic →
+ * bedrock → openai), and embeddings aliases.
+ */
+export function allProvidersConfig(mockUrl: string): Record<string, unknown> {
+  const base = defaultConfig(mockUrl) as { providers: Record<string, unknown>; models: Record<string, unknown> };
+  return {
+    ...base,
+    providers: {
+      ...base.providers,
+      bedrock: {
+        type: 'bedrock',
+        region: 'us-east-1',
+        base_url: mockUrl,
+        credentials: { access_key_id: BEDROCK_ACCESS_KEY_ID, secret_access_key: BEDROCK_SECRET_ACCESS_KEY },
+        models: [BEDROCK_MODEL, 'amazon.titan-embed-text-v2:0'],
+      },
+      gemini: { type: 'gemini', base_url: mockUrl, keys: [{ value: GEMINI_UPSTREAM_KEY }], models: ['gemini-2.5-flash', 'gemini-3-pro-preview'] },
+      // vLLM started with --api-key (the mock, like OpenAI, wants a bearer key).
+      local: { type: 'vllm', base_url: `${mockUrl}/v1`, keys: [{ value: 'local-vllm-key' }], models: ['qwen3'] },
+    },
+    models: {
+      ...base.models,
+      'story-chain': { targets: ['anthropic/claude-sonnet-4-6', `bedrock/${BEDROCK_MODEL}`, 'openai/gpt-4o-mini'] },
+      'embed-chain': { targets: ['anthropic/claude-sonnet-4-6', 'openai/text-embedding-3-small'] },
+    },
+  };
+}
+
 export function buildConfig(raw: Record<string, unknown>): Config {
   return parseConfig(JSON.stringify(raw), { format: 'json', knownProviderTypes: KNOWN_PROVIDER_TYPES, env: {} });
 }

@@ -25,7 +25,7 @@ export function collectResponse(peeked: PeekedStream): Promise<CoreResponse> {
           if (e.usage) Object.assign(usage, e.usage);
           return;
         case 'text-start':
-          open(e.index, { type: 'text', text: '' });
+          open(e.index, e.providerMetadata ? { type: 'text', text: '', providerMetadata: e.providerMetadata } : { type: 'text', text: '' });
           return;
         case 'text-delta': {
           const b = blocks.get(e.index) ?? open(e.index, { type: 'text', text: '' });
@@ -33,7 +33,12 @@ export function collectResponse(peeked: PeekedStream): Promise<CoreResponse> {
           return;
         }
         case 'reasoning-start':
-          open(e.index, e.redactedData !== undefined ? { type: 'reasoning', text: '', redactedData: e.redactedData } : { type: 'reasoning', text: '' });
+          open(e.index, {
+            type: 'reasoning',
+            text: '',
+            ...(e.redactedData !== undefined ? { redactedData: e.redactedData } : {}),
+            ...(e.providerMetadata ? { providerMetadata: e.providerMetadata } : {}),
+          });
           return;
         case 'reasoning-delta': {
           const b = blocks.get(e.index) ?? open(e.index, { type: 'reasoning', text: '' });
@@ -46,7 +51,7 @@ export function collectResponse(peeked: PeekedStream): Promise<CoreResponse> {
           return;
         }
         case 'tool-call-start':
-          open(e.index, { type: 'tool-call', id: e.id, name: e.name, arguments: '' });
+          open(e.index, { type: 'tool-call', id: e.id, name: e.name, arguments: '', ...(e.providerMetadata ? { providerMetadata: e.providerMetadata } : {}) });
           return;
         case 'tool-call-delta': {
           const b = blocks.get(e.index);
