@@ -1,10 +1,13 @@
 /** Builds and starts a gateway from a validated config: used by the CLI and the end-to-end tests. */
 import type { Config } from './config/schema.js';
 import { Gateway } from './gateway.js';
+import { createObservability } from './observability/create-observability.js';
+import type { Observability } from './observability/create-observability.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import type { GatewayPlugin } from './plugins/plugin.js';
 import { compileRuntime } from './routing/runtime.js';
+import { createAdminApi } from './server/admin-api.js';
 import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
 
@@ -14,6 +17,7 @@ export interface StartOptions {
   port?: number;
   host?: string;
   logger?: Logger;
+  /** Extra plugins, after the built-in ones (metrics, access log, request log, tracing). */
   plugins?: GatewayPlugin[];
 }
 
@@ -24,6 +28,8 @@ export interface RunningGateway {
   gateway: Gateway;
   app: App;
   logger: Logger;
+  /** Metrics, request log and tracing built from config. */
+  observability: Observability;
   close(): Promise<void>;
 }
 
@@ -31,15 +37,25 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
   const runtime = compileRuntime(config);
-  const plugins = options.plugins ?? [];
+  const obs = await createObservability({ config, runtime, logger });
+  const plugins = [...obs.plugins, ...(options.plugins ?? [])];
   const gateway = new Gateway({ runtime, logger, plugins });
-  const app = createApp({ gateway, logger });
-  const addr = await app.listen(options.port ?? config.server.port, options.host ?? config.server.host);
+  obs.attach(gateway);
+  const admin = createAdminApi({ adminToken: () => gateway.currentRuntime.config.server.admin_token, requestLog: obs.requestLog, ...(obs.metrics ? { metrics: obs.metrics } : {}), logger });
+  const app = createApp({ gateway, logger, admin });
+  let addr: Awaited<ReturnType<App['listen']>>;
+  try {
+    addr = await app.listen(options.port ?? config.server.port, options.host ?? config.server.host);
+  } catch (e) {
+    await Promise.all(plugins.map((p) => p.close?.()));
+    throw e;
+  }
   return {
     ...addr,
     gateway,
     app,
     logger,
+    observability: obs,
     async close() {
       await app.close();
       await gateway.close();

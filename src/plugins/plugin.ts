@@ -48,10 +48,28 @@ export interface RequestRecord {
   streamedText?: string;
   /** Fields the target could not carry. */
   unmapped?: string[];
+  /** The model the upstream said answered (response `model`, or the stream's start event). */
+  responseModel?: string;
+  /** The client's W3C trace context headers, for tracing plugins. */
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** What is known when a request arrives (before parsing). */
+export interface RequestStart {
+  requestId: string;
+  dialect: DialectId;
 }
 
 export interface GatewayPlugin {
   readonly name: string;
+  /**
+   * Called when a request arrives, before parsing; every start is followed by one onRequestEnd
+   * (a plugin with this hook must have onRequestEnd too). Must not throw or block.
+   */
+  onRequestStart?(start: RequestStart): void;
+  /** Set when the plugin wants `streamedText` on records of streamed answers (content logging). */
+  readonly wantsStreamedText?: boolean;
   /** Called once per finished request, after the last byte was written. Must not throw or block. */
   onRequestEnd?(record: RequestRecord): void;
   /** Called when the gateway shuts down: flush queues. */

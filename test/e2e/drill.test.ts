@@ -49,7 +49,7 @@ async function startDrill(opts: { primaryFaults?: FaultRule[]; fallbackFaults?: 
     retries: { max: RETRIES, backoff_initial_ms: 100, backoff_max_ms: BACKOFF_MAX_MS },
   });
   const config = buildConfig({
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, admin_token: 'drill-admin' },
     providers: {
       anthropic: provider('anthropic', opts.primaryUrl ?? primary.url),
       openai: provider('openai', `${fallback.url}/v1`),
@@ -105,7 +105,7 @@ describe('the drill: blackholed Anthropic primary, healthy OpenAI fallback', () 
     assert.equal(paidBefore, 12 * (1 + RETRIES), 'each early call tried the primary (1 + retries) times');
 
     // The breaker is open now: later calls skip the dead primary and answer at once.
-    const health = (await (await fetch(`${d.gw.url}/api/providers/health`)).json()) as { data: Array<{ id: string; state: string }> };
+    const health = (await (await fetch(`${d.gw.url}/api/providers/health`, { headers: { authorization: 'Bearer drill-admin' } })).json()) as { data: Array<{ id: string; state: string }> };
     assert.equal(health.data.find((b) => b.id === 'anthropic/claude-sonnet-4-6')?.state, 'open');
     for (let i = 0; i < 5; i++) {
       const c = await timedCall(d.bot);

@@ -1,0 +1,283 @@
+/**
+ * Prometheus metrics (prom-client, one Registry per gateway), all named switchyard_*, plus the
+ * default process and Node.js metrics. On the request path this is counter and histogram updates
+ * in onRequestEnd and an in-flight gauge; breaker states and request-log counters are read at
+ * scrape time.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SpendCalculator } from '../../pricing/spend.js';
+import type { BreakerSnapshot } from '../../routing/circuit-breaker.js';
+import type { Runtime } from '../../routing/runtime.js';
+import type { GatewayPlugin, RequestRecord, RequestStart } from '../plugin.js';
+import { LabelValues } from './label-values.js';
+
+/** What the metrics read from the gateway at scrape time (the Gateway class fits). */
+export interface MetricsSource {
+  readonly currentRuntime: Runtime;
+  readonly breakers: { snapshot(): BreakerSnapshot[] };
+}
+
+/** Request-log counters, read at scrape time. */
+export interface RequestLogCounters {
+  written: number;
+  dropped: number;
+  failed: number;
+  queued: number;
+}
+
+export interface MetricsPluginOptions {
+  runtime: Runtime;
+  spend: SpendCalculator;
+  /** Default true; off in tests that build many registries. */
+  processMetrics?: boolean;
+}
+
+export interface MetricsPlugin extends GatewayPlugin {
+  readonly registry: Registry;
+  /** Reads breaker states (and the current runtime, after a reload) from the gateway. */
+  attach(source: MetricsSource): void;
+  /** Exposes the request log's queue counters. */
+  observeRequestLog(read: () => RequestLogCounters): void;
+  /** The exposition text and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const TTFT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 15, 30, 60];
+const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugin {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const { spend } = options;
+  let source: MetricsSource | undefined;
+  let labels = new LabelValues(options.runtime);
+  let readLog: (() => RequestLogCounters) | undefined;
+
+  /** Labels follow the runtime the gateway currently serves (config reloads swap it). */
+  const currentLabels = (): LabelValues => {
+    const rt = source?.currentRuntime;
+    if (rt && rt !== labels.runtime) {
+      labels = new LabelValues(rt);
+      initFallbacks();
+    }
+    return labels;
+  };
+
+  const registers = [registry];
+  const requests = new Counter({
+    name: 'switchyard_requests_total',
+    help: 'Finished requests, by client dialect, alias, answering (or last tried) provider and model, and HTTP status.',
+    labelNames: ['dialect', 'alias', 'provider', 'model', 'status'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'switchyard_request_duration_seconds',
+    help: 'Time from request arrival to the last byte written.',
+    labelNames: ['dialect', 'alias', 'provider', 'model'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const upstream = new Histogram({
+    name: 'switchyard_upstream_duration_seconds',
+    help: 'Duration of each upstream attempt (for the answering attempt of a stream, until the stream ended), by outcome.',
+    labelNames: ['provider', 'model', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const overhead = new Histogram({
+    name: 'switchyard_gateway_overhead_seconds',
+    help: "The gateway's own time per request: total latency minus time spent waiting on upstream (backoff waits included).",
+    labelNames: ['dialect'] as const,
+    buckets: OVERHEAD_BUCKETS,
+    registers,
+  });
+  const ttft = new Histogram({
+    name: 'switchyard_time_to_first_token_seconds',
+    help: 'Time from request arrival to the first content sent to the client (streams) or the whole response (non-stream).',
+    labelNames: ['dialect', 'alias', 'provider', 'model', 'stream'] as const,
+    buckets: TTFT_BUCKETS,
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'switchyard_upstream_attempts_total',
+    help: 'Upstream attempts by target and outcome (ok, error, skipped, cancelled) and error code.',
+    labelNames: ['provider', 'model', 'outcome', 'code'] as const,
+    registers,
+  });
+  const retries = new Counter({
+    name: 'switchyard_retries_total',
+    help: 'Attempts beyond the first on the same target (retries and key rotations).',
+    labelNames: ['provider', 'model'] as const,
+    registers,
+  });
+  const fallbacks = new Counter({
+    name: 'switchyard_fallbacks_total',
+    help: 'Requests answered by a target other than the first of their route, from the first target to the one that answered.',
+    labelNames: ['alias', 'from', 'to'] as const,
+    registers,
+  });
+  const tokens = new Counter({
+    name: 'switchyard_tokens_total',
+    help: 'Tokens by provider, model and type: input (all input, cache reads included), cached_input (cache reads), output.',
+    labelNames: ['provider', 'model', 'type'] as const,
+    registers,
+  });
+  const cost = new Counter({
+    name: 'switchyard_cost_usd_total',
+    help: 'Cost in USD from the price table and pricing.overrides.',
+    labelNames: ['provider', 'model'] as const,
+    registers,
+  });
+  const unpriced = new Counter({
+    name: 'switchyard_unpriced_requests_total',
+    help: 'Requests that used tokens of a model with no price (their cost counts as 0).',
+    labelNames: ['provider', 'model'] as const,
+    registers,
+  });
+  const errors = new Counter({
+    name: 'switchyard_errors_total',
+    help: 'Requests that ended with an error, by stable error code (streams that failed after commit included).',
+    labelNames: ['dialect', 'code'] as const,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: 'switchyard_in_flight_requests',
+    help: 'Requests being handled now.',
+    labelNames: ['dialect'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'switchyard_circuit_breaker_state',
+    help: 'Circuit breaker per target: 0 closed, 1 half-open, 2 open.',
+    labelNames: ['target'] as const,
+    registers,
+    collect() {
+      this.reset();
+      if (!source) return;
+      const l = currentLabels();
+      const states = new Map<string, number>();
+      for (const b of source.breakers.snapshot()) {
+        if (b.id.startsWith('key:')) continue;
+        const target = l.target(b.id);
+        states.set(target, Math.max(states.get(target) ?? 0, BREAKER_VALUE[b.state]));
+      }
+      // Every configured target shows up, closed until it has failed.
+      for (const alias of l.runtime.aliases.values()) for (const t of alias.targets) if (!states.has(t.label)) states.set(t.label, 0);
+      for (const [target, v] of states) this.set({ target }, v);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_key_circuit_breaker_state',
+    help: 'Circuit breaker per provider key (by key id, never the key): 0 closed, 1 half-open, 2 open.',
+    labelNames: ['provider', 'key_id'] as const,
+    registers,
+    collect() {
+      this.reset();
+      if (!source) return;
+      const l = currentLabels();
+      for (const b of source.breakers.snapshot()) {
+        if (!b.id.startsWith('key:')) continue;
+        const rest = b.id.slice(4);
+        const colon = rest.indexOf(':');
+        const provider = l.provider(rest.slice(0, colon));
+        if (colon <= 0 || provider === 'unknown') continue;
+        this.set({ provider, key_id: rest.slice(colon + 1) }, BREAKER_VALUE[b.state]);
+      }
+    },
+  });
+  const logCounter = (name: string, help: string, pick: (c: RequestLogCounters) => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        if (!readLog) return;
+        this.reset();
+        this.inc(pick(readLog()));
+      },
+    });
+  logCounter('switchyard_request_log_written_total', 'Request-log rows written to the database.', (c) => c.written);
+  logCounter('switchyard_request_log_dropped_total', 'Request-log rows dropped because the queue was full or the database kept failing.', (c) => c.dropped);
+  logCounter('switchyard_request_log_write_errors_total', 'Failed request-log batch writes (retried until they succeed or are dropped).', (c) => c.failed);
+  new Gauge({
+    name: 'switchyard_request_log_queue_length',
+    help: 'Request-log rows waiting to be written.',
+    registers,
+    collect() {
+      if (readLog) this.set(readLog().queued);
+    },
+  });
+
+  /** Fallback series exist at 0 from the start, so rate() sees the first fallback. */
+  function initFallbacks(): void {
+    for (const alias of labels.runtime.aliases.values()) {
+      const first = alias.targets[0];
+      if (!first) continue;
+      for (const t of alias.targets.slice(1)) fallbacks.labels(alias.name, first.label, t.label).inc(0);
+    }
+  }
+  initFallbacks();
+
+  return {
+    name: 'metrics',
+    registry,
+    attach(s) {
+      source = s;
+    },
+    observeRequestLog(read) {
+      readLog = read;
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+    onRequestStart(start: RequestStart) {
+      inFlight.labels(start.dialect).inc();
+    },
+    onRequestEnd(r: RequestRecord) {
+      const l = currentLabels();
+      inFlight.labels(r.dialect).dec();
+      const provider = l.provider(r.provider);
+      const model = l.model(r.provider, r.upstreamModel);
+      const alias = l.alias(r.alias);
+      requests.labels(r.dialect, alias, provider, model, String(r.status)).inc();
+      duration.labels(r.dialect, alias, provider, model).observe(r.latencyMs / 1000);
+      overhead.labels(r.dialect).observe(Math.max(0, r.latencyMs - r.upstreamMs) / 1000);
+      if (r.ttftMs !== undefined && r.fallbackIndex !== undefined) ttft.labels(r.dialect, alias, provider, model, r.stream ? 'true' : 'false').observe(r.ttftMs / 1000);
+      if (r.errorCode) errors.labels(r.dialect, r.errorCode).inc();
+
+      const perTarget = new Map<string, number>();
+      let attemptMs = 0;
+      for (const a of r.attempts) attemptMs += a.durationMs;
+      for (const a of r.attempts) {
+        const t = l.splitTarget(a.target);
+        attempts.labels(t.provider, t.model, a.outcome, a.code ?? '').inc();
+        if (a.outcome === 'skipped') continue;
+        const extra = a.outcome === 'ok' && r.stream ? Math.max(0, r.upstreamMs - attemptMs) : 0;
+        upstream.labels(t.provider, t.model, a.outcome).observe((a.durationMs + extra) / 1000);
+        if (a.outcome !== 'cancelled') perTarget.set(a.target, (perTarget.get(a.target) ?? 0) + 1);
+      }
+      for (const [target, n] of perTarget) {
+        if (n < 2) continue;
+        const t = l.splitTarget(target);
+        retries.labels(t.provider, t.model).inc(n - 1);
+      }
+      if (r.fallbackIndex !== undefined && r.fallbackIndex > 0 && r.provider && r.upstreamModel) {
+        // From the first target of the route (the alias's first, or the model the client named).
+        const first = (r.alias && l.runtime.aliases.get(r.alias)?.targets[0]?.label) || r.requestedModel || '';
+        fallbacks.labels(alias, l.target(first), l.target(`${r.provider}/${r.upstreamModel}`)).inc();
+      }
+
+      const u = r.usage;
+      if (u && provider) {
+        if (u.inputTokens) tokens.labels(provider, model, 'input').inc(u.inputTokens);
+        if (u.outputTokens) tokens.labels(provider, model, 'output').inc(u.outputTokens);
+        if (u.cachedInputTokens) tokens.labels(provider, model, 'cached_input').inc(u.cachedInputTokens);
+        const s = spend.of(r);
+        if (s.costUsd > 0) cost.labels(provider, model).inc(s.costUsd);
+        if (!s.priced) unpriced.labels(provider, model).inc();
+      }
+    },
+  };
+}

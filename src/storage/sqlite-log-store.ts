@@ -1,0 +1,99 @@
+/**
+ * The embedded request-log store: one SQLite file through better-sqlite3, in WAL mode so readers
+ * (the admin API) never block the writer. better-sqlite3 is synchronous: the request-log plugin
+ * calls insert() from a timer with a whole batch in one transaction, never on a request's path.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { LogPage, LogQuery, LogRow, LogStore, Stats, StatsGroup } from './log-store.js';
+import { buildLogQuery, buildStatsQuery, DELETE_BATCH_SQL, ERRORS_BY_CODE_SQL, INSERT_COLUMNS, JSON_COLUMNS, normalizeGroup } from './log-sql.js';
+import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
+
+const BOOLEAN_COLUMNS = new Set<string>(['stream', 'priced']);
+
+export function openSqliteLogStore(path: string): SqliteLogStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  return new SqliteLogStore(new Database(path));
+}
+
+export class SqliteLogStore implements LogStore {
+  readonly kind = 'sqlite' as const;
+  private insertStmt?: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(MIGRATIONS_TABLE_SQL);
+    // IMMEDIATE takes the write lock first, so two processes sharing the file migrate one at a time.
+    const apply = this.db.transaction(() => {
+      const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const stmt of m.sqlite) this.db.exec(stmt);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }
+    });
+    apply.immediate();
+  }
+
+  async insert(rows: readonly LogRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const stmt = (this.insertStmt ??= this.db.prepare(
+      `INSERT INTO request_logs (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
+    ));
+    const run = this.db.transaction((batch: readonly LogRow[]) => {
+      for (const row of batch) stmt.run(...INSERT_COLUMNS.map((c) => toSqlite(c, row[c])));
+    });
+    run(rows);
+  }
+
+  async query(q: LogQuery): Promise<LogPage> {
+    const { text, params } = buildLogQuery(q);
+    const raw = this.db.prepare(text).all(...params) as Array<Record<string, unknown>>;
+    const rows = raw.slice(0, q.limit).map(fromSqlite);
+    const last = rows[rows.length - 1];
+    return raw.length > q.limit && last ? { rows, next: { ts: last.ts, id: last.id! } } : { rows };
+  }
+
+  async stats(range: { from: number; to: number }): Promise<Stats> {
+    const totals = this.db.prepare(buildStatsQuery(false)).get(range.from, range.to) as Omit<StatsGroup, 'provider' | 'model'>;
+    const groups = this.db.prepare(buildStatsQuery(true)).all(range.from, range.to) as StatsGroup[];
+    const errors = this.db.prepare(ERRORS_BY_CODE_SQL).all(range.from, range.to) as Array<{ code: string; count: number }>;
+    return { totals: normalizeGroup(totals), by_provider_model: groups.map(normalizeGroup), errors_by_code: errors };
+  }
+
+  async deleteBefore(before: number): Promise<number> {
+    const stmt = this.db.prepare(DELETE_BATCH_SQL);
+    let total = 0;
+    for (;;) {
+      const n = stmt.run(before, 5000).changes;
+      total += n;
+      if (n < 5000) return total;
+      // Let requests run between chunks of a large delete.
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toSqlite(column: string, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (BOOLEAN_COLUMNS.has(column)) return value ? 1 : 0;
+  if (JSON_COLUMNS.has(column)) return JSON.stringify(value);
+  return value;
+}
+
+function fromSqlite(r: Record<string, unknown>): LogRow {
+  const row: Record<string, unknown> = { ...r };
+  for (const c of BOOLEAN_COLUMNS) row[c] = r[c] === 1;
+  for (const c of JSON_COLUMNS) row[c] = typeof r[c] === 'string' ? JSON.parse(r[c] as string) : null;
+  return row as unknown as LogRow;
+}
