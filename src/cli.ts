@@ -55,6 +55,8 @@ async function start(argv: string[]): Promise<void> {
     `  Anthropic-compatible: POST ${running.url}/anthropic/v1/messages (SDK baseURL ${running.url}/anthropic)`,
     `  Models:               GET  ${running.url}/v1/models`,
     `  Health:               GET  ${running.url}/healthz, ${running.url}/readyz`,
+    `  Metrics:              GET  ${running.url}/metrics (Prometheus)`,
+    `  Admin API:            GET  ${running.url}/api/logs, /api/stats, /api/providers/health ${config.server.admin_token ? '(Bearer server.admin_token)' : '(off until server.admin_token is set)'}`,
     `  Providers: ${[...running.gateway.currentRuntime.providers.keys()].join(', ') || 'none'}; aliases: ${[...running.gateway.currentRuntime.aliases.keys()].join(', ') || 'none'}`,
     `  Add a provider key: under providers.<name>.keys write { value: env.OPENAI_API_KEY } and export the variable (see docs/configuration.md).`,
   ];

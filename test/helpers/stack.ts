@@ -77,7 +77,9 @@ export function allProvidersConfig(mockUrl: string): Record<string, unknown> {
   };
 }
 
+/** Validates a test config; the request log stays in memory unless the test names a store. */
 export function buildConfig(raw: Record<string, unknown>): Config {
+  if (raw.storage === undefined) raw = { ...raw, storage: { sqlite_path: ':memory:' } };
   return parseConfig(JSON.stringify(raw), { format: 'json', knownProviderTypes: KNOWN_PROVIDER_TYPES, env: {} });
 }
 
