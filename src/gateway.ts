@@ -395,10 +395,13 @@ const MAX_CAPTURED_TEXT = 1_000_000;
 function createClientSink(o: ClientSinkOptions): StreamSink {
   let closed = false;
   const outcome: StreamOutcome = {};
+  /** Text of the current upstream chunk, written in one go by flush(). */
+  let pending = '';
   const finish = (tail: string, error?: GatewayError) => {
     if (closed) return;
     closed = true;
-    if (tail) o.writer.write(tail);
+    if (pending || tail) o.writer.write(pending + tail);
+    pending = '';
     o.writer.end();
     if (error) outcome.error = error;
     o.onDone(outcome);
@@ -418,7 +421,12 @@ function createClientSink(o: ClientSinkOptions): StreamSink {
     }
   };
   const write = (text: string) => {
-    if (!text || closed) return;
+    if (!closed) pending += text;
+  };
+  const flush = () => {
+    if (!pending || closed) return;
+    const text = pending;
+    pending = '';
     if (!o.writer.write(text)) {
       o.pause();
       o.writer.onDrain(o.resume);
@@ -453,6 +461,7 @@ function createClientSink(o: ClientSinkOptions): StreamSink {
       o.log.warn({ code: err.code, message: err.message }, 'stream failed after commit');
       finish(o.encoder.encodeError(err), err);
     },
+    flush,
   };
 }
 

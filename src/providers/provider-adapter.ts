@@ -56,6 +56,11 @@ export interface StreamSink {
   end(): void;
   /** Upstream broke (network, idle timeout, truncated stream, unparseable data). */
   error(err: GatewayError): void;
+  /**
+   * Every frame of one upstream network chunk has been delivered: a sink that buffers (the client
+   * writer) writes now, so one chunk costs one socket write however many events it held.
+   */
+  flush?(): void;
 }
 
 /** A live upstream stream, push-based: no promise or WHATWG stream per chunk. */

@@ -58,6 +58,7 @@ export function createEventStreamUpstream(options: EventStreamUpstreamOptions): 
     if (done) return;
     try {
       framer.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk, onFrame);
+      sink?.flush?.();
     } catch (err) {
       fail(err instanceof GatewayError ? err : new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: ${(err as Error).message}`, { provider }));
     }

@@ -33,6 +33,7 @@ export function peekBeforeCommit(stream: UpstreamStream): Promise<PeekedStream> 
       commit(sink) {
         for (const f of buffered) sink.frame(f);
         buffered.length = 0;
+        sink.flush?.();
         if (lateError) sink.error(lateError);
         else if (ended) sink.end();
         else stream.setSink(sink);

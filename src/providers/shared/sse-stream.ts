@@ -68,7 +68,10 @@ export function createSseUpstreamStream(options: SseStreamOptions): UpstreamStre
   // undici's body ignores setEncoding; a StringDecoder keeps multi-byte characters split across
   // network chunks intact.
   const decoder = new StringDecoder('utf8');
-  const onData = (chunk: Buffer | string) => parser.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+  const onData = (chunk: Buffer | string) => {
+    parser.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    if (!done) sink?.flush?.();
+  };
   const onEnd = () => {
     if (done) return;
     const rest = decoder.end();
