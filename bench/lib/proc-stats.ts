@@ -1,0 +1,102 @@
+/**
+ * Process and host figures from /proc (Linux): resident memory (VmRSS), CPU time (utime + stime
+ * from /proc/<pid>/stat) and host-wide busy time (/proc/stat), so a run can tell how much of the
+ * two cores went to the servers under test, the mock, the load generator, and everything else.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+let clockTicks: number | undefined;
+
+/** Clock ticks per second (USER_HZ) for /proc/<pid>/stat; 100 on nearly every Linux. */
+export function clockTicksPerSecond(): number {
+  if (clockTicks !== undefined) return clockTicks;
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim());
+    clockTicks = Number.isInteger(n) && n > 0 ? n : 100;
+  } catch {
+    clockTicks = 100;
+  }
+  return clockTicks;
+}
+
+/** Resident set size in bytes, or undefined when the process is gone. */
+export function readRssBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU time of a process in milliseconds, or undefined when it is gone. */
+export function readCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // rest[0] is field 3 (state); utime is field 14, stime field 15.
+    const utime = Number(rest[11]);
+    const stime = Number(rest[12]);
+    return ((utime + stime) * 1000) / clockTicksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostCpu {
+  /** Busy jiffies over all CPUs (everything but idle and iowait). */
+  busy: number;
+  total: number;
+}
+
+export function readHostCpu(): HostCpu {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** Host busy share between two readings, in "cores" (0..nproc). */
+export function hostBusyCores(a: HostCpu, b: HostCpu): number {
+  const dt = b.total - a.total;
+  return dt > 0 ? ((b.busy - a.busy) / dt) * cpus().length : 0;
+}
+
+export interface MachineInfo {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  kernel: string;
+  totalMemMb: number;
+}
+
+export function machineInfo(): MachineInfo {
+  const list = cpus();
+  let kernel = '';
+  try {
+    kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
+  } catch {
+    /* not Linux */
+  }
+  let totalMemMb = 0;
+  try {
+    const m = /^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+    totalMemMb = m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    /* not Linux */
+  }
+  return {
+    nproc: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    kernel,
+    totalMemMb,
+  };
+}

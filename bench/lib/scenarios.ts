@@ -1,0 +1,134 @@
+/**
+ * What each scenario sends, and to which server. Every scenario asks for the same short chat turn
+ * so the mock's answer (and its size) is the same whichever path the request takes; the
+ * baselines are the mock itself (`direct`) for the upstream dialect the request ends up in.
+ */
+import { ALIAS_ANTHROPIC, ALIAS_OPENAI, BENCH_ANTHROPIC_KEY, BENCH_OPENAI_KEY } from './switchyard-config.js';
+
+export type ServerId = 'mock' | 'bare' | 'switchyard' | 'portkey';
+export type Mode = 'json' | 'stream';
+
+export interface Scenario {
+  id: string;
+  title: string;
+  server: ServerId;
+  path: string;
+  headers: Record<string, string>;
+  body(stream: boolean): string;
+  /** The scenario its added latency is measured against (the mock, in the dialect actually sent upstream). */
+  baseline: string;
+  /** For ratios: the bare hop and Portkey rows that do the same job (same upstream dialect). */
+  bareRow?: string;
+  portkeyRow?: string;
+}
+
+/**
+ * The mock answers `[system: <system prompt>] mock reply to: <prompt>`, streamed word by word, so
+ * this appears exactly when the first content token arrives, in every dialect
+ * (`"content":"[system:` for OpenAI, `"text":"[system:` for Anthropic).
+ */
+export const CONTENT_MARKER = '"[system:';
+
+const PROMPT = 'Say hello to the benchmark in ten short words, please.';
+
+const openaiBody = (model: string) => (stream: boolean) =>
+  JSON.stringify({
+    model,
+    messages: [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: PROMPT },
+    ],
+    max_completion_tokens: 64,
+    temperature: 0,
+    ...(stream ? { stream: true } : {}),
+  });
+
+const anthropicBody = (model: string) => (stream: boolean) =>
+  JSON.stringify({
+    model,
+    system: 'You are terse.',
+    messages: [{ role: 'user', content: PROMPT }],
+    max_tokens: 64,
+    temperature: 0,
+    ...(stream ? { stream: true } : {}),
+  });
+
+const JSON_CT = { 'content-type': 'application/json' };
+const OPENAI_AUTH = { ...JSON_CT, authorization: `Bearer ${BENCH_OPENAI_KEY}` };
+const ANTHROPIC_AUTH = { ...JSON_CT, 'x-api-key': BENCH_ANTHROPIC_KEY, 'anthropic-version': '2023-06-01' };
+
+/** Scenario factories; Portkey needs the mock's URL in a header. */
+export function allScenarios(mockUrl: string): Scenario[] {
+  return [
+    {
+      id: 'direct',
+      title: 'direct to the mock (OpenAI chat)',
+      server: 'mock',
+      path: '/v1/chat/completions',
+      headers: OPENAI_AUTH,
+      body: openaiBody('gpt-4o-mini'),
+      baseline: 'direct',
+    },
+    {
+      id: 'bare',
+      title: 'bare Node hop (node:http + undici Pool, piped)',
+      server: 'bare',
+      path: '/v1/chat/completions',
+      headers: OPENAI_AUTH,
+      body: openaiBody('gpt-4o-mini'),
+      baseline: 'direct',
+    },
+    {
+      id: 'switchyard',
+      title: 'Switchyard, OpenAI client -> openai provider',
+      server: 'switchyard',
+      path: '/v1/chat/completions',
+      headers: JSON_CT,
+      body: openaiBody(ALIAS_OPENAI),
+      baseline: 'direct',
+      bareRow: 'bare',
+      portkeyRow: 'portkey',
+    },
+    {
+      id: 'switchyard-cross',
+      title: 'Switchyard, Anthropic client -> openai provider',
+      server: 'switchyard',
+      path: '/anthropic/v1/messages',
+      headers: { ...JSON_CT, 'anthropic-version': '2023-06-01' },
+      body: anthropicBody(ALIAS_OPENAI),
+      baseline: 'direct',
+      bareRow: 'bare',
+      portkeyRow: 'portkey',
+    },
+    {
+      id: 'portkey',
+      title: "Portkey's gateway, OpenAI client -> openai provider",
+      server: 'portkey',
+      path: '/v1/chat/completions',
+      headers: { ...OPENAI_AUTH, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${mockUrl}/v1` },
+      body: openaiBody('gpt-4o-mini'),
+      baseline: 'direct',
+    },
+    // Not in the default set (--scenarios=...): the other cross direction, with its own baseline.
+    {
+      id: 'direct-anthropic',
+      title: 'direct to the mock (Anthropic messages)',
+      server: 'mock',
+      path: '/v1/messages',
+      headers: ANTHROPIC_AUTH,
+      body: anthropicBody('claude-sonnet-4-5'),
+      baseline: 'direct-anthropic',
+    },
+    {
+      id: 'switchyard-cross-anthropic',
+      title: 'Switchyard, OpenAI client -> anthropic provider',
+      server: 'switchyard',
+      path: '/v1/chat/completions',
+      headers: JSON_CT,
+      body: openaiBody(ALIAS_ANTHROPIC),
+      baseline: 'direct-anthropic',
+    },
+  ];
+}
+
+export const DEFAULT_SCENARIOS = ['direct', 'bare', 'switchyard', 'switchyard-cross', 'portkey'];

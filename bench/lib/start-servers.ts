@@ -1,0 +1,115 @@
+/** Starts the processes a run needs: the mock, and any of the bare hop, Switchyard and Portkey. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SwitchyardBuild } from './build-switchyard.js';
+import { freePort, SERVER_PROBE, startServer } from './child-server.js';
+import type { ServerProcess } from './child-server.js';
+import type { ServerId } from './scenarios.js';
+import { configKeysOf, switchyardBenchConfig } from './switchyard-config.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Servers {
+  mock: ServerProcess;
+  bare?: ServerProcess;
+  switchyard?: ServerProcess;
+  portkey?: ServerProcess;
+}
+
+export interface StartServersOptions {
+  mock: 'fast' | 'project';
+  needed: Set<ServerId>;
+  /** Built Switchyard; without it <switchyardRoot>/src/cli.ts runs under tsx. */
+  build?: SwitchyardBuild;
+  /** The source tree Switchyard comes from (default: this checkout). */
+  switchyardRoot?: string;
+  /** Extra environment for the Switchyard process (e.g. MALLOC_ARENA_MAX). */
+  switchyardEnv?: Record<string, string>;
+  /** Where the generated Switchyard config is written. */
+  workDir: string;
+  configExtra?: Record<string, unknown>;
+  providerExtra?: Record<string, unknown>;
+  /** Extra node flags per server (--cpu-prof ..., --expose-gc). */
+  nodeArgs?: Partial<Record<ServerId, string[]>>;
+  log: (line: string) => void;
+}
+
+export function serverFor(servers: Servers, id: ServerId): ServerProcess | undefined {
+  return id === 'mock' ? servers.mock : servers[id];
+}
+
+export function allServers(servers: Servers): ServerProcess[] {
+  return [servers.mock, servers.bare, servers.switchyard, servers.portkey].filter((s): s is ServerProcess => s !== undefined);
+}
+
+export async function stopServers(servers: Servers): Promise<void> {
+  for (const s of [servers.portkey, servers.switchyard, servers.bare, servers.mock]) await s?.stop();
+}
+
+export async function startServers(o: StartServersOptions): Promise<Servers> {
+  const { log } = o;
+  const probe = ['--import', SERVER_PROBE];
+  const urlLine = /^(http:\/\/127\.0\.0\.1:\d+)\s*$/m;
+  const mock = await startServer({
+    name: 'mock',
+    args: ['--import', 'tsx', ...probe, join(ROOT, 'bench/servers/mock-server.ts'), '--mode', o.mock],
+    ready: urlLine,
+    cwd: ROOT,
+  });
+  log(`mock upstream (${o.mock}) pid ${mock.pid} at ${mock.url}`);
+  const servers: Servers = { mock };
+  try {
+    if (o.needed.has('bare')) {
+      servers.bare = await startServer({
+        name: 'bare',
+        args: [...(o.nodeArgs?.bare ?? []), ...probe, join(ROOT, 'bench/servers/bare-proxy.mjs'), '--upstream', mock.url],
+        ready: urlLine,
+        cwd: ROOT,
+      });
+      log(`bare hop pid ${servers.bare.pid} at ${servers.bare.url}`);
+    }
+    if (o.needed.has('switchyard')) {
+      const configPath = join(o.workDir, 'switchyard.bench.json');
+      const swRoot = o.switchyardRoot ?? ROOT;
+      const knownKeys = await configKeysOf(o.build ? join(o.build.dir, 'dist', 'config', 'schema.js') : join(swRoot, 'src', 'config', 'schema.ts'));
+      const config = switchyardBenchConfig({ mockUrl: mock.url, workDir: o.workDir, knownKeys, ...(o.configExtra ? { extra: o.configExtra } : {}), ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}) });
+      writeFileSync(configPath, JSON.stringify(config, null, 2));
+      const entry = o.build ? [o.build.cli] : ['--import', 'tsx', join(swRoot, 'src/cli.ts')];
+      servers.switchyard = await startServer({
+        name: 'switchyard',
+        args: [...(o.nodeArgs?.switchyard ?? []), ...probe, ...entry, 'start', '--config', configPath],
+        ready: /listening on (http:\/\/\S+)/,
+        cwd: o.workDir,
+        ...(o.switchyardEnv ? { env: o.switchyardEnv } : {}),
+      });
+      const extras = ['metrics', 'storage', 'telemetry'].filter((k) => k in config);
+      log(`switchyard (${o.build ? 'built JS' : 'tsx'}) pid ${servers.switchyard.pid} at ${servers.switchyard.url}; config: ${extras.length ? extras.join(' + ') : 'no observability keys in this tree'}`);
+    }
+  } catch (e) {
+    await stopServers(servers);
+    throw e;
+  }
+  if (o.needed.has('portkey')) {
+    const entry = join(ROOT, 'node_modules/@portkey-ai/gateway/build/start-server.js');
+    try {
+      if (!existsSync(entry)) throw new Error(`${relative(ROOT, entry)} is missing (npm ci?)`);
+      const port = await freePort();
+      servers.portkey = await startServer({
+        name: 'portkey',
+        // --headless: no web UI and no log-stream route. The guard binds it to 127.0.0.1 (it would
+        // listen on every interface) and refuses any outbound fetch that is not to loopback.
+        args: [...(o.nodeArgs?.portkey ?? []), ...probe, '--import', join(ROOT, 'bench/servers/loopback-guard.mjs'), entry, `--port=${port}`, '--headless'],
+        ready: /Ready for connections/,
+        url: `http://127.0.0.1:${port}`,
+        waitForPort: port,
+        cwd: ROOT,
+        timeoutMs: 30_000,
+      });
+      log(`portkey pid ${servers.portkey.pid} at ${servers.portkey.url}`);
+    } catch (e) {
+      log(`\n*** Portkey's gateway did not start; its rows are skipped. ***\n${(e as Error).message}\n`);
+    }
+  }
+  return servers;
+}

@@ -1,0 +1,60 @@
+/**
+ * The gateway configuration the benchmark runs: two providers on the one mock, an alias per
+ * provider, logging at the production default, and observability as a production deployment runs
+ * it — metrics on, the request log written to an SQLite file in the run's temp directory (never
+ * the project's ./data). Observability keys are added only when the config schema of the tree
+ * under test knows them, so the same bench runs against older commits and scratch copies; to change or add one
+ * (e.g. tracing), edit `observabilityConfig` — one line each — or pass
+ * `--config-extra '{"metrics":{"enabled":false}}'` (top level) or
+ * `--provider-extra '{"stream_upstream":false}'` (every provider) for a one-off.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const BENCH_OPENAI_KEY = 'sk-bench-openai';
+export const BENCH_ANTHROPIC_KEY = 'sk-ant-bench';
+/** Aliases the scenarios send as `model`. */
+export const ALIAS_OPENAI = 'bench-openai';
+export const ALIAS_ANTHROPIC = 'bench-anthropic';
+
+/** Top-level config keys for metrics and the request log, limited to the ones the tree's schema has. */
+export function observabilityConfig(workDir: string, knownKeys: ReadonlySet<string>): Record<string, unknown> {
+  const wanted: Record<string, unknown> = {
+    metrics: { enabled: true },
+    storage: { sqlite_path: join(workDir, 'request-log.db') },
+  };
+  return Object.fromEntries(Object.entries(wanted).filter(([k]) => knownKeys.has(k)));
+}
+
+/** The top-level keys of the config schema in a module (built schema.js, or schema.ts under tsx). */
+export async function configKeysOf(schemaModule: string): Promise<Set<string>> {
+  const mod = (await import(pathToFileURL(schemaModule).href)) as { configSchema?: { shape?: Record<string, unknown> } };
+  return new Set(Object.keys(mod.configSchema?.shape ?? {}));
+}
+
+export function switchyardBenchConfig(args: {
+  mockUrl: string;
+  workDir: string;
+  knownKeys: ReadonlySet<string>;
+  /** Merged over the top level (e.g. {"metrics":{"enabled":false}}). */
+  extra?: Record<string, unknown>;
+  /** Merged into every provider (e.g. {"stream_upstream":false}). */
+  providerExtra?: Record<string, unknown>;
+}): Record<string, unknown> {
+  const { mockUrl } = args;
+  const p = args.providerExtra ?? {};
+  return {
+    server: { host: '127.0.0.1', port: 0 },
+    providers: {
+      openai: { type: 'openai', base_url: `${mockUrl}/v1`, keys: [{ value: BENCH_OPENAI_KEY }], models: ['gpt-4o-mini'], ...p },
+      anthropic: { type: 'anthropic', base_url: mockUrl, keys: [{ value: BENCH_ANTHROPIC_KEY }], models: ['claude-sonnet-4-5'], ...p },
+    },
+    models: {
+      [ALIAS_OPENAI]: { targets: ['openai/gpt-4o-mini'] },
+      [ALIAS_ANTHROPIC]: { targets: ['anthropic/claude-sonnet-4-5'] },
+    },
+    logging: { level: 'info' },
+    ...observabilityConfig(args.workDir, args.knownKeys),
+    ...args.extra,
+  };
+}
