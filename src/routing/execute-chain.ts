@@ -91,17 +91,18 @@ export async function executeChain(input: ChainInput): Promise<ChainSuccess> {
   while (next < order.length) {
     if (signal.aborted) throw clientClosed();
     const primary = order[next++]!;
-    const ctrl = linkedController(signal);
-    const running = tryTarget(input, primary, ctrl.signal, attempts, false);
     let outcome: TargetOutcome;
+    let ctrl: LinkedController | undefined;
     if (input.hedgeAfterMs !== undefined && next < order.length) {
-      const hedgeIndex = order[next]!;
-      outcome = await hedge(input, running, ctrl, hedgeIndex, attempts, () => next++);
+      // A hedge needs its own handle on each target to cancel the loser.
+      ctrl = linkedController(signal);
+      const running = tryTarget(input, primary, ctrl.signal, attempts, false);
+      outcome = await hedge(input, running, ctrl, order[next]!, attempts, () => next++);
     } else {
-      outcome = await running;
+      outcome = await tryTarget(input, primary, signal, attempts, false);
     }
     if (outcome.ok) return outcome.success;
-    ctrl.dispose();
+    ctrl?.dispose();
     lastError = outcome.error;
     if (outcome.final) {
       if (outcome.error.code === 'GW_ERR_DEADLINE_EXCEEDED') throw deadlineError(attempts);
@@ -283,12 +284,17 @@ async function runAttempt(input: ChainInput, target: Target, key: ProviderKey, r
   const { clock } = input;
   const t = target.provider.timeouts;
   const ctrl = linkedController(parent);
-  const timer = clock.setTimeout(() => ctrl.abort(deadlineError([])), remaining);
-  // first_byte_ms runs to the commit point (first content), not just to the response headers.
-  const firstByteMs = Math.min(t.firstByteMs, remaining);
-  const firstByte = clock.setTimeout(
-    () => ctrl.abort(new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `${target.provider.name}: no first token within first_byte_ms (${firstByteMs} ms)`, { provider: target.provider.name })),
-    firstByteMs,
+  // One timer to the commit point: first_byte_ms (to the first content, not just the headers),
+  // or what is left of the deadline when that comes first.
+  const deadlineFirst = remaining < t.firstByteMs;
+  const timer = clock.setTimeout(
+    () =>
+      ctrl.abort(
+        deadlineFirst
+          ? deadlineError([])
+          : new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `${target.provider.name}: no first token within first_byte_ms (${t.firstByteMs} ms)`, { provider: target.provider.name }),
+      ),
+    Math.min(t.firstByteMs, remaining),
   );
   try {
     const result = await target.provider.adapter.send(upstreamRequest(input.request, target), {
@@ -302,19 +308,16 @@ async function runAttempt(input: ChainInput, target: Target, key: ProviderKey, r
       const peeked = await peekBeforeCommit(result.stream);
       // The commit point: the answer has started, the deadline no longer applies (idle_ms does).
       clock.clearTimeout(timer);
-      clock.clearTimeout(firstByte);
       if (input.request.stream) return { ok: true, result, peeked, release: ctrl.dispose };
       const response = await collectResponse(peeked);
       ctrl.dispose();
       return { ok: true, result: { kind: 'response', response, ...(result.unmapped ? { unmapped: result.unmapped } : {}) }, release: () => {} };
     }
     clock.clearTimeout(timer);
-    clock.clearTimeout(firstByte);
     ctrl.dispose();
     return { ok: true, result, release: () => {} };
   } catch (e) {
     clock.clearTimeout(timer);
-    clock.clearTimeout(firstByte);
     const err = toGatewayError(e);
     const reason: unknown = ctrl.signal.reason;
     ctrl.abort();
