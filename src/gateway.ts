@@ -110,7 +110,7 @@ export class Gateway {
       const unmapped = success.result.unmapped;
       if (unmapped && unmapped.length > 0) {
         headers['x-switchyard-unmapped'] = unmapped.join(',');
-        log.info({ target: success.target.label, unmapped }, 'request fields not carried to the target');
+        log.debug({ target: success.target.label, unmapped }, 'request fields not carried to the target');
       }
       const record = this.plugins.length ? this.baseRecord(call, request, t0, success.attempts) : undefined;
       if (record) {
