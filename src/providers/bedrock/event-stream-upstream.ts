@@ -5,8 +5,9 @@
  */
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../../core/stream-event.js';
-import type { StreamSink, Timeouts, UpstreamStream } from '../provider-adapter.js';
-import { mapTransportError } from '../shared/upstream-client.js';
+import type { Timeouts, UpstreamStream } from '../provider-adapter.js';
+import { createBodyStream } from '../shared/body-stream.js';
+import type { DecoderOutput } from '../shared/body-stream.js';
 import type { UpstreamResponse } from '../shared/upstream-client.js';
 import { decodeEventStreamFrame, EventStreamFramer } from './event-stream-decoder.js';
 import type { EventStreamMessage } from './event-stream-decoder.js';
@@ -29,74 +30,35 @@ export interface EventStreamUpstreamOptions {
 }
 
 export function createEventStreamUpstream(options: EventStreamUpstreamOptions): UpstreamStream {
-  const { body, mapper, provider } = options;
+  const { mapper, provider } = options;
   const framer = new EventStreamFramer();
-  let sink: StreamSink | undefined;
-  let done = false;
-
-  const fail = (err: GatewayError) => {
-    if (done) return;
-    done = true;
-    body.destroy();
-    sink?.error(err);
-  };
+  let out: DecoderOutput | undefined;
 
   const onFrame = (frame: Buffer) => {
-    if (done) return;
     const events: StreamEvent[] = [];
     mapper.push(decodeEventStreamFrame(frame), events);
     if (events.length === 0) return;
-    if (events.some((e) => e.type === 'error')) {
-      // An exception frame ends the stream: nothing after it is read.
-      done = true;
-      body.destroy();
-    }
-    sink?.frame({ events });
+    out!.emit({ events });
+    // An exception frame ends the stream: nothing after it is read.
+    if (events.some((e) => e.type === 'error')) out!.stop();
   };
 
-  const onData = (chunk: Buffer | string) => {
-    if (done) return;
-    try {
-      framer.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk, onFrame);
-      sink?.flush?.();
-    } catch (err) {
-      fail(err instanceof GatewayError ? err : new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: ${(err as Error).message}`, { provider }));
-    }
-  };
-  const onEnd = () => {
-    if (done) return;
-    if (framer.pending || !mapper.finished) {
-      fail(new GatewayError('GW_ERR_STREAM_INTERRUPTED', `${provider}: upstream stream ended before the response was complete`, { provider, retryable: true }));
-      return;
-    }
-    const events: StreamEvent[] = [];
-    mapper.flush(events);
-    done = true;
-    if (events.length > 0) sink?.frame({ events });
-    sink?.end();
-  };
-  const onError = (err: unknown) => fail(mapTransportError(err, provider, options.signal, options.timeouts));
-
-  return {
-    start(s) {
-      sink = s;
-      body.on('data', onData);
-      body.on('end', onEnd);
-      body.on('error', onError);
+  return createBodyStream({
+    ...options,
+    decoder: {
+      data(chunk, o) {
+        out = o;
+        framer.push(chunk, onFrame);
+      },
+      end(o) {
+        if (framer.pending || !mapper.finished) {
+          return new GatewayError('GW_ERR_STREAM_INTERRUPTED', `${provider}: upstream stream ended before the response was complete`, { provider, retryable: true });
+        }
+        const events: StreamEvent[] = [];
+        mapper.flush(events);
+        if (events.length > 0) o.emit({ events });
+        return undefined;
+      },
     },
-    setSink(s) {
-      sink = s;
-    },
-    pause() {
-      body.pause();
-    },
-    resume() {
-      body.resume();
-    },
-    abort() {
-      if (done) return;
-      done = true;
-      body.destroy();
-    },
-  };
+  });
 }

@@ -1,7 +1,6 @@
 /**
- * An upstream SSE body as a push-based UpstreamStream: bytes → eventsource-parser → the provider's
- * StreamMapper → canonical frames to the sink. Backpressure by pausing the body; no per-chunk
- * promises, no WHATWG streams.
+ * An upstream SSE body as an UpstreamStream: bytes → eventsource-parser → the provider's
+ * StreamMapper → canonical frames (with the raw payload for same-dialect clients).
  */
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
@@ -9,8 +8,9 @@ import type { EventSourceMessage } from 'eventsource-parser';
 import type { DialectId } from '../../core/dialect.js';
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../../core/stream-event.js';
-import type { StreamFrame, StreamSink, Timeouts, UpstreamStream } from '../provider-adapter.js';
-import { mapTransportError } from './upstream-client.js';
+import type { StreamFrame, Timeouts, UpstreamStream } from '../provider-adapter.js';
+import { createBodyStream } from './body-stream.js';
+import type { DecoderOutput } from './body-stream.js';
 import type { UpstreamResponse } from './upstream-client.js';
 
 /** Maps one provider's stream messages to canonical events; holds the per-stream state. */
@@ -36,74 +36,43 @@ export interface SseStreamOptions {
 }
 
 export function createSseUpstreamStream(options: SseStreamOptions): UpstreamStream {
-  const { body, mapper, provider, rawDialect } = options;
-  let sink: StreamSink | undefined;
-  let done = false;
-
-  const fail = (err: GatewayError) => {
-    if (done) return;
-    done = true;
-    body.destroy();
-    sink?.error(err);
-  };
-
+  const { mapper, provider, rawDialect } = options;
+  // A StringDecoder keeps multi-byte characters split across network chunks intact.
+  const text = new StringDecoder('utf8');
+  let out: DecoderOutput | undefined;
   const parser = createParser({
     onEvent(message: EventSourceMessage) {
-      if (done) return;
       const events: StreamEvent[] = [];
       let forward: boolean | void;
       try {
         forward = mapper.push(message, events);
       } catch (err) {
-        fail(err instanceof GatewayError ? err : new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: unreadable stream event: ${(err as Error).message}`, { provider }));
-        return;
+        throw err instanceof GatewayError ? err : new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: unreadable stream event: ${(err as Error).message}`, { provider });
       }
-      const frame: StreamFrame = rawDialect && forward !== false
-        ? { events, raw: message.event ? { dialect: rawDialect, event: message.event, data: message.data } : { dialect: rawDialect, data: message.data } }
-        : { events };
-      sink?.frame(frame);
+      const frame: StreamFrame =
+        rawDialect && forward !== false
+          ? { events, raw: message.event ? { dialect: rawDialect, event: message.event, data: message.data } : { dialect: rawDialect, data: message.data } }
+          : { events };
+      out!.emit(frame);
     },
   });
 
-  // undici's body ignores setEncoding; a StringDecoder keeps multi-byte characters split across
-  // network chunks intact.
-  const decoder = new StringDecoder('utf8');
-  const onData = (chunk: Buffer | string) => {
-    parser.feed(typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    if (!done) sink?.flush?.();
-  };
-  const onEnd = () => {
-    if (done) return;
-    const rest = decoder.end();
-    if (rest) parser.feed(rest);
-    parser.reset({ consume: true });
-    if (done) return;
-    done = true;
-    if (mapper.finished) sink?.end();
-    else sink?.error(new GatewayError('GW_ERR_STREAM_INTERRUPTED', `${provider}: upstream stream ended before the response was complete`, { provider, retryable: true }));
-  };
-  const onError = (err: unknown) => fail(mapTransportError(err, provider, options.signal, options.timeouts));
-
-  return {
-    start(s) {
-      sink = s;
-      body.on('data', onData);
-      body.on('end', onEnd);
-      body.on('error', onError);
+  return createBodyStream({
+    ...options,
+    decoder: {
+      data(chunk, o) {
+        out = o;
+        parser.feed(text.write(chunk));
+      },
+      end(o) {
+        out = o;
+        const rest = text.end();
+        if (rest) parser.feed(rest);
+        parser.reset({ consume: true });
+        return mapper.finished
+          ? undefined
+          : new GatewayError('GW_ERR_STREAM_INTERRUPTED', `${provider}: upstream stream ended before the response was complete`, { provider, retryable: true });
+      },
     },
-    setSink(s) {
-      sink = s;
-    },
-    pause() {
-      body.pause();
-    },
-    resume() {
-      body.resume();
-    },
-    abort() {
-      if (done) return;
-      done = true;
-      body.destroy();
-    },
-  };
+  });
 }
