@@ -4,7 +4,7 @@
  * only reads bodies and writes what this returns.
  */
 import { randomUUID } from 'node:crypto';
-import type { DialectId } from './core/dialect.js';
+import type { ApiId, DialectId } from './core/dialect.js';
 import { GatewayError, toGatewayError } from './core/errors.js';
 import type { CoreRequest } from './core/request.js';
 import type { FinishReason, Usage } from './core/response.js';
@@ -142,6 +142,29 @@ export class Gateway {
       }
       return errorOutcome(dialect, err, baseHeaders);
     }
+  }
+
+  /**
+   * Records a request the server refused before it reached routing (client auth, unreadable or
+   * oversized body), so logs and metrics count every request.
+   */
+  rejected(args: { api: ApiId; requestId: string; headers: IncomingCall['headers']; error: GatewayError; startedAt: number }): void {
+    if (!this.plugins.length && !this.startPlugins.length) return;
+    const start = { requestId: args.requestId, dialect: args.api };
+    for (const p of this.startPlugins) p.onRequestStart!(start);
+    const record: RequestRecord = {
+      requestId: args.requestId,
+      startedAt: Date.now() - (performance.now() - args.startedAt),
+      dialect: args.api,
+      stream: false,
+      status: args.error.status,
+      errorCode: args.error.code,
+      errorMessage: args.error.message,
+      attempts: [],
+      latencyMs: 0,
+      upstreamMs: 0,
+    };
+    this.emit(record, args.startedAt);
   }
 
   private baseRecord(call: IncomingCall, request: CoreRequest | undefined, t0: number, attempts: ChainSuccess['attempts']): RequestRecord {
@@ -303,8 +326,18 @@ export class Gateway {
    */
   async handleEmbeddings(call: Omit<IncomingCall, 'dialect'>): Promise<GatewayOutcome> {
     const baseHeaders: Record<string, string> = { 'x-request-id': call.requestId };
+    const t0 = performance.now();
+    const observed = this.plugins.length > 0 || this.startPlugins.length > 0;
+    const record: RequestRecord | undefined = observed
+      ? { requestId: call.requestId, startedAt: Date.now(), dialect: 'openai-embeddings', stream: false, status: 200, attempts: [], latencyMs: 0, upstreamMs: 0 }
+      : undefined;
+    if (record) for (const p of this.startPlugins) p.onRequestStart!({ requestId: call.requestId, dialect: 'openai-embeddings' });
     try {
       const request = parseOpenAIEmbeddingsRequest(call.body);
+      if (record) {
+        record.requestedModel = request.model;
+        if (this.runtime.aliases.has(request.model)) record.alias = request.model;
+      }
       const routing = this.runtime.config.routing;
       let deadlineMs = this.runtime.aliases.get(request.model)?.deadlineMs ?? routing.deadline_ms;
       const h = call.headers['x-switchyard-deadline-ms'];
@@ -331,10 +364,27 @@ export class Gateway {
         'x-switchyard-attempts': String(success.attempts.filter((a) => a.outcome !== 'skipped').length),
         'x-switchyard-fallback-index': String(success.fallbackIndex),
       };
+      if (record) {
+        record.provider = success.target.provider.name;
+        record.providerType = success.target.provider.type;
+        record.upstreamModel = success.target.model;
+        record.fallbackIndex = success.fallbackIndex;
+        record.attempts = success.attempts;
+        record.upstreamMs = success.attempts.reduce((n, a) => n + a.durationMs, 0);
+        record.usage = { inputTokens: success.response.usage.inputTokens, outputTokens: 0 };
+        record.ttftMs = performance.now() - t0;
+        this.emit(record, t0);
+      }
       return { kind: 'json', status: 200, headers, body: JSON.stringify(formatOpenAIEmbeddingsResponse(success.response, request.encodingFormat)) };
     } catch (e) {
       const err = toGatewayError(e);
       if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: call.requestId }, 'internal error');
+      if (record) {
+        record.status = err.status;
+        record.errorCode = err.code;
+        record.errorMessage = err.message;
+        this.emit(record, t0);
+      }
       return errorOutcome(openAIChatDialect, err, baseHeaders);
     }
   }

@@ -3,7 +3,7 @@
  * limits, cache) at fixed points of the pipeline. Hooks must not block the response: anything
  * slow is queued and done off the hot path by the plugin itself.
  */
-import type { DialectId } from '../core/dialect.js';
+import type { ApiId } from '../core/dialect.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { CoreRequest } from '../core/request.js';
 import type { CoreResponse, FinishReason, Usage } from '../core/response.js';
@@ -14,7 +14,7 @@ export interface RequestRecord {
   requestId: string;
   /** Epoch ms when the request arrived. */
   startedAt: number;
-  dialect: DialectId;
+  dialect: ApiId;
   /** The model as the client asked for it. */
   requestedModel?: string;
   /** The alias name, when the model was an alias. */
@@ -58,7 +58,7 @@ export interface RequestRecord {
 /** What is known when a request arrives (before parsing). */
 export interface RequestStart {
   requestId: string;
-  dialect: DialectId;
+  dialect: ApiId;
 }
 
 export interface GatewayPlugin {

@@ -5,6 +5,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ApiId } from '../core/dialect.js';
 import { GatewayError } from '../core/errors.js';
 import type { ClientDialect } from '../dialects/client-dialect.js';
 import { anthropicMessagesDialect } from '../dialects/anthropic-messages/index.js';
@@ -42,46 +43,50 @@ export interface App {
 export function createApp(options: AppOptions): App {
   const { gateway, logger } = options;
 
-  const completion = (dialect: ClientDialect): Handler => async (req, res, requestId) => {
+  /**
+   * Authenticates the client and reads its JSON body. On failure answers in the client's dialect,
+   * records the refusal (so logs and metrics count every request) and returns undefined.
+   */
+  const readCall = async (req: IncomingMessage, res: ServerResponse, requestId: string, dialect: ClientDialect, api: ApiId) => {
+    const t0 = performance.now();
     const runtime = gateway.currentRuntime;
-    const limit = runtime.config.server.body_limit_bytes;
-    let body: unknown;
     try {
       authenticate(req, runtime.clientKeys);
-      body = JSON.parse(await readBody(req, limit));
+      return { body: JSON.parse(await readBody(req, runtime.config.server.body_limit_bytes)) as unknown };
     } catch (e) {
       const err = e instanceof GatewayError ? e : new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
       if (err.code === 'GW_ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
-      return send(res, errorOutcome(dialect, err, { 'x-request-id': requestId }));
+      send(res, errorOutcome(dialect, err, { 'x-request-id': requestId }));
+      gateway.rejected({ api, requestId, headers: req.headers, error: err, startedAt: t0 });
+      return undefined;
     }
+  };
+
+  /** An AbortSignal that fires when the client goes away before the response is finished. */
+  const clientGone = (res: ServerResponse): AbortSignal => {
     const abort = new AbortController();
-    const onClose = () => {
+    res.on('close', () => {
       if (!res.writableFinished) abort.abort();
-    };
-    res.on('close', onClose);
-    const outcome = await gateway.handle({ dialect, body, headers: req.headers, signal: abort.signal, requestId });
-    if (abort.signal.aborted) return;
+    });
+    return abort.signal;
+  };
+
+  const completion = (dialect: ClientDialect): Handler => async (req, res, requestId) => {
+    const call = await readCall(req, res, requestId, dialect, dialect.id);
+    if (!call) return;
+    const signal = clientGone(res);
+    const outcome = await gateway.handle({ dialect, body: call.body, headers: req.headers, signal, requestId });
+    if (signal.aborted) return;
     send(res, outcome);
   };
 
   /** POST /v1/embeddings: like `completion`, answered by gateway.handleEmbeddings in OpenAI's shape. */
   const embeddings: Handler = async (req, res, requestId) => {
-    const runtime = gateway.currentRuntime;
-    let body: unknown;
-    try {
-      authenticate(req, runtime.clientKeys);
-      body = JSON.parse(await readBody(req, runtime.config.server.body_limit_bytes));
-    } catch (e) {
-      const err = e instanceof GatewayError ? e : new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
-      if (err.code === 'GW_ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
-      return send(res, errorOutcome(openAIChatDialect, err, { 'x-request-id': requestId }));
-    }
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    const outcome = await gateway.handleEmbeddings({ body, headers: req.headers, signal: abort.signal, requestId });
-    if (abort.signal.aborted) return;
+    const call = await readCall(req, res, requestId, openAIChatDialect, 'openai-embeddings');
+    if (!call) return;
+    const signal = clientGone(res);
+    const outcome = await gateway.handleEmbeddings({ body: call.body, headers: req.headers, signal, requestId });
+    if (signal.aborted) return;
     send(res, outcome);
   };
 

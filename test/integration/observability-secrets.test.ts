@@ -87,14 +87,15 @@ async function runGateway(storage: Record<string, unknown>, label: string): Prom
     const denied = await call('/v1/chat/completions', { model: 'review-model', messages: [{ role: 'user', content: 'key refused' }] });
     assert.equal(denied.status, 502);
     mock.setFaults([]);
-    // A client with a wrong key (rejected before the gateway pipeline: no request record).
+    // A client with a wrong key: refused before routing, still recorded (status 401, no body).
     const wrong = await capture(`${label} wrong client key`, await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' }));
     assert.equal(wrong.status, 401);
 
     const adminGet = async (path: string) => capture(`${label} ${path}`, await fetch(`${gw.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } }));
     await capture(`${label} /metrics`, await fetch(`${gw.url}/metrics`));
     const logs = (await (await adminGet('/api/logs?limit=1000')).json()) as { data: Array<Record<string, unknown>> };
-    assert.equal(logs.data.length, 8, 'eight requests reached the pipeline');
+    assert.equal(logs.data.length, 9, 'every request is logged, the refused one included');
+    assert.equal(logs.data.filter((r) => r['status'] === 401).length, 1);
     assert.ok(logs.data.filter((r) => r['status'] === 200).length >= 6);
     assert.ok(logs.data.some((r: any) => r.request_body !== null), 'content: full logs bodies');
     await adminGet('/api/stats?window=1h');
