@@ -16,7 +16,7 @@ export async function openLogStore(storage: StorageConfig): Promise<LogStore> {
       store = openPostgresLogStore({ url: storage.postgres_url });
     } else {
       const { openSqliteLogStore } = await import('./sqlite-log-store.js');
-      store = openSqliteLogStore(storage.sqlite_path);
+      store = await openSqliteLogStore(storage.sqlite_path);
     }
     await store.migrate();
     return store;

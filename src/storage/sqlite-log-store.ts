@@ -1,36 +1,38 @@
 /**
- * The embedded request-log store: one SQLite file through better-sqlite3, in WAL mode so readers
- * (the admin API) never block the writer. better-sqlite3 is synchronous: the request-log plugin
- * calls insert() from a timer with a whole batch in one transaction, never on a request's path.
+ * The embedded request-log store: one SQLite file (node:sqlite, or better-sqlite3 on Node 20), in
+ * WAL mode so readers (the admin API) never block the writer. SQLite calls are synchronous: the
+ * request-log plugin calls insert() from a timer with a batch in one transaction, never on a
+ * request's path.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { LogPage, LogQuery, LogRow, LogStore, Stats, StatsGroup } from './log-store.js';
 import { buildLogQuery, buildStatsQuery, DELETE_BATCH_SQL, ERRORS_BY_CODE_SQL, INSERT_COLUMNS, JSON_COLUMNS, normalizeGroup } from './log-sql.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
+import { openSqlite } from './sqlite-driver.js';
+import type { SqliteDb, SqliteStatement } from './sqlite-driver.js';
 
 const BOOLEAN_COLUMNS = new Set<string>(['stream', 'priced']);
 
-export function openSqliteLogStore(path: string): SqliteLogStore {
+export async function openSqliteLogStore(path: string): Promise<SqliteLogStore> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  return new SqliteLogStore(new Database(path));
+  return new SqliteLogStore(await openSqlite(path));
 }
 
 export class SqliteLogStore implements LogStore {
   readonly kind = 'sqlite' as const;
-  private insertStmt?: Database.Statement;
+  private insertStmt?: SqliteStatement;
 
-  constructor(private readonly db: Database.Database) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
+  constructor(private readonly db: SqliteDb) {
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA busy_timeout = 5000');
   }
 
   async migrate(): Promise<void> {
     this.db.exec(MIGRATIONS_TABLE_SQL);
     // IMMEDIATE takes the write lock first, so two processes sharing the file migrate one at a time.
-    const apply = this.db.transaction(() => {
+    this.db.transaction(() => {
       const done = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version));
       for (const m of MIGRATIONS) {
         if (done.has(m.version)) continue;
@@ -38,7 +40,6 @@ export class SqliteLogStore implements LogStore {
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
       }
     });
-    apply.immediate();
   }
 
   async insert(rows: readonly LogRow[]): Promise<void> {
@@ -46,10 +47,9 @@ export class SqliteLogStore implements LogStore {
     const stmt = (this.insertStmt ??= this.db.prepare(
       `INSERT INTO request_logs (${INSERT_COLUMNS.join(', ')}) VALUES (${INSERT_COLUMNS.map(() => '?').join(', ')})`,
     ));
-    const run = this.db.transaction((batch: readonly LogRow[]) => {
-      for (const row of batch) stmt.run(...INSERT_COLUMNS.map((c) => toSqlite(c, row[c])));
+    this.db.transaction(() => {
+      for (const row of rows) stmt.run(...INSERT_COLUMNS.map((c) => toSqlite(c, row[c])));
     });
-    run(rows);
   }
 
   async query(q: LogQuery): Promise<LogPage> {
@@ -71,7 +71,7 @@ export class SqliteLogStore implements LogStore {
     const stmt = this.db.prepare(DELETE_BATCH_SQL);
     let total = 0;
     for (;;) {
-      const n = stmt.run(before, 5000).changes;
+      const n = Number(stmt.run(before, 5000).changes);
       total += n;
       if (n < 5000) return total;
       // Let requests run between chunks of a large delete.
@@ -80,7 +80,7 @@ export class SqliteLogStore implements LogStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    this.db.close();
   }
 }
 

@@ -172,7 +172,7 @@ describe('request log plugin', () => {
   });
 
   it('writes real rows to SQLite that read back through query and stats', async () => {
-    const store = openSqliteLogStore(':memory:');
+    const store = await openSqliteLogStore(':memory:');
     await store.migrate();
     const log = createRequestLogPlugin({ ...base, store, queueSize: 100, content: 'full' });
     assert.equal(log.wantsStreamedText, true);
