@@ -4,15 +4,15 @@
  * only reads bodies and writes what this returns.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiId, DialectId } from './core/dialect.js';
+import type { ApiId } from './core/dialect.js';
 import { GatewayError, toGatewayError } from './core/errors.js';
 import type { CoreRequest } from './core/request.js';
-import type { FinishReason, Usage } from './core/response.js';
-import type { StreamEvent } from './core/stream-event.js';
-import type { ClientDialect, StreamEncoder } from './dialects/client-dialect.js';
+import type { ClientDialect } from './dialects/client-dialect.js';
 import type { Logger } from './observability/logger.js';
+import { createClientSink } from './client-stream-sink.js';
+import type { StreamOutcome, StreamWriter } from './client-stream-sink.js';
+export type { StreamWriter } from './client-stream-sink.js';
 import type { GatewayPlugin, RequestRecord } from './plugins/plugin.js';
-import type { StreamFrame, StreamSink } from './providers/provider-adapter.js';
 import { CircuitBreakers } from './routing/circuit-breaker.js';
 import { systemClock } from './routing/clock.js';
 import type { Clock } from './routing/clock.js';
@@ -35,13 +35,6 @@ export interface IncomingCall {
   requestId: string;
 }
 
-/** Where a streamed answer is written (the server adapts its HTTP response to this). */
-export interface StreamWriter {
-  /** Returns false when the client is not keeping up. */
-  write(chunk: string): boolean;
-  onDrain(fn: () => void): void;
-  end(): void;
-}
 
 export type GatewayOutcome =
   | { kind: 'json'; status: number; headers: Record<string, string>; body: string }
@@ -411,108 +404,6 @@ export function errorOutcome(dialect: ClientDialect, err: GatewayError, headers:
   const h: Record<string, string> = { ...headers, 'content-type': 'application/json', 'x-switchyard-error-code': err.code };
   if (err.retryAfterMs !== undefined) h['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
   return { kind: 'json', status: err.status, headers: h, body: JSON.stringify(dialect.formatError(err)) };
-}
-
-/** What a finished stream reports for logs and metrics. */
-interface StreamOutcome {
-  usage?: Partial<Usage>;
-  finishReason?: FinishReason;
-  error?: GatewayError;
-  responseModel?: string;
-  /** The streamed text, when captureText. */
-  text?: string;
-}
-
-interface ClientSinkOptions {
-  writer: StreamWriter;
-  encoder: StreamEncoder;
-  /** Write upstream frames as they came (client and upstream speak the same dialect). */
-  passthrough: boolean;
-  dialectId: DialectId;
-  onDone: (outcome: StreamOutcome) => void;
-  log: Logger;
-  /** Collect text deltas into outcome.text (up to MAX_CAPTURED_TEXT characters). */
-  captureText?: boolean;
-  pause: () => void;
-  resume: () => void;
-  abort: () => void;
-}
-
-/** Most streamed text kept for content logging. */
-const MAX_CAPTURED_TEXT = 1_000_000;
-
-/** Writes committed frames to the client: raw when passing through, else through the encoder. */
-function createClientSink(o: ClientSinkOptions): StreamSink {
-  let closed = false;
-  const outcome: StreamOutcome = {};
-  /** Text of the current upstream chunk, written in one go by flush(). */
-  let pending = '';
-  const finish = (tail: string, error?: GatewayError) => {
-    if (closed) return;
-    closed = true;
-    if (pending || tail) o.writer.write(pending + tail);
-    pending = '';
-    o.writer.end();
-    if (error) outcome.error = error;
-    o.onDone(outcome);
-  };
-  /** Usage and finish reason, whichever events carry them. */
-  const observe = (events: StreamEvent[]) => {
-    for (const e of events) {
-      if (e.type === 'usage' || e.type === 'start') {
-        if (e.usage) outcome.usage = { ...outcome.usage, ...e.usage };
-        if (e.type === 'start' && e.model) outcome.responseModel = e.model;
-      } else if (e.type === 'text-delta') {
-        if (o.captureText && (outcome.text ?? '').length < MAX_CAPTURED_TEXT) outcome.text = (outcome.text ?? '') + e.text;
-      } else if (e.type === 'finish') {
-        outcome.finishReason = e.finishReason;
-        if (e.usage) outcome.usage = { ...outcome.usage, ...e.usage };
-      }
-    }
-  };
-  const write = (text: string) => {
-    if (!closed) pending += text;
-  };
-  const flush = () => {
-    if (!pending || closed) return;
-    const text = pending;
-    pending = '';
-    if (!o.writer.write(text)) {
-      o.pause();
-      o.writer.onDrain(o.resume);
-    }
-  };
-  return {
-    frame(f: StreamFrame) {
-      if (closed) return;
-      observe(f.events);
-      if (o.passthrough) {
-        const err = f.events.find((e) => e.type === 'error');
-        if (err && err.type === 'error') outcome.error = err.error;
-        if (f.raw) write(f.raw.event ? `event: ${f.raw.event}\ndata: ${f.raw.data}\n\n` : `data: ${f.raw.data}\n\n`);
-        return;
-      }
-      let out = '';
-      for (const e of f.events as StreamEvent[]) {
-        if (e.type === 'error') {
-          write(out);
-          o.abort();
-          finish(o.encoder.encodeError(e.error), e.error);
-          return;
-        }
-        out += o.encoder.encode(e);
-      }
-      write(out);
-    },
-    end() {
-      finish(o.passthrough ? '' : o.encoder.end());
-    },
-    error(err) {
-      o.log.warn({ code: err.code, message: err.message }, 'stream failed after commit');
-      finish(o.encoder.encodeError(err), err);
-    },
-    flush,
-  };
 }
 
 export function newRequestId(headers: IncomingCall['headers']): string {
