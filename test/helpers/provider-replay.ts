@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before, beforeEach } from 'node:test';
 import type { GatewayError } from '../../src/core/errors.js';
 import type { CoreRequest } from '../../src/core/request.js';
 import type { CoreResponse } from '../../src/core/response.js';
@@ -235,4 +236,33 @@ export function clientStreamText(dialect: ClientDialect, sse: string): string {
 /** The non-stream body a dialect's client would receive. */
 export function formatForClient(dialect: ClientDialect, request: CoreRequest, response: CoreResponse): any {
   return dialect.formatResponse(response, { requestModel: request.model, request });
+}
+
+/**
+ * Registers the replay-server lifecycle for a provider test file: one server for the file, requests
+ * seen cleared before each test, and every tracked provider closed after the file.
+ */
+export function useReplayServer(): { readonly server: ReplayServer; track<P extends { close(): Promise<void> }>(p: P): P } {
+  let server: ReplayServer | undefined;
+  const tracked: Array<{ close(): Promise<void> }> = [];
+  before(async () => {
+    server = await startReplayServer();
+  });
+  after(async () => {
+    for (const p of tracked) await p.close();
+    await server?.close();
+  });
+  beforeEach(() => {
+    if (server) server.seen.length = 0;
+  });
+  return {
+    get server(): ReplayServer {
+      if (!server) throw new Error('the replay server starts in before(): use it inside tests');
+      return server;
+    },
+    track(p) {
+      tracked.push(p);
+      return p;
+    },
+  };
 }

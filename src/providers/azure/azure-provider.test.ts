@@ -6,7 +6,7 @@
  * azure-web-search-preview-tool.1, openai-file-search-tool.1, openai-file-search-tool.2.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   callContext,
   chunkLines,
@@ -19,36 +19,24 @@ import {
   formatForClient,
   readFixture,
   splitBytes,
-  startReplayServer,
+  useReplayServer,
 } from '../../../test/helpers/provider-replay.js';
-import type { ReplayServer } from '../../../test/helpers/provider-replay.js';
 import { openAIChatDialect } from '../../dialects/openai-chat/index.js';
 import type { ProviderAdapter } from '../provider-adapter.js';
 import { AZURE_DEFAULT_API_VERSION, createAzureProvider } from './azure-provider.js';
 
-let server: ReplayServer;
-const providers: ProviderAdapter[] = [];
-before(async () => {
-  server = await startReplayServer();
-});
-after(async () => {
-  for (const p of providers) await p.close();
-  await server.close();
-});
-beforeEach(() => {
-  server.seen.length = 0;
-});
+const replay = useReplayServer();
 
 function provider(opts: { apiVersion?: string; deployments?: Record<string, string> } = {}): ProviderAdapter {
   const p = createAzureProvider({
     name: 'azure',
-    baseUrl: `${server.url}/`,
+    baseUrl: `${replay.server.url}/`,
     ...(opts.apiVersion ? { apiVersion: opts.apiVersion } : {}),
     deployments: opts.deployments ?? { 'deepseek-v4-pro': 'my-deepseek' },
     connectTimeoutMs: 1000,
     maxConnections: 4,
   });
-  providers.push(p);
+  replay.track(p);
   return p;
 }
 
@@ -63,7 +51,7 @@ describe('Azure OpenAI: recorded Chat Completions traffic through both client di
       if (typeof d.reasoning_content === 'string') reasoning += d.reasoning_content;
     }
     for (const { dialect } of DIALECTS) {
-      server.reply({ status: 200, body: splitBytes(Buffer.from(lines.map((l) => `data: ${l}\n\n`).join('') + 'data: [DONE]\n\n'), { seed: 2, max: 4000 }) });
+      replay.server.reply({ status: 200, body: splitBytes(Buffer.from(lines.map((l) => `data: ${l}\n\n`).join('') + 'data: [DONE]\n\n'), { seed: 2, max: 4000 }) });
       const req = clientRequest(dialect, { stream: true });
       const { events, error } = await collectEvents(await provider().send(req, callContext('deepseek-v4-pro', 'azure-key')));
       assert.equal(error, undefined);
@@ -72,7 +60,7 @@ describe('Azure OpenAI: recorded Chat Completions traffic through both client di
       const finish = events.find((e) => e.type === 'finish');
       assert.ok(finish && finish.type === 'finish' && finish.finishReason === 'stop');
       assert.equal(clientStreamText(dialect, encodeForClient(dialect, req, events)), text);
-      const sent = server.seen.at(-1)!;
+      const sent = replay.server.seen.at(-1)!;
       assert.equal(sent.url, `/openai/deployments/my-deepseek/chat/completions?api-version=${AZURE_DEFAULT_API_VERSION}`);
       assert.equal(sent.headers['api-key'], 'azure-key');
       assert.equal(sent.headers.authorization, undefined);
@@ -83,7 +71,7 @@ describe('Azure OpenAI: recorded Chat Completions traffic through both client di
     const text = readFixture('azure', 'azure-deepseek-reasoning.1.json');
     const body = JSON.parse(text);
     for (const { dialect } of DIALECTS) {
-      server.reply({ status: 200, body: text });
+      replay.server.reply({ status: 200, body: text });
       const req = clientRequest(dialect);
       const result = await provider().send(req, callContext('other-model', 'azure-key'));
       assert.ok(result.kind === 'response');
@@ -93,7 +81,7 @@ describe('Azure OpenAI: recorded Chat Completions traffic through both client di
         assert.equal(client.content.find((b: any) => b.type === 'text').text, body.choices[0].message.content);
         assert.equal(client.content.find((b: any) => b.type === 'thinking').thinking, body.choices[0].message.reasoning_content);
       }
-      assert.equal(server.seen.at(-1)!.url, `/openai/deployments/other-model/chat/completions?api-version=${AZURE_DEFAULT_API_VERSION}`);
+      assert.equal(replay.server.seen.at(-1)!.url, `/openai/deployments/other-model/chat/completions?api-version=${AZURE_DEFAULT_API_VERSION}`);
     }
   });
 });
@@ -102,22 +90,22 @@ describe('Azure OpenAI paths', () => {
   const ok = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1 } });
 
   it('api_version v1 uses /openai/v1 with the deployment as model', async () => {
-    server.reply({ status: 200, body: ok });
+    replay.server.reply({ status: 200, body: ok });
     await provider({ apiVersion: 'v1', deployments: { 'gpt-4o': 'prod-4o' } }).send(clientRequest(openAIChatDialect), callContext('gpt-4o', 'k'));
-    assert.equal(server.seen[0]!.url, '/openai/v1/chat/completions');
-    assert.equal(server.seen[0]!.json.model, 'prod-4o');
+    assert.equal(replay.server.seen[0]!.url, '/openai/v1/chat/completions');
+    assert.equal(replay.server.seen[0]!.json.model, 'prod-4o');
   });
 
   it('embeddings go to the deployment embeddings path with api-version', async () => {
-    server.reply({ status: 200, body: JSON.stringify({ data: [{ index: 0, embedding: [0.5] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 2, total_tokens: 2 } }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ data: [{ index: 0, embedding: [0.5] }], model: 'text-embedding-3-small', usage: { prompt_tokens: 2, total_tokens: 2 } }) });
     const res = await provider({ deployments: { 'text-embedding-3-small': 'emb' } }).embed!(
       { model: 'x', input: { kind: 'text', texts: ['hello'] }, encodingFormat: 'float', dimensions: 64, raw: {} },
       callContext('text-embedding-3-small', 'k'),
     );
     assert.deepEqual(res.embeddings, [[0.5]]);
-    assert.equal(server.seen[0]!.url, `/openai/deployments/emb/embeddings?api-version=${AZURE_DEFAULT_API_VERSION}`);
-    assert.equal(server.seen[0]!.json.dimensions, 64);
-    assert.equal(server.seen[0]!.headers['api-key'], 'k');
+    assert.equal(replay.server.seen[0]!.url, `/openai/deployments/emb/embeddings?api-version=${AZURE_DEFAULT_API_VERSION}`);
+    assert.equal(replay.server.seen[0]!.json.dimensions, 64);
+    assert.equal(replay.server.seen[0]!.headers['api-key'], 'k');
   });
 
   it('base_url is required', () => {

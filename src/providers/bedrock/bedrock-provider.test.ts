@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   callContext,
   chunkLines,
@@ -16,9 +16,8 @@ import {
   readFixture,
   sseData,
   splitBytes,
-  startReplayServer,
+  useReplayServer,
 } from '../../../test/helpers/provider-replay.js';
-import type { ReplayServer } from '../../../test/helpers/provider-replay.js';
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../../core/stream-event.js';
 import { openAIChatDialect } from '../../dialects/openai-chat/index.js';
@@ -31,30 +30,18 @@ const SKIP = fixturesSkip('bedrock');
 const MODEL = 'us.anthropic.claude-3-7-sonnet-20250219-v1:0';
 const CREDS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 
-let server: ReplayServer;
-const providers: ProviderAdapter[] = [];
-
-before(async () => {
-  server = await startReplayServer();
-});
-after(async () => {
-  for (const p of providers) await p.close();
-  await server.close();
-});
-beforeEach(() => {
-  server.seen.length = 0;
-});
+const replay = useReplayServer();
 
 function provider(opts: { credentials?: typeof CREDS | undefined } = { credentials: CREDS }): ProviderAdapter {
   const p = createBedrockProvider({
     name: 'bedrock',
     region: 'us-west-2',
-    baseUrl: server.url,
+    baseUrl: replay.server.url,
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     connectTimeoutMs: 1000,
     maxConnections: 4,
   });
-  providers.push(p);
+  replay.track(p);
   return p;
 }
 
@@ -147,7 +134,7 @@ describe('Bedrock ConverseStream: recorded streams replayed through both client 
       it(`${file} (${how})`, async () => {
         const lines = chunkLines(readFixture('bedrock', file));
         const expected = expectedFromChunks(lines);
-        server.reply({ status: 200, headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'req-1' }, body: splitBytes(framesOf(lines), split) });
+        replay.server.reply({ status: 200, headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'req-1' }, body: splitBytes(framesOf(lines), split) });
         for (const { dialect } of DIALECTS) {
           const req = clientRequest(dialect, { stream: true, tools: true });
           const result = await provider().send(req, callContext(MODEL));
@@ -183,7 +170,7 @@ describe('Bedrock ConverseStream: recorded streams replayed through both client 
             assert.equal(data.at(-1).type, 'message_stop');
           }
         }
-        const sent = server.seen[0]!;
+        const sent = replay.server.seen[0]!;
         assert.equal(sent.url, `/model/${encodeURIComponent(MODEL)}/converse-stream`);
         assert.match(sent.url, /v1%3A0\/converse-stream$/);
         assertSigned(sent.headers);
@@ -194,7 +181,7 @@ describe('Bedrock ConverseStream: recorded streams replayed through both client 
 
   it('reasoning keeps its signature (amazon-bedrock-reasoning)', async () => {
     const lines = chunkLines(readFixture('bedrock', 'amazon-bedrock-reasoning.chunks.txt'));
-    server.reply({ status: 200, body: splitBytes(framesOf(lines), { seed: 3, max: 20 }) });
+    replay.server.reply({ status: 200, body: splitBytes(framesOf(lines), { seed: 3, max: 20 }) });
     const req = clientRequest(DIALECTS[1]!.dialect, { stream: true });
     const { events } = await collectEvents(await provider().send(req, callContext(MODEL)));
     const got = summarize(events);
@@ -210,7 +197,7 @@ describe('Bedrock Converse: recorded responses replayed through both client dial
     it(file, async () => {
       const text = readFixture('bedrock', file);
       const body = JSON.parse(text);
-      server.reply({ status: 200, headers: { 'x-amzn-requestid': 'abc-123' }, body: text });
+      replay.server.reply({ status: 200, headers: { 'x-amzn-requestid': 'abc-123' }, body: text });
       const blocks: any[] = body.output.message.content;
       const expectedText = blocks.filter((b) => typeof b.text === 'string').map((b) => b.text).join('');
       const expectedTools = blocks.filter((b) => b.toolUse).map((b) => ({ id: b.toolUse.toolUseId, name: b.toolUse.name, input: b.toolUse.input }));
@@ -243,7 +230,7 @@ describe('Bedrock Converse: recorded responses replayed through both client dial
           if (reasoning) assert.deepEqual({ thinking: thinking.thinking, signature: thinking.signature }, { thinking: reasoning.text, signature: reasoning.signature });
         }
       }
-      const sent = server.seen[0]!;
+      const sent = replay.server.seen[0]!;
       assert.equal(sent.url, '/model/us.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse');
       assertSigned(sent.headers);
       assert.equal(sent.headers['content-type'], 'application/json');
@@ -257,7 +244,7 @@ describe('Bedrock Converse: recorded responses replayed through both client dial
 describe('Bedrock request conversion', () => {
   const PNG = 'iVBORw0KGgo=';
   it('maps system, inference config, tools, tool choice, images, tool calls and results, reasoning', async () => {
-    server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1 } }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: { inputTokens: 1, outputTokens: 1 } }) });
     const req = openAIChatDialect.parseRequest({
       model: 'm',
       messages: [
@@ -276,7 +263,7 @@ describe('Bedrock request conversion', () => {
     });
     const result = await provider().send(req, callContext('anthropic.claude-3-haiku-20240307-v1:0'));
     assert.deepEqual(result.unmapped, ['seed']);
-    const body = server.seen[0]!.json;
+    const body = replay.server.seen[0]!.json;
     assert.deepEqual(body.system, [{ text: 'Be brief.' }]);
     assert.deepEqual(body.inferenceConfig, { maxTokens: 300, temperature: 0.5, topP: 0.9, stopSequences: ['END'] });
     assert.deepEqual(body.toolConfig.toolChoice, { any: {} });
@@ -288,7 +275,7 @@ describe('Bedrock request conversion', () => {
   });
 
   it('sends Anthropic thinking blocks back as reasoningContent and the budget as additionalModelRequestFields', async () => {
-    server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
     const req = DIALECTS[1]!.dialect.parseRequest({
       model: 'm',
       max_tokens: 8000,
@@ -302,7 +289,7 @@ describe('Bedrock request conversion', () => {
       ],
     });
     await provider().send(req, callContext(MODEL));
-    const body = server.seen[0]!.json;
+    const body = replay.server.seen[0]!.json;
     assert.deepEqual(body.additionalModelRequestFields, { thinking: { type: 'enabled', budget_tokens: 2048 } });
     assert.deepEqual(body.toolConfig.toolChoice, { tool: { name: 'weather' } });
     assert.deepEqual(body.messages[1].content, [
@@ -313,7 +300,7 @@ describe('Bedrock request conversion', () => {
   });
 
   it('declares the tools a conversation used when the client sent none (Converse requires toolConfig)', async () => {
-    server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
     const req = openAIChatDialect.parseRequest({
       model: 'm',
       messages: [
@@ -323,7 +310,7 @@ describe('Bedrock request conversion', () => {
       ],
     });
     await provider().send(req, callContext(MODEL));
-    assert.deepEqual(server.seen[0]!.json.toolConfig, { tools: [{ toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object', properties: {} } } } }] });
+    assert.deepEqual(replay.server.seen[0]!.json.toolConfig, { tools: [{ toolSpec: { name: 'lookup', inputSchema: { json: { type: 'object', properties: {} } } } }] });
   });
 
   it('refuses image URLs with a retryable GW_ERR_UNSUPPORTED naming them, before any upstream call', async () => {
@@ -339,14 +326,14 @@ describe('Bedrock request conversion', () => {
       assert.match(e.message, /image URLs are not supported/);
       return true;
     });
-    assert.equal(server.seen.length, 0);
+    assert.equal(replay.server.seen.length, 0);
   });
 
   it('uses a Bedrock API key as a bearer token instead of SigV4', async () => {
-    server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
     await provider({ credentials: undefined }).send(clientRequest(openAIChatDialect), callContext(MODEL, 'bedrock-api-key-123'));
-    assert.equal(server.seen[0]!.headers.authorization, 'Bearer bedrock-api-key-123');
-    assert.equal(server.seen[0]!.headers['x-amz-date'], undefined);
+    assert.equal(replay.server.seen[0]!.headers.authorization, 'Bearer bedrock-api-key-123');
+    assert.equal(replay.server.seen[0]!.headers['x-amz-date'], undefined);
   });
 
   it('signs with the AWS default chain when no credentials are configured (from the environment)', async () => {
@@ -356,10 +343,10 @@ describe('Bedrock request conversion', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'secretfromenv';
     process.env.AWS_SESSION_TOKEN = 'session-token-from-env';
     try {
-      server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
+      replay.server.reply({ status: 200, body: JSON.stringify({ output: { message: { role: 'assistant', content: [{ text: 'ok' }] } }, stopReason: 'end_turn', usage: {} }) });
       await provider({ credentials: undefined }).send(clientRequest(openAIChatDialect), callContext(MODEL));
-      assert.match(String(server.seen[0]!.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDFROMENV\//);
-      assert.equal(server.seen[0]!.headers['x-amz-security-token'], 'session-token-from-env');
+      assert.match(String(replay.server.seen[0]!.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDFROMENV\//);
+      assert.equal(replay.server.seen[0]!.headers['x-amz-security-token'], 'session-token-from-env');
     } finally {
       names.forEach((n, i) => {
         if (saved[i] === undefined) delete process.env[n];
@@ -382,7 +369,7 @@ describe('Bedrock errors', () => {
   ];
   for (const c of cases) {
     it(`HTTP ${c.status} ${c.name} → ${c.code}`, async () => {
-      server.reply({ status: c.status, ...(c.headers ? { headers: c.headers } : {}), body: c.body });
+      replay.server.reply({ status: c.status, ...(c.headers ? { headers: c.headers } : {}), body: c.body });
       await assert.rejects(provider().send(clientRequest(openAIChatDialect), callContext(MODEL)), (e: unknown) => {
         assert.ok(e instanceof GatewayError);
         assert.equal(e.code, c.code);
@@ -395,7 +382,7 @@ describe('Bedrock errors', () => {
   }
 
   it('an exception frame before any content rejects with a retryable error (routing can fall back)', async () => {
-    server.reply({ status: 200, body: splitBytes(Buffer.concat([encodeBedrockEvent('messageStart', { role: 'assistant' }), encodeBedrockException('throttlingException', 'Too many tokens')]), { size: 3 }) });
+    replay.server.reply({ status: 200, body: splitBytes(Buffer.concat([encodeBedrockEvent('messageStart', { role: 'assistant' }), encodeBedrockException('throttlingException', 'Too many tokens')]), { size: 3 }) });
     const result = await provider().send(clientRequest(openAIChatDialect, { stream: true }), callContext(MODEL));
     await assert.rejects(collectEvents(result), (e: unknown) => {
       assert.ok(e instanceof GatewayError);
@@ -407,7 +394,7 @@ describe('Bedrock errors', () => {
   });
 
   it('an exception frame after content becomes an error event in the stream', async () => {
-    server.reply({
+    replay.server.reply({
       status: 200,
       body: [
         Buffer.from(encodeBedrockEvent('messageStart', { role: 'assistant' })),
@@ -425,7 +412,7 @@ describe('Bedrock errors', () => {
   });
 
   it('a stream cut before messageStop is an interrupted stream', async () => {
-    server.reply({ status: 200, body: [Buffer.from(encodeBedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hel' } }))] });
+    replay.server.reply({ status: 200, body: [Buffer.from(encodeBedrockEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hel' } }))] });
     const { error } = await collectEvents(await provider().send(clientRequest(openAIChatDialect, { stream: true }), callContext(MODEL)));
     assert.equal(error?.code, 'GW_ERR_STREAM_INTERRUPTED');
   });
@@ -433,33 +420,33 @@ describe('Bedrock errors', () => {
 
 describe('Bedrock embeddings', () => {
   it('Titan v2: one InvokeModel per input, dimensions, token counts summed', async () => {
-    server.reply(
+    replay.server.reply(
       { status: 200, body: JSON.stringify({ embedding: [0.1, 0.2], inputTextTokenCount: 3 }) },
       { status: 200, body: JSON.stringify({ embedding: [0.3, 0.4], inputTextTokenCount: 5 }) },
     );
     const res = await provider().embed!({ model: 'x', input: { kind: 'text', texts: ['a b c', 'd e f g h'] }, encodingFormat: 'float', dimensions: 256, raw: {} }, callContext('amazon.titan-embed-text-v2:0'));
     assert.equal(res.embeddings.length, 2);
     assert.equal(res.usage.inputTokens, 8);
-    const urls = server.seen.map((s) => s.url);
+    const urls = replay.server.seen.map((s) => s.url);
     assert.deepEqual(urls, ['/model/amazon.titan-embed-text-v2%3A0/invoke', '/model/amazon.titan-embed-text-v2%3A0/invoke']);
-    assert.deepEqual(server.seen.map((s) => s.json).sort((a, b) => a.inputText.localeCompare(b.inputText)), [
+    assert.deepEqual(replay.server.seen.map((s) => s.json).sort((a, b) => a.inputText.localeCompare(b.inputText)), [
       { inputText: 'a b c', dimensions: 256 },
       { inputText: 'd e f g h', dimensions: 256 },
     ]);
-    assertSigned(server.seen[0]!.headers);
+    assertSigned(replay.server.seen[0]!.headers);
   });
 
   it('Cohere: texts in one call, embeddings by type, usage from x-amzn-bedrock-input-token-count', async () => {
-    server.reply({ status: 200, headers: { 'x-amzn-bedrock-input-token-count': '7' }, body: JSON.stringify({ id: 'x', embeddings: { float: [[1, 2], [3, 4]] }, response_type: 'embeddings_by_type' }) });
+    replay.server.reply({ status: 200, headers: { 'x-amzn-bedrock-input-token-count': '7' }, body: JSON.stringify({ id: 'x', embeddings: { float: [[1, 2], [3, 4]] }, response_type: 'embeddings_by_type' }) });
     const res = await provider().embed!({ model: 'x', input: { kind: 'text', texts: ['a', 'b'] }, encodingFormat: 'float', raw: {} }, callContext('cohere.embed-english-v3'));
     assert.deepEqual(res.embeddings, [[1, 2], [3, 4]]);
     assert.equal(res.usage.inputTokens, 7);
-    assert.deepEqual(server.seen[0]!.json, { texts: ['a', 'b'], input_type: 'search_document', embedding_types: ['float'] });
+    assert.deepEqual(replay.server.seen[0]!.json, { texts: ['a', 'b'], input_type: 'search_document', embedding_types: ['float'] });
   });
 
   it('Cohere embeddings_by_type response (recorded, cohere/cohere-embedding.json)', { skip: fixturesSkip('cohere') }, async () => {
     const text = readFixture('cohere', 'cohere-embedding.json');
-    server.reply({ status: 200, body: text });
+    replay.server.reply({ status: 200, body: text });
     const res = await provider().embed!({ model: 'x', input: { kind: 'text', texts: ['sunny day at the beach', 'rainy day in the city'] }, encodingFormat: 'float', raw: {} }, callContext('cohere.embed-v4:0'));
     assert.deepEqual(res.embeddings, JSON.parse(text).embeddings.float);
     assert.equal(res.usage.inputTokens, 10, 'billed_units when the header is absent');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   callContext,
   chunkLines,
@@ -13,9 +13,8 @@ import {
   readFixture,
   sseData,
   splitBytes,
-  startReplayServer,
+  useReplayServer,
 } from '../../../test/helpers/provider-replay.js';
-import type { ReplayServer } from '../../../test/helpers/provider-replay.js';
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../../core/stream-event.js';
 import { anthropicMessagesDialect } from '../../dialects/anthropic-messages/index.js';
@@ -27,22 +26,11 @@ import { SKIP_THOUGHT_SIGNATURE } from './thought-signatures.js';
 const SKIP = fixturesSkip('gemini');
 const KEY = 'AIza-test-key';
 
-let server: ReplayServer;
-const providers: ProviderAdapter[] = [];
-before(async () => {
-  server = await startReplayServer();
-});
-after(async () => {
-  for (const p of providers) await p.close();
-  await server.close();
-});
-beforeEach(() => {
-  server.seen.length = 0;
-});
+const replay = useReplayServer();
 
 function provider(): ProviderAdapter {
-  const p = createGeminiProvider({ name: 'gemini', baseUrl: server.url, connectTimeoutMs: 1000, maxConnections: 4 });
-  providers.push(p);
+  const p = createGeminiProvider({ name: 'gemini', baseUrl: replay.server.url, connectTimeoutMs: 1000, maxConnections: 4 });
+  replay.track(p);
   return p;
 }
 
@@ -106,7 +94,7 @@ describe('Gemini streamGenerateContent: recorded streams through both client dia
       const lines = chunkLines(readFixture('gemini', file));
       const exp = expectedFromChunks(lines);
       for (const { dialect } of DIALECTS) {
-        server.reply({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: splitBytes(sse(lines), { seed: 11, max: 40 }) });
+        replay.server.reply({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: splitBytes(sse(lines), { seed: 11, max: 40 }) });
         const req = clientRequest(dialect, { stream: true, tools: true });
         const { events, error } = await collectEvents(await provider().send(req, callContext('gemini-3-pro-preview', KEY)));
         assert.equal(error, undefined);
@@ -129,7 +117,7 @@ describe('Gemini streamGenerateContent: recorded streams through both client dia
         } else {
           assert.equal(data.find((d) => d.type === 'message_delta').delta.stop_reason, exp.calls.length ? 'tool_use' : 'end_turn');
         }
-        const sent = server.seen.at(-1)!;
+        const sent = replay.server.seen.at(-1)!;
         assert.equal(sent.url, '/v1beta/models/gemini-3-pro-preview:streamGenerateContent?alt=sse');
         assert.equal(sent.headers['x-goog-api-key'], KEY);
         assert.equal(sent.headers.authorization, undefined);
@@ -168,7 +156,7 @@ describe('Gemini streamGenerateContent: recorded streams through both client dia
     it(`${p.file}: streamed function-call arguments are assembled`, async () => {
       const lines = chunkLines(readFixture('gemini', p.file));
       for (const { dialect } of DIALECTS) {
-        server.reply({ status: 200, body: splitBytes(sse(lines), { size: 7 }) });
+        replay.server.reply({ status: 200, body: splitBytes(sse(lines), { size: 7 }) });
         const req = clientRequest(dialect, { stream: true, tools: true });
         const { events } = await collectEvents(await provider().send(req, callContext('gemini-3.1-pro-preview', KEY)));
         const got = summarize(events);
@@ -199,7 +187,7 @@ describe('Gemini streamGenerateContent: recorded streams through both client dia
 
   it('google-vertex-stream-tool-call-arguments-nested: nested paths and split strings', async () => {
     const lines = chunkLines(readFixture('gemini', 'google-vertex-stream-tool-call-arguments-nested.1.chunks.txt'));
-    server.reply({ status: 200, body: splitBytes(sse(lines), { seed: 5, max: 200 }) });
+    replay.server.reply({ status: 200, body: splitBytes(sse(lines), { seed: 5, max: 200 }) });
     const { events } = await collectEvents(await provider().send(clientRequest(openAIChatDialect, { stream: true, tools: true }), callContext('gemini-3-pro', KEY)));
     const got = summarize(events);
     assert.equal(got.tools.length, 1);
@@ -221,7 +209,7 @@ describe('Gemini generateContent: recorded responses through both client dialect
       const expText = parts.filter((p) => typeof p.text === 'string' && !p.thought).map((p) => p.text).join('');
       const expCalls = parts.filter((p) => p.functionCall).map((p) => ({ name: p.functionCall.name, args: p.functionCall.args }));
       for (const { dialect } of DIALECTS) {
-        server.reply({ status: 200, body: text });
+        replay.server.reply({ status: 200, body: text });
         const req = clientRequest(dialect, { tools: true, system: 'Be terse.' });
         const result = await provider().send(req, callContext('gemini-3-pro-preview', KEY));
         assert.equal(result.kind, 'response');
@@ -242,7 +230,7 @@ describe('Gemini generateContent: recorded responses through both client dialect
           assert.deepEqual(client.content.filter((b: any) => b.type === 'tool_use').map((b: any) => ({ name: b.name, args: b.input })), expCalls);
           assert.equal(client.stop_reason, expCalls.length ? 'tool_use' : 'end_turn');
         }
-        const sent = server.seen.at(-1)!;
+        const sent = replay.server.seen.at(-1)!;
         assert.equal(sent.url, '/v1beta/models/gemini-3-pro-preview:generateContent');
         assert.deepEqual(sent.json.systemInstruction, { parts: [{ text: 'Be terse.' }] });
         assert.deepEqual(sent.json.tools, [
@@ -253,7 +241,7 @@ describe('Gemini generateContent: recorded responses through both client dialect
   }
 
   it('google-429-retry-info.json: 429 RESOURCE_EXHAUSTED → rate limited, retry delay from RetryInfo', async () => {
-    server.reply({ status: 429, body: readFixture('gemini', 'google-429-retry-info.json') });
+    replay.server.reply({ status: 429, body: readFixture('gemini', 'google-429-retry-info.json') });
     await assert.rejects(provider().send(clientRequest(openAIChatDialect), callContext('gemini-2.5-flash', KEY)), (e: unknown) => {
       assert.ok(e instanceof GatewayError);
       assert.equal(e.code, 'GW_ERR_UPSTREAM_RATE_LIMITED');
@@ -269,7 +257,7 @@ describe('Gemini request conversion and round trips', () => {
     JSON.stringify({ candidates: [{ content: { role: 'model', parts }, finishReason }], usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 2 }, responseId: 'resp1', modelVersion: 'gemini-3-pro-preview' });
 
   it('maps generation config, tool choice, images (inline and file URLs), JSON schema output', async () => {
-    server.reply({ status: 200, body: reply([{ text: '{}' }]) });
+    replay.server.reply({ status: 200, body: reply([{ text: '{}' }]) });
     const req = openAIChatDialect.parseRequest({
       model: 'm',
       messages: [
@@ -293,7 +281,7 @@ describe('Gemini request conversion and round trips', () => {
       reasoning_effort: 'low',
     });
     await provider().send(req, callContext('gemini-2.5-flash', KEY));
-    const b = server.seen[0]!.json;
+    const b = replay.server.seen[0]!.json;
     assert.deepEqual(b.contents, [
       { role: 'user', parts: [{ text: 'Describe' }, { inlineData: { mimeType: 'image/png', data: 'AAAA' } }, { fileData: { mimeType: 'image/webp', fileUri: 'https://example.com/cat.webp' } }] },
     ]);
@@ -313,7 +301,7 @@ describe('Gemini request conversion and round trips', () => {
 
   it('tool round trip: synthesized ids, results matched by name, thought signature sent back', async () => {
     const p = provider();
-    server.reply({ status: 200, body: reply([{ functionCall: { name: 'weather', args: { location: 'Paris' } }, thoughtSignature: 'SIG-1' }]) });
+    replay.server.reply({ status: 200, body: reply([{ functionCall: { name: 'weather', args: { location: 'Paris' } }, thoughtSignature: 'SIG-1' }]) });
     const first = await p.send(clientRequest(openAIChatDialect, { tools: true }), callContext('gemini-3-pro-preview', KEY));
     assert.ok(first.kind === 'response');
     const call = first.response.content[0]!;
@@ -322,7 +310,7 @@ describe('Gemini request conversion and round trips', () => {
     assert.equal(first.response.finishReason, 'tool-calls');
 
     // The client sends the call back by id only (as the OpenAI SDK does).
-    server.reply({ status: 200, body: reply([{ text: 'Sunny' }]) });
+    replay.server.reply({ status: 200, body: reply([{ text: 'Sunny' }]) });
     const second = openAIChatDialect.parseRequest({
       model: 'm',
       tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: { location: { type: 'string' } } } } }],
@@ -333,7 +321,7 @@ describe('Gemini request conversion and round trips', () => {
       ],
     });
     await p.send(second, callContext('gemini-3-pro-preview', KEY));
-    const b = server.seen.at(-1)!.json;
+    const b = replay.server.seen.at(-1)!.json;
     assert.deepEqual(b.contents, [
       { role: 'user', parts: [{ text: 'Weather?' }] },
       { role: 'model', parts: [{ functionCall: { name: 'weather', args: { location: 'Paris' } }, thoughtSignature: 'SIG-1' }] },
@@ -342,7 +330,7 @@ describe('Gemini request conversion and round trips', () => {
   });
 
   it('a Gemini 3 function call with no known signature gets the documented placeholder', async () => {
-    server.reply({ status: 200, body: reply([{ text: 'ok' }]) });
+    replay.server.reply({ status: 200, body: reply([{ text: 'ok' }]) });
     const req = anthropicMessagesDialect.parseRequest({
       model: 'm',
       max_tokens: 100,
@@ -353,17 +341,17 @@ describe('Gemini request conversion and round trips', () => {
       ],
     });
     await provider().send(req, callContext('gemini-3-flash', KEY));
-    const model = server.seen.at(-1)!.json.contents[1];
+    const model = replay.server.seen.at(-1)!.json.contents[1];
     assert.equal(model.parts[0].thoughtSignature, SKIP_THOUGHT_SIGNATURE);
     assert.equal(model.parts[1].thoughtSignature, undefined, 'only the first call of a turn needs one');
-    assert.deepEqual(server.seen.at(-1)!.json.contents[2].parts, [
+    assert.deepEqual(replay.server.seen.at(-1)!.json.contents[2].parts, [
       { functionResponse: { name: 'f', response: { content: 'r1' } } },
       { functionResponse: { name: 'g', response: { error: 'r2' } } },
     ]);
   });
 
   it('an invalid API key (400 API_KEY_INVALID) is a key problem, not the client\'s', async () => {
-    server.reply({
+    replay.server.reply({
       status: 400,
       body: JSON.stringify({ error: { code: 400, message: 'API key not valid.', status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }] } }),
     });
@@ -372,28 +360,28 @@ describe('Gemini request conversion and round trips', () => {
 
   it('MAX_TOKENS maps to length; SAFETY to content-filter; a blocked prompt to content-filter', async () => {
     for (const [finish, expected] of [['MAX_TOKENS', 'length'], ['SAFETY', 'content-filter']] as const) {
-      server.reply({ status: 200, body: reply([{ text: 'cut' }], finish) });
+      replay.server.reply({ status: 200, body: reply([{ text: 'cut' }], finish) });
       const r = await provider().send(clientRequest(openAIChatDialect), callContext('gemini-2.5-flash', KEY));
       assert.ok(r.kind === 'response');
       assert.equal(r.response.finishReason, expected);
     }
-    server.reply({ status: 200, body: JSON.stringify({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 4 } }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 4 } }) });
     const r = await provider().send(clientRequest(openAIChatDialect), callContext('gemini-2.5-flash', KEY));
     assert.ok(r.kind === 'response');
     assert.equal(r.response.finishReason, 'content-filter');
   });
 
   it('an error object inside the stream before content rejects (routing can fall back)', async () => {
-    server.reply({ status: 200, body: sse([JSON.stringify({ error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } })]) });
+    replay.server.reply({ status: 200, body: sse([JSON.stringify({ error: { code: 503, message: 'The model is overloaded.', status: 'UNAVAILABLE' } })]) });
     const result = await provider().send(clientRequest(openAIChatDialect, { stream: true }), callContext('gemini-2.5-flash', KEY));
     await assert.rejects(collectEvents(result), (e: unknown) => e instanceof GatewayError && e.code === 'GW_ERR_UPSTREAM_OVERLOADED');
   });
 
   it('embeddings through batchEmbedContents, in input order', async () => {
-    server.reply({ status: 200, body: JSON.stringify({ embeddings: [{ values: [1, 2] }, { values: [3, 4] }] }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ embeddings: [{ values: [1, 2] }, { values: [3, 4] }] }) });
     const res = await provider().embed!({ model: 'x', input: { kind: 'text', texts: ['a', 'b'] }, encodingFormat: 'float', dimensions: 2, raw: {} }, callContext('gemini-embedding-001', KEY));
     assert.deepEqual(res.embeddings, [[1, 2], [3, 4]]);
-    const sent = server.seen[0]!;
+    const sent = replay.server.seen[0]!;
     assert.equal(sent.url, '/v1beta/models/gemini-embedding-001:batchEmbedContents');
     assert.deepEqual(sent.json.requests[1], { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'b' }] }, outputDimensionality: 2 });
   });

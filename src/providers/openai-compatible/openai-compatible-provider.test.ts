@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   callContext,
   chunkLines,
@@ -14,9 +14,8 @@ import {
   readFixture,
   sseData,
   splitBytes,
-  startReplayServer,
+  useReplayServer,
 } from '../../../test/helpers/provider-replay.js';
-import type { ReplayServer } from '../../../test/helpers/provider-replay.js';
 import type { StreamEvent } from '../../core/stream-event.js';
 import { anthropicMessagesDialect } from '../../dialects/anthropic-messages/index.js';
 import { openAIChatDialect } from '../../dialects/openai-chat/index.js';
@@ -24,30 +23,19 @@ import type { ProviderAdapter } from '../provider-adapter.js';
 import { createOpenAICompatibleProvider } from './openai-compatible-provider.js';
 import { COMPATIBLE_PRESETS } from './presets.js';
 
-let server: ReplayServer;
-const providers: ProviderAdapter[] = [];
-before(async () => {
-  server = await startReplayServer();
-});
-after(async () => {
-  for (const p of providers) await p.close();
-  await server.close();
-});
-beforeEach(() => {
-  server.seen.length = 0;
-});
+const replay = useReplayServer();
 
 function provider(type: string, opts: { preset?: string; keyCount?: number } = {}): ProviderAdapter {
   const p = createOpenAICompatibleProvider({
     name: type,
     type,
     ...(opts.preset ? { preset: opts.preset } : {}),
-    baseUrl: `${server.url}/v1`,
+    baseUrl: `${replay.server.url}/v1`,
     connectTimeoutMs: 1000,
     maxConnections: 4,
     keyCount: opts.keyCount ?? 1,
   });
-  providers.push(p);
+  replay.track(p);
   return p;
 }
 
@@ -127,7 +115,7 @@ for (const fam of FAMILIES) {
           const exp = expectedFromOpenAIChunks(lines);
           for (const { dialect } of DIALECTS) {
             const framed = Buffer.from(lines.map((l) => `data: ${l}\n\n`).join('') + 'data: [DONE]\n\n', 'utf8');
-            server.reply({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: splitBytes(framed, { seed: 9, max: 300 }) });
+            replay.server.reply({ status: 200, headers: { 'content-type': 'text/event-stream' }, body: splitBytes(framed, { seed: 9, max: 300 }) });
             const req = clientRequest(dialect, { stream: true, tools: true, maxTokens: 500 });
             const { events, error } = await collectEvents(await provider(fam.type, fam.preset ? { preset: fam.preset } : {}).send(req, callContext('some-model', 'sk-test')));
             assert.equal(error, undefined);
@@ -151,7 +139,7 @@ for (const fam of FAMILIES) {
                 exp.tools.map((t) => t.name),
               );
             }
-            const sent = server.seen.at(-1)!;
+            const sent = replay.server.seen.at(-1)!;
             assert.equal(sent.url, '/v1/chat/completions');
             assert.equal(sent.headers.authorization, 'Bearer sk-test');
             const preset = COMPATIBLE_PRESETS[(fam.preset ?? fam.type) as keyof typeof COMPATIBLE_PRESETS];
@@ -168,7 +156,7 @@ for (const fam of FAMILIES) {
           const msg = body.choices[0].message;
           const exp = expectedFromOpenAIChunks([JSON.stringify({ choices: [{ delta: msg, finish_reason: body.choices[0].finish_reason }], usage: body.usage })]);
           for (const { dialect } of DIALECTS) {
-            server.reply({ status: 200, body: text });
+            replay.server.reply({ status: 200, body: text });
             const req = clientRequest(dialect, { tools: true });
             const result = await provider(fam.type, fam.preset ? { preset: fam.preset } : {}).send(req, callContext('some-model', 'sk-test'));
             assert.ok(result.kind === 'response');
@@ -202,13 +190,13 @@ describe('openai-compatible: Anthropic-style tool calls through an OpenAI-compat
     const raw = readFixture('openai-compatible', 'anthropic-fallback-tool-call.sse');
     const lines = raw.split('\n').filter((l) => l.startsWith('data: ') && l !== 'data: [DONE]').map((l) => l.slice(6));
     const exp = expectedFromOpenAIChunks(lines);
-    server.reply({ status: 200, body: splitBytes(Buffer.from(raw, 'utf8'), { size: 13 }) });
+    replay.server.reply({ status: 200, body: splitBytes(Buffer.from(raw, 'utf8'), { size: 13 }) });
     const req = clientRequest(anthropicMessagesDialect, { stream: true, tools: true });
     const { events } = await collectEvents(await provider('openai-compatible', { keyCount: 0 }).send(req, callContext('claude-haiku-4-5', '')));
     const got = summarize(events);
     assert.equal(got.text, exp.text);
     assert.deepEqual(got.tools, exp.tools);
-    assert.equal(server.seen[0]!.headers.authorization, undefined, 'no key, no Authorization header');
+    assert.equal(replay.server.seen[0]!.headers.authorization, undefined, 'no key, no Authorization header');
   });
 });
 
@@ -216,7 +204,7 @@ describe('OpenAI-compatible quirks', () => {
   const ok = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
 
   it('mistral: forwarded OpenAI bodies lose stream_options, rename seed and max_completion_tokens, tool_choice required → any', async () => {
-    server.reply({ status: 200, body: 'data: {"id":"1","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}\n\ndata: [DONE]\n\n' });
+    replay.server.reply({ status: 200, body: 'data: {"id":"1","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1}}\n\ndata: [DONE]\n\n' });
     const req = openAIChatDialect.parseRequest({
       model: 'mistral/mistral-small',
       messages: [{ role: 'user', content: 'hi' }],
@@ -229,7 +217,7 @@ describe('OpenAI-compatible quirks', () => {
     });
     const { events } = await collectEvents(await provider('mistral').send(req, callContext('mistral-small-latest', 'k')));
     assert.ok(events.some((e) => e.type === 'finish'));
-    const b = server.seen[0]!.json;
+    const b = replay.server.seen[0]!.json;
     assert.equal(b.stream_options, undefined);
     assert.equal(b.max_tokens, 50);
     assert.equal(b.max_completion_tokens, undefined);
@@ -240,12 +228,12 @@ describe('OpenAI-compatible quirks', () => {
   });
 
   it('groq keeps max_completion_tokens; ollama and vllm need no key', async () => {
-    server.reply({ status: 200, body: ok });
+    replay.server.reply({ status: 200, body: ok });
     await provider('groq').send(openAIChatDialect.parseRequest({ model: 'x', messages: [{ role: 'user', content: 'a' }], max_tokens: 9 }), callContext('llama', 'k'));
-    assert.equal(server.seen[0]!.json.max_completion_tokens, 9);
-    assert.equal(server.seen[0]!.json.max_tokens, undefined);
+    assert.equal(replay.server.seen[0]!.json.max_completion_tokens, 9);
+    assert.equal(replay.server.seen[0]!.json.max_tokens, undefined);
     await provider('ollama', { keyCount: 0 }).send(clientRequest(openAIChatDialect), callContext('llama3.2', ''));
-    assert.equal(server.seen[1]!.headers.authorization, undefined);
+    assert.equal(replay.server.seen[1]!.headers.authorization, undefined);
   });
 
   it('a preset that needs a key refuses to start without one; openai-compatible needs a base_url', () => {
@@ -255,18 +243,18 @@ describe('OpenAI-compatible quirks', () => {
   });
 
   it('openai-compatible with preset mistral applies Mistral quirks at a custom base_url', async () => {
-    server.reply({ status: 200, body: ok });
+    replay.server.reply({ status: 200, body: ok });
     await provider('openai-compatible', { preset: 'mistral' }).send(openAIChatDialect.parseRequest({ model: 'x', messages: [{ role: 'user', content: 'a' }], seed: 1 }), callContext('m', 'k'));
-    assert.equal(server.seen[0]!.json.random_seed, 1);
+    assert.equal(replay.server.seen[0]!.json.random_seed, 1);
   });
 
   it('embeddings for hosts that serve them, none for those that do not', async () => {
     assert.equal(typeof provider('groq').embed, 'undefined');
-    server.reply({ status: 200, body: JSON.stringify({ object: 'list', data: [{ index: 1, embedding: [3, 4] }, { index: 0, embedding: [1, 2] }], model: 'nomic', usage: { prompt_tokens: 4, total_tokens: 4 } }) });
+    replay.server.reply({ status: 200, body: JSON.stringify({ object: 'list', data: [{ index: 1, embedding: [3, 4] }, { index: 0, embedding: [1, 2] }], model: 'nomic', usage: { prompt_tokens: 4, total_tokens: 4 } }) });
     const res = await provider('ollama', { keyCount: 0 }).embed!({ model: 'x', input: { kind: 'text', texts: ['a', 'b'] }, encodingFormat: 'base64', raw: {} }, callContext('nomic-embed-text', ''));
     assert.deepEqual(res.embeddings, [[1, 2], [3, 4]]);
     assert.equal(res.usage.inputTokens, 4);
-    assert.deepEqual(server.seen[0]!.json, { model: 'nomic-embed-text', input: ['a', 'b'], encoding_format: 'float' });
-    assert.equal(server.seen[0]!.url, '/v1/embeddings');
+    assert.deepEqual(replay.server.seen[0]!.json, { model: 'nomic-embed-text', input: ['a', 'b'], encoding_format: 'float' });
+    assert.equal(replay.server.seen[0]!.url, '/v1/embeddings');
   });
 });
