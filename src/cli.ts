@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config/config-error.js';
 import { loadConfigFile } from './config/load-config.js';
-import { runMockUpstreamCli } from './mock-upstream/mock-upstream.js';
+import { runMockUpstreamCli } from './mock-upstream/mock-upstream-cli.js';
 import { KNOWN_PROVIDER_TYPES } from './providers/registry.js';
 import { startGateway } from './start-gateway.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { request } from 'undici';
-import { parseMockUpstreamArgs, runMockUpstreamCli } from './mock-upstream.js';
+import { parseMockUpstreamArgs, runMockUpstreamCli } from './mock-upstream-cli.js';
 
 test('parses --port, --host, repeated --fault and --fixtures', () => {
   assert.deepEqual(
