@@ -29,8 +29,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { buildSwitchyard } from './lib/build-switchyard.js';
 import type { SwitchyardBuild } from './lib/build-switchyard.js';
 import type { LoopStats, ServerProcess } from './lib/child-server.js';
@@ -44,157 +43,9 @@ import type { MemoryPoint, PhaseId, PhaseRecord, ServerMemory } from './lib/repo
 import { allScenarios, CONTENT_MARKER, DEFAULT_SCENARIOS } from './lib/scenarios.js';
 import type { Mode, Scenario, ServerId } from './lib/scenarios.js';
 import { allServers, ROOT, serverFor, startServers, stopServers } from './lib/start-servers.js';
+import { parseOptions } from './lib/options.js';
+import type { Options } from './lib/options.js';
 import type { Servers } from './lib/start-servers.js';
-
-interface Options {
-  smoke: boolean;
-  quick: boolean;
-  profile: boolean;
-  profileSeconds: number;
-  profileServer: 'switchyard' | 'bare' | 'portkey';
-  concurrency: number;
-  rate: number;
-  scenarios: string[];
-  modes: Mode[];
-  mock: 'fast' | 'project';
-  tsx: boolean;
-  /** Build and run Switchyard from this tree instead (a scratch copy with a change to measure). */
-  switchyardRoot: string;
-  switchyardNodeArgs: string[];
-  switchyardEnv: Record<string, string>;
-  portkey: boolean;
-  configExtra: Record<string, unknown>;
-  providerExtra: Record<string, unknown>;
-  out?: string;
-  write: boolean;
-  updateDocs: boolean;
-}
-
-function parseOptions(argv: string[]): Options {
-  const o: Options = {
-    smoke: false,
-    quick: false,
-    profile: false,
-    profileSeconds: 15,
-    profileServer: 'switchyard',
-    concurrency: 32,
-    rate: 1000,
-    scenarios: DEFAULT_SCENARIOS,
-    modes: ['json', 'stream'],
-    mock: 'fast',
-    tsx: false,
-    switchyardRoot: ROOT,
-    switchyardNodeArgs: [],
-    switchyardEnv: {},
-    portkey: true,
-    configExtra: {},
-    providerExtra: {},
-    write: true,
-    updateDocs: false,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i]!;
-    const eq = raw.indexOf('=');
-    const key = eq > 0 ? raw.slice(0, eq) : raw;
-    const value = () => {
-      const v = eq > 0 ? raw.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new Error(`${key} needs a value`);
-      return v;
-    };
-    const int = () => {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n <= 0) throw new Error(`${key}: expected a positive integer`);
-      return n;
-    };
-    switch (key) {
-      case '--smoke':
-        o.smoke = true;
-        break;
-      case '--quick':
-        o.quick = true;
-        break;
-      case '--profile':
-        o.profile = true;
-        break;
-      case '--profile-seconds':
-        o.profileSeconds = int();
-        break;
-      case '--profile-server': {
-        const v = value();
-        if (v !== 'switchyard' && v !== 'bare' && v !== 'portkey') throw new Error('--profile-server: switchyard, bare or portkey');
-        o.profileServer = v;
-        o.profile = true;
-        break;
-      }
-      case '--concurrency':
-        o.concurrency = int();
-        break;
-      case '--rate':
-        o.rate = int();
-        break;
-      case '--scenarios':
-        o.scenarios = value().split(',').filter(Boolean);
-        break;
-      case '--modes':
-        o.modes = value().split(',').filter((m): m is Mode => m === 'json' || m === 'stream');
-        if (o.modes.length === 0) throw new Error('--modes: json and/or stream');
-        break;
-      case '--mock': {
-        const v = value();
-        if (v !== 'fast' && v !== 'project') throw new Error('--mock: fast or project');
-        o.mock = v;
-        break;
-      }
-      case '--tsx':
-        o.tsx = true;
-        break;
-      case '--switchyard-root':
-        o.switchyardRoot = resolve(value());
-        break;
-      case '--switchyard-node-args':
-        o.switchyardNodeArgs = value().split(/\s+/).filter(Boolean);
-        break;
-      case '--switchyard-env':
-        for (const kv of value().split(',').filter(Boolean)) {
-          const i = kv.indexOf('=');
-          if (i <= 0) throw new Error(`--switchyard-env: expected NAME=value[,NAME=value], got "${kv}"`);
-          o.switchyardEnv[kv.slice(0, i)] = kv.slice(i + 1);
-        }
-        break;
-      case '--no-portkey':
-        o.portkey = false;
-        break;
-      case '--config-extra':
-        o.configExtra = JSON.parse(value()) as Record<string, unknown>;
-        break;
-      case '--provider-extra':
-        o.providerExtra = JSON.parse(value()) as Record<string, unknown>;
-        break;
-      case '--out':
-        o.out = value();
-        break;
-      case '--no-write':
-        o.write = false;
-        break;
-      case '--update-docs':
-        o.updateDocs = true;
-        break;
-      case '--help':
-      case '-h':
-        process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?|^ \* ?/gm, '') + '\n');
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option ${raw} (see --help)`);
-    }
-  }
-  if (o.smoke) {
-    o.concurrency = Math.min(o.concurrency, 4);
-    o.rate = Math.min(o.rate, 100);
-    o.write = o.out !== undefined;
-  }
-  return o;
-}
 
 interface PhaseSpec {
   id: PhaseId;
