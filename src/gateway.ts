@@ -18,6 +18,8 @@ import { systemClock } from './routing/clock.js';
 import type { Clock } from './routing/clock.js';
 import { executeChain } from './routing/execute-chain.js';
 import type { ChainSuccess } from './routing/execute-chain.js';
+import { chatAttempt } from './routing/chat-attempt.js';
+import type { ChatAnswer } from './routing/chat-attempt.js';
 import type { Runtime, Target } from './routing/runtime.js';
 import { openAIChatDialect } from './dialects/openai-chat/index.js';
 import { formatOpenAIEmbeddingsResponse } from './dialects/openai-embeddings/format-openai-embeddings-response.js';
@@ -80,17 +82,17 @@ export class Gateway {
     const baseHeaders: Record<string, string> = { 'x-request-id': call.requestId };
     if (this.startPlugins.length) this.started(call);
     let request: CoreRequest | undefined;
-    let attempts: ChainSuccess['attempts'] = [];
+    let attempts: ChainSuccess<ChatAnswer>['attempts'] = [];
     try {
       request = dialect.parseRequest(call.body);
       const beta = call.headers['anthropic-beta'];
       if (typeof beta === 'string') request.forwardHeaders = { 'anthropic-beta': beta };
       const targets = this.targetsFor(request);
-      const deadlineAt = this.clock.now() + this.deadlineMs(request, call.headers);
+      const deadlineAt = this.clock.now() + this.deadlineMs(request.model, call.headers);
       const log = this.logger.child({ requestId: call.requestId });
       const success = await executeChain({
         targets,
-        request,
+        attempt: chatAttempt(request),
         deadlineAt,
         signal: call.signal,
         logger: log,
@@ -100,7 +102,7 @@ export class Gateway {
         ...hedgeOption(this.runtime.aliases.get(request.model)?.hedgeAfterMs),
       });
       const headers = { ...baseHeaders, ...routeHeaders(success) };
-      const unmapped = success.result.unmapped;
+      const unmapped = success.answer.result.unmapped;
       if (unmapped && unmapped.length > 0) {
         headers['x-switchyard-unmapped'] = unmapped.join(',');
         log.debug({ target: success.target.label, unmapped }, 'request fields not carried to the target');
@@ -113,7 +115,7 @@ export class Gateway {
         record.fallbackIndex = success.fallbackIndex;
         if (unmapped?.length) record.unmapped = unmapped;
       }
-      return success.result.kind === 'response'
+      return success.answer.result.kind === 'response'
         ? this.jsonOutcome(success, request, dialect, headers, record, t0)
         : this.streamOutcome(success, request, dialect, headers, log, record, t0, call.signal);
     } catch (e) {
@@ -160,7 +162,7 @@ export class Gateway {
     this.emit(record, args.startedAt);
   }
 
-  private baseRecord(call: IncomingCall, request: CoreRequest | undefined, t0: number, attempts: ChainSuccess['attempts']): RequestRecord {
+  private baseRecord(call: IncomingCall, request: CoreRequest | undefined, t0: number, attempts: ChainSuccess<ChatAnswer>['attempts']): RequestRecord {
     const record: RequestRecord = {
       requestId: call.requestId,
       startedAt: Date.now() - (performance.now() - t0),
@@ -217,9 +219,10 @@ export class Gateway {
     return all;
   }
 
-  private deadlineMs(request: CoreRequest, headers: IncomingCall['headers']): number {
+  /** The deadline for a request: the alias's, else routing.deadline_ms, or the header (capped). */
+  private deadlineMs(model: string, headers: IncomingCall['headers']): number {
     const routing = this.runtime.config.routing;
-    let ms = this.runtime.aliases.get(request.model)?.deadlineMs ?? routing.deadline_ms;
+    let ms = this.runtime.aliases.get(model)?.deadlineMs ?? routing.deadline_ms;
     const h = headers['x-switchyard-deadline-ms'];
     if (typeof h === 'string') {
       const n = Number(h);
@@ -234,14 +237,15 @@ export class Gateway {
   }
 
   private jsonOutcome(
-    success: ChainSuccess,
+    success: ChainSuccess<ChatAnswer>,
     request: CoreRequest,
     dialect: ClientDialect,
     headers: Record<string, string>,
     record: RequestRecord | undefined,
     t0: number,
   ): GatewayOutcome {
-    const result = success.result;
+    const result = success.answer.result;
+    success.release();
     if (result.kind !== 'response') throw new Error('unreachable');
     headers['content-type'] = 'application/json';
     if (record) {
@@ -260,7 +264,7 @@ export class Gateway {
   }
 
   private streamOutcome(
-    success: ChainSuccess,
+    success: ChainSuccess<ChatAnswer>,
     request: CoreRequest,
     dialect: ClientDialect,
     headers: Record<string, string>,
@@ -269,7 +273,7 @@ export class Gateway {
     t0: number,
     signal: AbortSignal,
   ): GatewayOutcome {
-    const peeked = success.peeked!;
+    const peeked = success.answer.peeked!;
     const committedAt = performance.now();
     let done = false;
     const onDone = (outcome: StreamOutcome) => {
@@ -331,20 +335,10 @@ export class Gateway {
         record.requestedModel = request.model;
         if (this.runtime.aliases.has(request.model)) record.alias = request.model;
       }
-      const routing = this.runtime.config.routing;
-      let deadlineMs = this.runtime.aliases.get(request.model)?.deadlineMs ?? routing.deadline_ms;
-      const h = call.headers['x-switchyard-deadline-ms'];
-      if (typeof h === 'string') {
-        const n = Number(h);
-        if (!Number.isFinite(n) || n <= 0) {
-          throw new GatewayError('GW_ERR_INVALID_REQUEST', `x-switchyard-deadline-ms: expected a positive number of milliseconds, got "${h}"`, { param: 'x-switchyard-deadline-ms' });
-        }
-        deadlineMs = Math.min(n, routing.max_deadline_ms);
-      }
       const success = await executeEmbeddings({
         targets: this.runtime.resolve(request.model),
         request,
-        deadlineAt: this.clock.now() + deadlineMs,
+        deadlineAt: this.clock.now() + this.deadlineMs(request.model, call.headers),
         signal: call.signal,
         logger: this.logger.child({ requestId: call.requestId }),
         clock: this.clock,
@@ -391,7 +385,7 @@ function hedgeOption(ms: number | undefined): { hedgeAfterMs?: number } {
   return ms === undefined ? {} : { hedgeAfterMs: ms };
 }
 
-function routeHeaders(success: ChainSuccess): Record<string, string> {
+function routeHeaders(success: ChainSuccess<unknown>): Record<string, string> {
   return {
     'x-switchyard-provider': success.target.provider.name,
     'x-switchyard-model': success.target.model,

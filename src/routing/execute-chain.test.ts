@@ -5,6 +5,8 @@ import { silentLogger } from '../observability/logger.js';
 import { CircuitBreakers } from './circuit-breaker.js';
 import { executeChain } from './execute-chain.js';
 import type { ChainInput, ChainSuccess } from './execute-chain.js';
+import { chatAttempt } from './chat-attempt.js';
+import type { ChatAnswer } from './chat-attempt.js';
 import { FakeAdapter, FakeClock, fakeRequest, fakeTarget, settle } from './test-fakes.js';
 import type { Target } from './runtime.js';
 
@@ -12,10 +14,10 @@ const upstream500 = () => new GatewayError('GW_ERR_UPSTREAM_ERROR', 'boom', { up
 const rateLimited = (retryAfterMs?: number) =>
   new GatewayError('GW_ERR_UPSTREAM_RATE_LIMITED', 'slow down', retryAfterMs === undefined ? {} : { retryAfterMs });
 
-function input(clock: FakeClock, targets: Target[], extra: Partial<ChainInput> = {}): ChainInput {
+function input(clock: FakeClock, targets: Target[], extra: Partial<ChainInput<ChatAnswer>> = {}): ChainInput<ChatAnswer> {
   return {
     targets,
-    request: fakeRequest(),
+    attempt: chatAttempt(fakeRequest()),
     deadlineAt: clock.now() + 25_000,
     signal: new AbortController().signal,
     logger: silentLogger(),
@@ -25,9 +27,9 @@ function input(clock: FakeClock, targets: Target[], extra: Partial<ChainInput> =
   };
 }
 
-function text(s: ChainSuccess): string {
-  assert.equal(s.result.kind, 'response');
-  const part = s.result.kind === 'response' ? s.result.response.content[0] : undefined;
+function text(s: ChainSuccess<ChatAnswer>): string {
+  assert.equal(s.answer.result.kind, 'response');
+  const part = s.answer.result.kind === 'response' ? s.answer.result.response.content[0] : undefined;
   return part?.type === 'text' ? part.text : '';
 }
 

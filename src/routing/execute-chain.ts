@@ -7,12 +7,8 @@
  */
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { ErrorCode } from '../core/errors.js';
-import type { CoreRequest } from '../core/request.js';
 import type { Logger } from '../observability/logger.js';
-import type { ProviderKey, ProviderResult } from '../providers/provider-adapter.js';
-import { collectResponse } from '../providers/shared/collect-response.js';
-import { peekBeforeCommit } from '../providers/shared/peek-before-commit.js';
-import type { PeekedStream } from '../providers/shared/peek-before-commit.js';
+import type { ProviderCallContext, ProviderKey } from '../providers/provider-adapter.js';
 import { backoffDelay } from './backoff.js';
 import type { CircuitBreakers } from './circuit-breaker.js';
 import type { Clock } from './clock.js';
@@ -33,9 +29,18 @@ export interface AttemptRecord {
   hedge?: boolean;
 }
 
-export interface ChainInput {
+/**
+ * One attempt on one target. `ctx` carries the model, key, signal and timeouts; `committed()` says
+ * the answer has started (the commit point), after which the deadline no longer applies.
+ */
+export type Attempt<R> = (target: Target, ctx: ProviderCallContext, committed: () => void) => Promise<R>;
+
+export interface ChainInput<R> {
   targets: readonly Target[];
-  request: CoreRequest;
+  /** What one attempt does (chat: send and peek; embeddings: embed). */
+  attempt: Attempt<R>;
+  /** An error when a target cannot serve this request at all: it is skipped, not tried. */
+  unsupported?: (target: Target) => GatewayError | undefined;
   /** Absolute time (clock.now() scale) by which an answer must have started. */
   deadlineAt: number;
   /** The client's signal: aborts everything when the client goes away. */
@@ -50,11 +55,9 @@ export interface ChainInput {
   onAttempts?: (attempts: AttemptRecord[]) => void;
 }
 
-export interface ChainSuccess {
+export interface ChainSuccess<R> {
   target: Target;
-  result: ProviderResult;
-  /** For streams: the upstream stream held at its commit point. */
-  peeked?: PeekedStream;
+  answer: R;
   attempts: AttemptRecord[];
   /** Index of the answering target in the chain (0 = primary). */
   fallbackIndex: number;
@@ -78,9 +81,9 @@ const BREAKER_ERRORS = new Set<ErrorCode>([
   'GW_ERR_STREAM_INTERRUPTED',
 ]);
 
-type TargetOutcome = { ok: true; success: ChainSuccess } | { ok: false; error: GatewayError; final: boolean };
+type TargetOutcome<R> = { ok: true; success: ChainSuccess<R> } | { ok: false; error: GatewayError; final: boolean };
 
-export async function executeChain(input: ChainInput): Promise<ChainSuccess> {
+export async function executeChain<R>(input: ChainInput<R>): Promise<ChainSuccess<R>> {
   const { targets, signal, breakers } = input;
   const attempts: AttemptRecord[] = [];
   input.onAttempts?.(attempts);
@@ -91,7 +94,7 @@ export async function executeChain(input: ChainInput): Promise<ChainSuccess> {
   while (next < order.length) {
     if (signal.aborted) throw clientClosed();
     const primary = order[next++]!;
-    let outcome: TargetOutcome;
+    let outcome: TargetOutcome<R>;
     let ctrl: LinkedController | undefined;
     if (input.hedgeAfterMs !== undefined && next < order.length) {
       // A hedge needs its own handle on each target to cancel the loser.
@@ -122,14 +125,14 @@ export async function executeChain(input: ChainInput): Promise<ChainSuccess> {
  * Races the running target against the next one started after hedgeAfterMs without a commit.
  * The first success wins and the other is cancelled; if one fails, the other's result decides.
  */
-async function hedge(
-  input: ChainInput,
-  running: Promise<TargetOutcome>,
+async function hedge<R>(
+  input: ChainInput<R>,
+  running: Promise<TargetOutcome<R>>,
   ctrl: LinkedController,
   hedgeIndex: number,
   attempts: AttemptRecord[],
   consumeNext: () => void,
-): Promise<TargetOutcome> {
+): Promise<TargetOutcome<R>> {
   const { clock } = input;
   let timer: unknown;
   const fired = new Promise<'hedge'>((resolve) => {
@@ -162,11 +165,16 @@ function markCancelled(attempts: AttemptRecord[]): void {
 }
 
 /** All attempts (retries, key rotation) on one target. */
-async function tryTarget(input: ChainInput, index: number, signal: AbortSignal, attempts: AttemptRecord[], isHedge: boolean): Promise<TargetOutcome> {
+async function tryTarget<R>(input: ChainInput<R>, index: number, signal: AbortSignal, attempts: AttemptRecord[], isHedge: boolean): Promise<TargetOutcome<R>> {
   const { clock, deadlineAt, breakers } = input;
   const random = input.random ?? Math.random;
   const target = input.targets[index]!;
   const { provider } = target;
+  const cannot = input.unsupported?.(target);
+  if (cannot) {
+    attempts.push({ target: target.label, outcome: 'skipped', code: cannot.code, message: cannot.message, durationMs: 0 });
+    return { ok: false, error: cannot, final: false };
+  }
   const avoidKeys = new Set<string>();
   let retriesLeft = provider.retries.max;
   let retryNumber = 0;
@@ -188,10 +196,7 @@ async function tryTarget(input: ChainInput, index: number, signal: AbortSignal, 
       breakers?.success(target.label);
       if (key) breakers?.success(keyBreakerId(target, key.id));
       attempts.push({ target: target.label, ...(key ? { keyId: key.id } : {}), outcome: 'ok', durationMs, ...(isHedge ? { hedge: true } : {}) });
-      return {
-        ok: true,
-        success: { target, result: attempt.result, ...(attempt.peeked ? { peeked: attempt.peeked } : {}), attempts, fallbackIndex: index, release: attempt.release },
-      };
+      return { ok: true, success: { target, answer: attempt.answer, attempts, fallbackIndex: index, release: attempt.release } };
     }
     const err = attempt.error;
     const record: AttemptRecord = { target: target.label, outcome: 'error', code: err.code, status: err.upstreamStatus ?? err.status, message: err.message, durationMs };
@@ -270,17 +275,9 @@ function planOrder(targets: readonly Target[], breakers: CircuitBreakers | undef
   return order;
 }
 
-type AttemptOutcome =
-  | { ok: true; result: ProviderResult; peeked?: PeekedStream; release: () => void }
-  | { ok: false; error: GatewayError };
+type AttemptOutcome<R> = { ok: true; answer: R; release: () => void } | { ok: false; error: GatewayError };
 
-/** For a non-stream client request, the upstream streams (when the provider allows) and the response is assembled. */
-function upstreamRequest(request: CoreRequest, target: Target): CoreRequest {
-  if (request.stream || !target.provider.streamUpstream) return request;
-  return { ...request, stream: true, raw: { ...request.raw, stream: true } };
-}
-
-async function runAttempt(input: ChainInput, target: Target, key: ProviderKey, remaining: number, parent: AbortSignal): Promise<AttemptOutcome> {
+async function runAttempt<R>(input: ChainInput<R>, target: Target, key: ProviderKey, remaining: number, parent: AbortSignal): Promise<AttemptOutcome<R>> {
   const { clock } = input;
   const t = target.provider.timeouts;
   const ctrl = linkedController(parent);
@@ -296,28 +293,25 @@ async function runAttempt(input: ChainInput, target: Target, key: ProviderKey, r
       ),
     Math.min(t.firstByteMs, remaining),
   );
+  // The commit point: the answer has started, the deadline no longer applies (idle_ms does).
+  const committed = () => clock.clearTimeout(timer);
   try {
-    const result = await target.provider.adapter.send(upstreamRequest(input.request, target), {
-      model: target.model,
-      key,
-      signal: ctrl.signal,
-      timeouts: { connectMs: Math.min(t.connectMs, remaining), firstByteMs: Math.min(t.firstByteMs, remaining), idleMs: t.idleMs },
-      logger: input.logger,
-    });
-    if (result.kind === 'stream') {
-      const peeked = await peekBeforeCommit(result.stream);
-      // The commit point: the answer has started, the deadline no longer applies (idle_ms does).
-      clock.clearTimeout(timer);
-      if (input.request.stream) return { ok: true, result, peeked, release: ctrl.dispose };
-      const response = await collectResponse(peeked);
-      ctrl.dispose();
-      return { ok: true, result: { kind: 'response', response, ...(result.unmapped ? { unmapped: result.unmapped } : {}) }, release: () => {} };
-    }
-    clock.clearTimeout(timer);
-    ctrl.dispose();
-    return { ok: true, result, release: () => {} };
+    const answer = await input.attempt(
+      target,
+      {
+        model: target.model,
+        key,
+        signal: ctrl.signal,
+        timeouts: { connectMs: Math.min(t.connectMs, remaining), firstByteMs: Math.min(t.firstByteMs, remaining), idleMs: t.idleMs },
+        logger: input.logger,
+      },
+      committed,
+    );
+    committed();
+    // The controller stays linked to the client until release(): a stream still needs it.
+    return { ok: true, answer, release: ctrl.dispose };
   } catch (e) {
-    clock.clearTimeout(timer);
+    committed();
     const err = toGatewayError(e);
     const reason: unknown = ctrl.signal.reason;
     ctrl.abort();
