@@ -342,6 +342,7 @@ export class Gateway {
         signal: call.signal,
         logger: this.logger.child({ requestId: call.requestId }),
         clock: this.clock,
+        breakers: this.breakers,
       });
       const headers: Record<string, string> = {
         ...baseHeaders,
