@@ -14,7 +14,7 @@ import type { StreamFrame, StreamSink } from './providers/provider-adapter.js';
 /** Where a streamed answer is written (the server adapts its HTTP response to this). */
 export interface StreamWriter {
   /** Returns false when the client is not keeping up. */
-  write(chunk: string): boolean;
+  write(chunk: string | Uint8Array): boolean;
   onDrain(fn: () => void): void;
   end(): void;
 }
@@ -51,13 +51,30 @@ const MAX_CAPTURED_TEXT = 1_000_000;
 export function createClientSink(o: ClientSinkOptions): StreamSink {
   let closed = false;
   const outcome: StreamOutcome = {};
-  /** Text of the current upstream chunk, written in one go by flush(). */
+  /**
+   * What the current upstream chunk produced, written in one go by flush(): encoded text, or the
+   * upstream's own bytes when passing through (usually one piece per chunk).
+   */
   let pending = '';
+  let pendingBytes: Uint8Array[] = [];
+  const take = (): string | Uint8Array | undefined => {
+    if (pendingBytes.length === 0) {
+      const text = pending;
+      pending = '';
+      return text || undefined;
+    }
+    const parts = pendingBytes;
+    pendingBytes = [];
+    if (pending) parts.push(Buffer.from(pending));
+    pending = '';
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  };
   const finish = (tail: string, error?: GatewayError) => {
     if (closed) return;
     closed = true;
-    if (pending || tail) o.writer.write(pending + tail);
-    pending = '';
+    pending += tail;
+    const out = take();
+    if (out) o.writer.write(out);
     o.writer.end();
     if (error) outcome.error = error;
     o.onDone(outcome);
@@ -80,10 +97,9 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
     if (!closed) pending += text;
   };
   const flush = () => {
-    if (!pending || closed) return;
-    const text = pending;
-    pending = '';
-    if (!o.writer.write(text)) {
+    if (closed) return;
+    const out = take();
+    if (out && !o.writer.write(out)) {
       o.pause();
       o.writer.onDrain(o.resume);
     }
@@ -95,7 +111,7 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
       if (o.passthrough) {
         const err = f.events.find((e) => e.type === 'error');
         if (err && err.type === 'error') outcome.error = err.error;
-        if (f.raw) write(f.raw.event ? `event: ${f.raw.event}\ndata: ${f.raw.data}\n\n` : `data: ${f.raw.data}\n\n`);
+        if (f.raw) pendingBytes.push(f.raw.bytes);
         return;
       }
       let out = '';

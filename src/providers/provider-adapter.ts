@@ -40,14 +40,15 @@ export interface RawBody {
   body: string;
 }
 
-/** One upstream stream message as canonical events, with the raw payload for same-dialect clients. */
 /**
- * A client of the same dialect gets `raw` written as is (frames without `raw` are then not written:
- * a provider uses that to hide what it asked for on its own, like an OpenAI usage chunk).
+ * One upstream stream message as canonical events. For a client of the same dialect, `raw` holds
+ * the upstream's bytes to write as they are: the bytes of several messages may ride on the last
+ * frame they produced, and a frame without `raw` writes nothing (a provider uses that to hide what
+ * it asked for on its own, like an OpenAI usage chunk).
  */
 export interface StreamFrame {
   events: StreamEvent[];
-  raw?: { dialect: DialectId; event?: string; data: string };
+  raw?: { dialect: DialectId; bytes: Uint8Array };
 }
 
 export interface StreamSink {
