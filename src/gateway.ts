@@ -8,6 +8,7 @@ import type { ApiId } from './core/dialect.js';
 import { GatewayError, toGatewayError } from './core/errors.js';
 import type { CoreRequest } from './core/request.js';
 import type { ClientDialect } from './dialects/client-dialect.js';
+import { lazyChild } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { createClientSink } from './client-stream-sink.js';
 import type { StreamOutcome, StreamWriter } from './client-stream-sink.js';
@@ -89,7 +90,7 @@ export class Gateway {
       if (typeof beta === 'string') request.forwardHeaders = { 'anthropic-beta': beta };
       const targets = this.targetsFor(request);
       const deadlineAt = this.clock.now() + this.deadlineMs(request.model, call.headers);
-      const log = this.logger.child({ requestId: call.requestId });
+      const log = lazyChild(this.logger, { requestId: call.requestId });
       const success = await executeChain({
         targets,
         attempt: chatAttempt(request),
@@ -340,7 +341,7 @@ export class Gateway {
         request,
         deadlineAt: this.clock.now() + this.deadlineMs(request.model, call.headers),
         signal: call.signal,
-        logger: this.logger.child({ requestId: call.requestId }),
+        logger: lazyChild(this.logger, { requestId: call.requestId }),
         clock: this.clock,
         breakers: this.breakers,
       });

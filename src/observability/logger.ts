@@ -53,3 +53,25 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace']);
+const noop = () => {};
+
+/**
+ * `parent.child(bindings)`, made only when something is logged. A request carries a logger with its
+ * request id, but most requests log nothing through it, and pino builds a child's bindings (through
+ * redaction) eagerly: measured at ~5 µs a request under load. A level that is off costs nothing.
+ */
+export function lazyChild(parent: Logger, bindings: pino.Bindings): Logger {
+  let child: Logger | undefined;
+  return new Proxy(parent, {
+    get(_target, prop) {
+      if (typeof prop === 'string' && LEVELS.has(prop) && !parent.isLevelEnabled(prop)) return noop;
+      if (prop === 'isLevelEnabled') return parent.isLevelEnabled.bind(parent);
+      if (prop === 'level') return parent.level;
+      child ??= parent.child(bindings);
+      const value: unknown = Reflect.get(child, prop, child);
+      return typeof value === 'function' ? value.bind(child) : value;
+    },
+  });
+}
