@@ -459,3 +459,34 @@ describe('Bedrock embeddings', () => {
     );
   });
 });
+
+describe('Bedrock configuration', () => {
+  const base = { name: 'aws', connectTimeoutMs: 1000, maxConnections: 4 };
+
+  it('a region that is not an AWS region name fails when the provider is built, naming the path and not the value', () => {
+    for (const region of ['us east 1', 'US-EAST-1', 'us-east', 'useast1', 'bedrock-runtime.us-east-1.amazonaws.com']) {
+      assert.throws(
+        () => createBedrockProvider({ ...base, region, env: {} }),
+        (e: unknown) => e instanceof Error && e.message === 'providers.aws.region: not an AWS region name; write it like us-east-1 or eu-central-1',
+        region,
+      );
+    }
+  });
+
+  it('says so when the malformed region came from the environment', () => {
+    assert.throws(
+      () => createBedrockProvider({ ...base, env: { AWS_REGION: 'frankfurt' } }),
+      (e: unknown) => e instanceof Error && /^providers\.aws\.region: not an AWS region name \(read from AWS_REGION/.test(e.message) && !e.message.includes('frankfurt'),
+    );
+  });
+
+  it('accepts the region names AWS uses', async () => {
+    for (const region of ['us-east-1', 'eu-central-2', 'ap-southeast-7', 'us-gov-west-1', 'cn-northwest-1', 'us-isob-east-1']) {
+      await createBedrockProvider({ ...base, region, env: {} }).close();
+    }
+  });
+
+  it('without a region or base_url it names the ways to set one', () => {
+    assert.throws(() => createBedrockProvider({ ...base, env: {} }), /^Error: providers\.aws\.region: required for type bedrock \(or set base_url, or AWS_REGION in the environment\)$/);
+  });
+});

@@ -35,6 +35,9 @@ export interface BedrockProviderOptions {
   env?: Record<string, string | undefined>;
 }
 
+/** us-east-1, eu-central-2, us-gov-west-1, ap-southeast-7 ...: what goes into the endpoint and the signature. */
+const AWS_REGION_NAME = /^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/;
+
 /** The region used for signing when only base_url is configured. */
 const FALLBACK_SIGNING_REGION = 'us-east-1';
 
@@ -53,6 +56,12 @@ export function createBedrockProvider(options: BedrockProviderOptions): Provider
   const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region && !options.baseUrl) {
     throw new Error(`providers.${name}.region: required for type bedrock (or set base_url, or AWS_REGION in the environment)`);
+  }
+  // A malformed region would otherwise surface as "Invalid URL" here, or as a DNS or signature
+  // failure on every request. The value is not echoed: it may come from the environment.
+  if (region && !AWS_REGION_NAME.test(region)) {
+    const where = options.region !== undefined ? '' : ' (read from AWS_REGION / AWS_DEFAULT_REGION)';
+    throw new Error(`providers.${name}.region: not an AWS region name${where}; write it like us-east-1 or eu-central-1`);
   }
   const baseUrl = options.baseUrl ?? bedrockEndpoint(region!);
   const url = new URL(baseUrl);
