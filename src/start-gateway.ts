@@ -6,7 +6,7 @@ import type { Observability } from './observability/create-observability.js';
 import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import type { GatewayPlugin } from './plugins/plugin.js';
-import { compileRuntime } from './routing/runtime.js';
+import { loadRuntime } from './routing/runtime.js';
 import { createAdminApi } from './server/admin-api.js';
 import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
@@ -36,7 +36,7 @@ export interface RunningGateway {
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
   const { config } = options;
   const logger = options.logger ?? createLogger({ level: config.logging.level });
-  const runtime = compileRuntime(config);
+  const runtime = await loadRuntime(config);
   const obs = await createObservability({ config, runtime, logger });
   const plugins = [...obs.plugins, ...(options.plugins ?? [])];
   const gateway = new Gateway({ runtime, logger, plugins });

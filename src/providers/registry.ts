@@ -1,12 +1,19 @@
 /**
  * Provider types → factories. The only place that knows every provider type; the rest of the
  * gateway sees ProviderAdapter.
+ *
+ * A type's code is loaded only when a config uses it. The OpenAI family (openai, azure, every
+ * openai-compatible preset) and anthropic are always loaded: small modules on the HTTP/SSE client
+ * every gateway loads anyway (loading them costs no measurable memory), which also lets
+ * `compileRuntime` build runtimes for them synchronously. Bedrock and Gemini bring code of their
+ * own (Bedrock: AWS SigV4, the event-stream codec, the credential chain; about 9 MB of RSS for a
+ * gateway that never calls it) and are imported by `loadProviderTypes`, which `loadRuntime` runs at
+ * startup: an import or configuration error still stops the start, and no request ever waits on an
+ * import.
  */
 import type { ProviderConfig } from '../config/schema.js';
 import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
 import { createAzureProvider } from './azure/azure-provider.js';
-import { createBedrockProvider } from './bedrock/bedrock-provider.js';
-import { createGeminiProvider } from './gemini/gemini-provider.js';
 import { createOpenAIProvider, OPENAI_DEFAULT_BASE_URL } from './openai/openai-provider.js';
 import { createOpenAICompatibleProvider } from './openai-compatible/openai-compatible-provider.js';
 import { createOpenAIEmbeddings, withEmbeddings } from './openai-compatible/openai-embeddings.js';
@@ -20,7 +27,8 @@ export interface ProviderFactoryInput {
 
 export type ProviderFactory = (input: ProviderFactoryInput) => ProviderAdapter;
 
-const FACTORIES: Record<string, ProviderFactory> = {
+/** Always loaded. */
+const BUILT_IN: Record<string, ProviderFactory> = {
   openai: ({ name, config }) =>
     withEmbeddings(
       createOpenAIProvider({
@@ -45,33 +53,6 @@ const FACTORIES: Record<string, ProviderFactory> = {
       connectTimeoutMs: config.timeouts.connect_ms,
       maxConnections: config.max_connections,
       anthropicVersion: config.anthropic_version,
-      headers: config.headers,
-    }),
-  bedrock: ({ name, config }) =>
-    createBedrockProvider({
-      name,
-      ...(config.region !== undefined ? { region: config.region } : {}),
-      ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
-      ...(config.credentials !== undefined
-        ? {
-            credentials: {
-              accessKeyId: config.credentials.access_key_id,
-              secretAccessKey: config.credentials.secret_access_key,
-              ...(config.credentials.session_token !== undefined ? { sessionToken: config.credentials.session_token } : {}),
-            },
-          }
-        : {}),
-      connectTimeoutMs: config.timeouts.connect_ms,
-      maxConnections: config.max_connections,
-      headers: config.headers,
-    }),
-  gemini: ({ name, config }) =>
-    createGeminiProvider({
-      name,
-      ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
-      ...(config.api_version !== undefined ? { apiVersion: config.api_version } : {}),
-      connectTimeoutMs: config.timeouts.connect_ms,
-      maxConnections: config.max_connections,
       headers: config.headers,
     }),
   azure: ({ name, config }) =>
@@ -103,11 +84,68 @@ const FACTORIES: Record<string, ProviderFactory> = {
   ),
 };
 
-export const KNOWN_PROVIDER_TYPES: readonly string[] = Object.keys(FACTORIES);
+/** Imported when a config uses them (see loadProviderTypes). */
+const ON_DEMAND: Record<string, () => Promise<ProviderFactory>> = {
+  bedrock: async () => {
+    const { createBedrockProvider } = await import('./bedrock/bedrock-provider.js');
+    return ({ name, config }) =>
+      createBedrockProvider({
+        name,
+        ...(config.region !== undefined ? { region: config.region } : {}),
+        ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
+        ...(config.credentials !== undefined
+          ? {
+              credentials: {
+                accessKeyId: config.credentials.access_key_id,
+                secretAccessKey: config.credentials.secret_access_key,
+                ...(config.credentials.session_token !== undefined ? { sessionToken: config.credentials.session_token } : {}),
+              },
+            }
+          : {}),
+        connectTimeoutMs: config.timeouts.connect_ms,
+        maxConnections: config.max_connections,
+        headers: config.headers,
+      });
+  },
+  gemini: async () => {
+    const { createGeminiProvider } = await import('./gemini/gemini-provider.js');
+    return ({ name, config }) =>
+      createGeminiProvider({
+        name,
+        ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
+        ...(config.api_version !== undefined ? { apiVersion: config.api_version } : {}),
+        connectTimeoutMs: config.timeouts.connect_ms,
+        maxConnections: config.max_connections,
+        headers: config.headers,
+      });
+  },
+};
+
+/** Every type a config may name, in the order error messages list them. */
+export const KNOWN_PROVIDER_TYPES: readonly string[] = ['openai', 'anthropic', 'bedrock', 'gemini', 'azure', ...COMPATIBLE_PRESET_NAMES];
+
+const factories = new Map<string, ProviderFactory>(Object.entries(BUILT_IN));
+const loaders = new Map<string, () => Promise<ProviderFactory>>(Object.entries(ON_DEMAND));
+
+/**
+ * Imports the code of the given provider types (the ones not always loaded), so createProvider
+ * can build them. Unknown types are left to createProvider to report.
+ */
+export async function loadProviderTypes(types: Iterable<string>): Promise<void> {
+  await Promise.all(
+    [...new Set(types)].map(async (type) => {
+      const load = loaders.get(type);
+      if (load && !factories.has(type)) factories.set(type, await load());
+    }),
+  );
+}
 
 export function createProvider(input: ProviderFactoryInput): ProviderAdapter {
   const type = input.config.type ?? input.name;
-  const factory = FACTORIES[type];
-  if (!factory) throw new Error(`providers.${input.name}.type: unknown provider type "${type}"; known: ${KNOWN_PROVIDER_TYPES.join(', ')}`);
-  return factory(input);
+  const factory = factories.get(type);
+  if (factory) return factory(input);
+  if (loaders.has(type)) {
+    throw new Error(`providers.${input.name}.type: the code of provider type "${type}" is not loaded; build the runtime with loadRuntime(), which loads the types a config uses`);
+  }
+  throw new Error(`providers.${input.name}.type: unknown provider type "${type}"; known: ${KNOWN_PROVIDER_TYPES.join(', ')}`);
 }

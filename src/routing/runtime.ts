@@ -6,7 +6,7 @@
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { ProviderAdapter, Timeouts } from '../providers/provider-adapter.js';
-import { createProvider } from '../providers/registry.js';
+import { createProvider, loadProviderTypes } from '../providers/registry.js';
 import { KeyPool } from './key-pool.js';
 
 export interface RetryPolicy {
@@ -60,6 +60,16 @@ export function splitTarget(target: string): { provider: string; model: string }
   return { provider: target.slice(0, slash), model: target.slice(slash + 1) };
 }
 
+/**
+ * Loads the code of the provider types the config uses (see providers/registry.ts), then compiles
+ * it: what the gateway runs at startup.
+ */
+export async function loadRuntime(config: Config): Promise<Runtime> {
+  await loadProviderTypes(Object.entries(config.providers).map(([name, pc]) => pc.type ?? name));
+  return compileRuntime(config);
+}
+
+/** Compiles a config whose provider types are loaded (always true of openai and anthropic). */
 export function compileRuntime(config: Config): Runtime {
   const providers = new Map<string, ProviderRuntime>();
   for (const [name, pc] of Object.entries(config.providers)) {
