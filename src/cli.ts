@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-/** `switchyard start | check-config | mock-upstream | --help | --version` */
+/**
+ * `switchyard start | check-config | mock-upstream | --help | --version`
+ *
+ * Each command imports what it runs and nothing else: `start` never loads the mock upstream, nor
+ * the config validator (it runs in a thread that exits, see config/load-config-in-worker.ts), so
+ * the server's memory holds only the server.
+ */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config/config-error.js';
-import { loadConfigFile } from './config/load-config.js';
-import { runMockUpstreamCli } from './mock-upstream/mock-upstream-cli.js';
-import { KNOWN_PROVIDER_TYPES } from './providers/registry.js';
-import { startGateway } from './start-gateway.js';
 
 const USAGE = `Switchyard — an LLM gateway with OpenAI- and Anthropic-compatible endpoints.
 
@@ -42,7 +44,12 @@ async function start(argv: string[]): Promise<void> {
   for (const k of Object.keys(flags)) if (!['config', 'port', 'host'].includes(k)) throw new Error(`unknown option --${k}\n\n${USAGE}`);
   const path = flags.config ?? process.env.SWITCHYARD_CONFIG;
   if (!path) throw new Error(`no config: pass --config FILE or set SWITCHYARD_CONFIG\n\n${USAGE}`);
-  const config = await loadConfigFile(path, { knownProviderTypes: KNOWN_PROVIDER_TYPES });
+  const [{ loadConfigFileInWorker }, { KNOWN_PROVIDER_TYPES }, { startGateway }] = await Promise.all([
+    import('./config/load-config-in-worker.js'),
+    import('./providers/registry.js'),
+    import('./start-gateway.js'),
+  ]);
+  const config = await loadConfigFileInWorker(path, { knownProviderTypes: KNOWN_PROVIDER_TYPES });
   let port: number | undefined;
   if (flags.port !== undefined) {
     port = Number(flags.port);
@@ -75,7 +82,14 @@ async function start(argv: string[]): Promise<void> {
 async function checkConfig(argv: string[]): Promise<void> {
   const path = argv[0];
   if (!path) throw new Error('usage: switchyard check-config FILE');
+  const [{ loadConfigFile }, { KNOWN_PROVIDER_TYPES }, { loadRuntime }] = await Promise.all([
+    import('./config/load-config.js'),
+    import('./providers/registry.js'),
+    import('./routing/runtime.js'),
+  ]);
   const config = await loadConfigFile(path, { knownProviderTypes: KNOWN_PROVIDER_TYPES });
+  // Build the providers as `start` would (nothing is sent), so what only they check fails here too.
+  await (await loadRuntime(config)).close();
   process.stdout.write(`${path}: OK (${Object.keys(config.providers).length} providers, ${Object.keys(config.models).length} aliases)\n`);
 }
 
@@ -90,7 +104,7 @@ export async function main(argv: string[]): Promise<number> {
         await checkConfig(rest);
         return 0;
       case 'mock-upstream':
-        await runMockUpstreamCli(rest);
+        await (await import('./mock-upstream/mock-upstream-cli.js')).runMockUpstreamCli(rest);
         return 0;
       case '--version':
       case '-v':
