@@ -16,7 +16,8 @@ export interface StreamWriter {
   /** Returns false when the client is not keeping up. */
   write(chunk: string | Uint8Array): boolean;
   onDrain(fn: () => void): void;
-  end(): void;
+  /** Ends the response, with a last chunk when given (one socket write for both). */
+  end(chunk?: string | Uint8Array): void;
 }
 
 /** What a finished stream reports for logs and metrics. */
@@ -73,9 +74,7 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
     if (closed) return;
     closed = true;
     pending += tail;
-    const out = take();
-    if (out) o.writer.write(out);
-    o.writer.end();
+    o.writer.end(take());
     if (error) outcome.error = error;
     o.onDone(outcome);
   };

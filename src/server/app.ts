@@ -228,10 +228,11 @@ function send(res: ServerResponse, outcome: GatewayOutcome): void {
     return;
   }
   res.writeHead(outcome.status, outcome.headers);
-  res.flushHeaders();
   outcome.pipe({
     write: (chunk) => res.write(chunk),
     onDrain: (fn) => res.once('drain', fn),
-    end: () => res.end(),
+    end: (chunk) => (chunk === undefined ? res.end() : res.end(chunk)),
   });
+  // The headers normally leave with the first content, written during pipe(): one write, not two.
+  if (!res.headersSent) res.flushHeaders();
 }
