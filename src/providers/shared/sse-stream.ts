@@ -138,6 +138,9 @@ export function createSseUpstreamStream(options: SseStreamOptions): UpstreamStre
 
 /** End (exclusive) of the last blank line in `buf`, or -1. */
 function lastBoundaryEnd(buf: Buffer): number {
+  // Most chunks end on a message: answered without a search.
+  const n = buf.length;
+  if (n >= 2 && buf[n - 1] === 10 && (buf[n - 2] === 10 || (n >= 4 && buf[n - 2] === 13 && buf[n - 3] === 10 && buf[n - 4] === 13))) return n;
   const lf = buf.lastIndexOf(LF_LF);
   const crlf = buf.lastIndexOf(CRLF_CRLF);
   return Math.max(lf < 0 ? -1 : lf + 2, crlf < 0 ? -1 : crlf + 4);
