@@ -1,8 +1,9 @@
 /**
  * The embedded request-log store: one SQLite file (node:sqlite, or better-sqlite3 on Node 20), in
- * WAL mode so readers (the admin API) never block the writer. SQLite calls are synchronous: the
- * request-log plugin calls insert() from a timer with a batch in one transaction, never on a
- * request's path.
+ * WAL mode so readers (the admin API) never block the writer. SQLite calls are synchronous, so the
+ * gateway runs this class in a worker thread (sqlite-log-worker.ts, reached through
+ * sqlite-worker-log-store.ts); used directly, every call blocks the calling thread. insert()
+ * writes a batch in one transaction, encoding the JSON columns.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,9 +25,11 @@ export class SqliteLogStore implements LogStore {
   private insertStmt?: SqliteStatement;
 
   constructor(private readonly db: SqliteDb) {
+    // The busy timeout first: switching a fresh file to WAL takes a lock, and connections opened
+    // at the same time (replicas starting together) must wait for it, not fail "database is locked".
+    db.exec('PRAGMA busy_timeout = 5000');
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
-    db.exec('PRAGMA busy_timeout = 5000');
   }
 
   async migrate(): Promise<void> {
