@@ -1,4 +1,7 @@
-/** Opens the configured request-log store and brings its schema up to date. */
+/**
+ * Opens the configured request-log store and brings its schema up to date. SQLite runs in a worker
+ * thread (sqlite-worker-log-store.ts) so its synchronous calls stay off the event loop.
+ */
 import type { LogStore } from './log-store.js';
 
 export interface StorageConfig {
@@ -15,14 +18,14 @@ export async function openLogStore(storage: StorageConfig): Promise<LogStore> {
       const { openPostgresLogStore } = await import('./postgres-log-store.js');
       store = openPostgresLogStore({ url: storage.postgres_url });
     } else {
-      const { openSqliteLogStore } = await import('./sqlite-log-store.js');
-      store = await openSqliteLogStore(storage.sqlite_path);
+      const { openSqliteWorkerLogStore } = await import('./sqlite-worker-log-store.js');
+      store = await openSqliteWorkerLogStore(storage.sqlite_path);
     }
     await store.migrate();
     return store;
   } catch (e) {
     await store?.close().catch(() => {});
-    throw new Error(`request log: cannot open the ${kind} database (storage.*): ${redactUrl((e as Error).message)}`, { cause: e });
+    throw new Error(`request log: cannot open the ${kind} database (storage.*): ${redactUrl((e as Error).message.replace(/^request log: /, ''))}`, { cause: e });
   }
 }
 
