@@ -4,6 +4,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { PriceTable } from '../../pricing/price-table.js';
 import { SpendCalculator } from '../../pricing/spend.js';
 import type { LogPage, LogRow, LogStore, Stats } from '../../storage/log-store.js';
+import { openLogStore } from '../../storage/open-log-store.js';
 import { openSqliteLogStore } from '../../storage/sqlite-log-store.js';
 import type { RequestRecord } from '../plugin.js';
 import { buildLogRow } from './build-log-row.js';
@@ -163,6 +164,36 @@ describe('request log plugin', () => {
     assert.equal(log.counters().dropped, 1);
   });
 
+  it('writes full batches in the background and leaves the rest for the next flush', async () => {
+    const store = new FakeStore();
+    const sizes: number[] = [];
+    let release!: () => void;
+    let inserting!: () => void;
+    const firstCall = new Promise<void>((r) => (inserting = r));
+    const held = new Promise<void>((r) => (release = r));
+    const insert = store.insert.bind(store);
+    store.insert = async (rows) => {
+      sizes.push(rows.length);
+      inserting();
+      if (sizes.length === 1) await held;
+      return insert(rows);
+    };
+    const log = createRequestLogPlugin({ ...base, store, queueSize: 1000 });
+    for (let i = 0; i < 100; i++) log.onRequestEnd!(record({ requestId: `a${i}` }));
+    await firstCall;
+    // Rows arriving while the first batch is being written wait until a full batch or a flush.
+    for (let i = 0; i < 30; i++) log.onRequestEnd!(record({ requestId: `b${i}` }));
+    release();
+    // Event-loop turns, not time: the writer yields once (setImmediate) between batches.
+    for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+    assert.deepEqual(sizes, [100]);
+    assert.deepEqual(log.counters(), { written: 100, dropped: 0, failed: 0, queued: 30 });
+    await log.flush();
+    assert.deepEqual(sizes, [100, 30]);
+    assert.deepEqual(log.counters(), { written: 130, dropped: 0, failed: 0, queued: 0 });
+    await log.close();
+  });
+
   it('deletes rows older than the retention', async () => {
     const store = new FakeStore();
     const log = createRequestLogPlugin({ ...base, store, queueSize: 10, retentionDays: 7, now: () => 10 * 86_400_000 });
@@ -185,5 +216,21 @@ describe('request log plugin', () => {
     assert.equal(stats.totals.requests, 1);
     assert.equal(stats.totals.fallbacks, 1);
     await log.close();
+  });
+
+  it('through the SQLite worker thread: drops a batch the database refuses, writes the rest, flushes on close', async () => {
+    const store = await openLogStore({ sqlite_path: ':memory:' });
+    const log = createRequestLogPlugin({ ...base, store, queueSize: 1000 });
+    log.onRequestEnd!(record({ requestId: 'poison', dialect: null as unknown as RequestRecord['dialect'] }));
+    for (let i = 0; i < 5; i++) await log.flush();
+    assert.deepEqual(log.counters(), { written: 0, dropped: 1, failed: 5, queued: 0 });
+    for (let i = 0; i < 250; i++) log.onRequestEnd!(record({ requestId: `r${i}` }));
+    const page = await log.query({ limit: 1000 });
+    assert.equal(page.rows.length, 250);
+    assert.equal(page.rows.some((r) => r.request_id === 'poison'), false);
+    log.onRequestEnd!(record({ requestId: 'last' }));
+    await log.close();
+    assert.deepEqual(log.counters(), { written: 251, dropped: 1, failed: 5, queued: 0 });
+    await assert.rejects(store.query({ limit: 1 }), /request log: the SQLite store is closed/);
   });
 });

@@ -45,9 +45,12 @@ export interface RequestLogPlugin extends GatewayPlugin {
 }
 
 /**
- * Rows per insert transaction. SQLite writes block the event loop, so batches stay small and the
- * loop gets a turn between them (measured: 500-row batches back to back put 29 ms on p99 at
- * 1,000 req/s; 100-row batches with a yield, 11 ms).
+ * Rows per insert call (one transaction). The SQLite store writes in its own worker thread, so a
+ * batch costs this thread only the structured clone of its rows (measured: 1.5 µs a row alone,
+ * 3.5 µs under load), and waiting for the reply yields to the event loop. Larger batches would
+ * save nothing here and lose more rows to one the database refuses. The yield between batches
+ * stays for stores that work synchronously (SqliteLogStore used directly): there, 500-row batches
+ * back to back put 29 ms on p99 at 1,000 req/s, 100-row batches with a yield 11 ms.
  */
 const BATCH = 100;
 /** Flush rounds a failing batch is kept for before it is dropped (a row the database refuses must not block the log). */
@@ -63,7 +66,9 @@ export function createRequestLogPlugin(o: RequestLogOptions): RequestLogPlugin {
   let failedRounds = 0;
   let closed = false;
   let running: Promise<void> | undefined;
-  let again = false;
+  /** A caller wants everything queued written (flush), not only full batches. */
+  let wantAll = false;
+  let scheduled = false;
   let lastDropWarning = 0;
 
   const drop = (n: number, why: string) => {
@@ -75,9 +80,12 @@ export function createRequestLogPlugin(o: RequestLogOptions): RequestLogPlugin {
     }
   };
 
-  /** One pass over the queue; a failed batch goes back to the front for the next pass. */
-  async function writeQueued(): Promise<void> {
-    while (queue.length > 0) {
+  /**
+   * Writes batches while at least `min` rows wait; a failed batch goes back to the front for the
+   * next pass.
+   */
+  async function writeQueued(min: number): Promise<void> {
+    while (queue.length >= min) {
       const batch = queue.length <= BATCH ? queue : queue.slice(0, BATCH);
       queue = queue.length <= BATCH ? [] : queue.slice(BATCH);
       try {
@@ -104,23 +112,40 @@ export function createRequestLogPlugin(o: RequestLogOptions): RequestLogPlugin {
     }
   }
 
+  /** Writes everything queued so far (interval, admin reads, close). */
   function flush(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
+    wantAll = true;
+    return run();
+  }
+
+  /**
+   * One writer at a time. Between explicit flushes it sends full batches only: with the store
+   * answering asynchronously (its worker thread), draining whatever arrived during the last write
+   * meant many small batches, each a message and a wake-up of the thread (measured at 3,500 req/s:
+   * 44 rows per insert on average that way, 86 this way).
+   */
+  function run(): Promise<void> {
+    if (running) return running;
     running = (async () => {
       try {
-        do {
-          again = false;
-          await writeQueued();
-        } while (again && queue.length > 0 && failedRounds === 0);
+        for (;;) {
+          const all = wantAll;
+          wantAll = false;
+          await writeQueued(all ? 1 : BATCH);
+          // A failed batch waits for the next flush; a flush asked for meanwhile runs another pass.
+          if (failedRounds > 0 || (!wantAll && queue.length < BATCH)) break;
+        }
       } finally {
         running = undefined;
       }
     })();
     return running;
   }
+
+  const runSoon = () => {
+    scheduled = false;
+    void run();
+  };
 
   async function applyRetention(): Promise<number> {
     if (o.retentionDays <= 0) return 0;
@@ -149,7 +174,10 @@ export function createRequestLogPlugin(o: RequestLogOptions): RequestLogPlugin {
       if (closed) return drop(1, 'the request log is closed');
       if (queue.length >= o.queueSize) return drop(1, 'queue full');
       queue.push(buildLogRow({ record, spend: o.spend.of(record), content: o.content }));
-      if (queue.length >= BATCH && !running) setImmediate(() => void flush());
+      if (queue.length >= BATCH && !running && !scheduled) {
+        scheduled = true;
+        setImmediate(runSoon);
+      }
     },
     flush,
     async query(q) {
