@@ -232,7 +232,11 @@ async function runProfile(o: Options, build: SwitchyardBuild | undefined, workDi
     log(`no .cpuprofile written in ${profDir}`);
     return 1;
   }
-  const file = join(profDir, files[0]!);
+  // Worker threads write profiles of their own (CPU.<date>.<time>.<pid>.<thread id>.<seq>): the
+  // main thread's has thread id 0.
+  const main = files.find((f) => f.split('.')[4] === '0') ?? files[0]!;
+  const file = join(profDir, main);
+  if (files.length > 1) log(`profiles of ${files.length} threads written; summarising the main thread's (${main})`);
   // Requests include the warm-up ones the profile also saw; close enough for µs-per-request figures.
   const text = summarizeCpuProfile(JSON.parse(readFileSync(file, 'utf8')), { top: 35, root: ROOT, requests });
   writeFileSync(join(profDir, 'summary.txt'), text);
