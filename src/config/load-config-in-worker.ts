@@ -8,7 +8,7 @@
  * Same result as loadConfigFile, and the same ConfigError (rebuilt from its problems, so the
  * message is identical); any other failure comes back as an Error with the original message.
  */
-import { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../worker-thread.js';
 import { ConfigError } from './config-error.js';
 import type { ConfigProblem } from './config-error.js';
 import type { LoadConfigFileOptions } from './load-config.js';
@@ -24,11 +24,7 @@ export interface ConfigLoaderInput {
 /** The thread's one message. */
 export type ConfigLoaderReply = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[]; source?: string } | { ok: false; message: string };
 
-/**
- * The thread's entry beside this module: .js when built, .ts under tsx (tests), where a `.js` URL
- * would not be mapped to the `.ts` file as an import would.
- */
-const ENTRY = new URL(`./load-config-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+const ENTRY = siblingModule(import.meta.url, 'load-config-worker');
 
 /**
  * A small young generation: the thread allocates little that lives, and on Node 24 the pages of a
@@ -37,20 +33,11 @@ const ENTRY = new URL(`./load-config-worker${import.meta.url.endsWith('.ts') ? '
  */
 const LIMITS = { maxYoungGenerationSizeMb: 2 };
 
-function startThread(input: ConfigLoaderInput): Worker {
-  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData: input, resourceLimits: LIMITS });
-  // Under tsx: Node 20's worker threads do not get tsx's hooks from `--import tsx`, so the thread
-  // registers them before importing its entry.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(ENTRY.href)}); })`;
-  return new Worker(code, { eval: true, workerData: input, resourceLimits: LIMITS });
-}
-
 /** Reads, validates and compiles the config file in a worker thread. Throws ConfigError. */
 export function loadConfigFileInWorker(path: string, opts: LoadConfigFileOptions): Promise<Config> {
   const input: ConfigLoaderInput = { path, knownProviderTypes: [...opts.knownProviderTypes], ...(opts.env ? { env: { ...opts.env } } : {}) };
   return new Promise<Config>((resolve, reject) => {
-    const thread = startThread(input);
+    const thread = startModuleWorker(ENTRY, { workerData: input, resourceLimits: LIMITS });
     let answered = false;
     thread.once('message', (reply: ConfigLoaderReply) => {
       answered = true;

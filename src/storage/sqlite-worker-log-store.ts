@@ -10,28 +10,14 @@
  * shutdown waiting on close() is not cut short). close() lets the calls already sent finish,
  * closes the database, and stops the thread.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../worker-thread.js';
 import type { LogPage, LogQuery, LogRow, LogStore, Stats } from './log-store.js';
 import { fromErrorData } from './sqlite-worker-protocol.js';
 import type { WorkerOp, WorkerOps, WorkerReply, WorkerRequest } from './sqlite-worker-protocol.js';
 
-/**
- * The worker's entry beside this module: .js when built, .ts when this file runs through tsx
- * (tests, `npm run bench -- --tsx`): tsx maps `.js` imports to `.ts` files, but not a worker's
- * entry URL, so the extension follows this module's own.
- */
-const WORKER_URL = new URL(`./sqlite-log-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-
-/**
- * Starts the thread. A .ts entry means we run under tsx, whose `--import tsx` the worker inherits
- * but which registers its hooks in worker threads only from Node 22.22.3 / 24.11.1 on: so the
- * worker registers tsx itself before importing the entry (a second registration is harmless).
- */
-function startWorker(entry: URL): Worker {
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true });
-}
+/** The worker's entry beside this module. */
+const WORKER_URL = siblingModule(import.meta.url, 'sqlite-log-worker');
 
 /**
  * Starts the worker thread and opens the database at `path` in it (':memory:' lives in the
@@ -66,7 +52,7 @@ export class SqliteWorkerLogStore implements LogStore {
   private closing: Promise<void> | undefined;
 
   constructor(entry: URL = WORKER_URL) {
-    this.thread = startWorker(entry);
+    this.thread = startModuleWorker(entry);
     this.thread.unref();
     this.thread.on('message', (r: WorkerReply) => this.settle(r));
     this.thread.on('error', (e: Error) => this.fail(`the SQLite worker thread failed: ${e.message}`));
