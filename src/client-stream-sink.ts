@@ -54,26 +54,22 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
   const outcome: StreamOutcome = {};
   /**
    * What the current upstream chunk produced, written in one go by flush(): encoded text, or the
-   * upstream's own bytes when passing through (usually one piece per chunk).
+   * upstream's own bytes when passing through (one piece per chunk, as a rule).
    */
-  let pending = '';
-  let pendingBytes: Uint8Array[] = [];
+  let pending: Array<string | Uint8Array> = [];
   const take = (): string | Uint8Array | undefined => {
-    if (pendingBytes.length === 0) {
-      const text = pending;
-      pending = '';
-      return text || undefined;
+    const parts = pending;
+    if (parts.length <= 1) {
+      pending = [];
+      return parts[0] || undefined;
     }
-    const parts = pendingBytes;
-    pendingBytes = [];
-    if (pending) parts.push(Buffer.from(pending));
-    pending = '';
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    pending = [];
+    return parts.every((p) => typeof p === 'string') ? parts.join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
   };
   const finish = (tail: string, error?: GatewayError) => {
     if (closed) return;
     closed = true;
-    pending += tail;
+    if (tail) pending.push(tail);
     o.writer.end(take());
     if (error) outcome.error = error;
     o.onDone(outcome);
@@ -92,8 +88,8 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
       }
     }
   };
-  const write = (text: string) => {
-    if (!closed) pending += text;
+  const write = (piece: string | Uint8Array) => {
+    if (!closed && piece.length > 0) pending.push(piece);
   };
   const flush = () => {
     if (closed) return;
@@ -110,7 +106,7 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
       if (o.passthrough) {
         const err = f.events.find((e) => e.type === 'error');
         if (err && err.type === 'error') outcome.error = err.error;
-        if (f.raw) pendingBytes.push(f.raw.bytes);
+        if (f.raw) write(f.raw.bytes);
         return;
       }
       let out = '';
