@@ -9,6 +9,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ANTHROPIC_UPSTREAM_KEY, OPENAI_UPSTREAM_KEY, startStack } from '../helpers/stack.js';
 import type { Stack } from '../helpers/stack.js';
+import { anthropicToolRoundTrip, openAIToolRoundTrip } from '../helpers/tool-round-trips.js';
 
 const PNG_1PX = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const UPSTREAMS = [
@@ -42,11 +43,6 @@ function assertUpstreamAuth(up: (typeof UPSTREAMS)[number]) {
   assert.ok(!sent.includes('client-key-not-forwarded'), 'the client key never goes upstream');
 }
 
-const weatherTool = {
-  name: 'get_weather',
-  description: 'Weather for a city',
-  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-};
 
 for (const up of UPSTREAMS) {
   describe(`OpenAI SDK → ${up.name} upstream`, () => {
@@ -94,33 +90,7 @@ for (const up of UPSTREAMS) {
 
     for (const streaming of [false, true]) {
       test(`tool call round trip (${streaming ? 'stream' : 'non-stream'})`, async () => {
-        const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
-        const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: weatherTool }];
-        let call: { id: string; name: string; args: string };
-        if (streaming) {
-          const runner = openai.chat.completions.stream({ model: up.model, messages, tools });
-          const final = await runner.finalChatCompletion();
-          const tc = final.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
-          assert.equal(final.choices[0]!.finish_reason, 'tool_calls');
-          call = { id: tc.id, name: tc.function.name, args: tc.function.arguments };
-        } else {
-          const res = await openai.chat.completions.create({ model: up.model, messages, tools });
-          assert.equal(res.choices[0]!.finish_reason, 'tool_calls');
-          const tc = res.choices[0]!.message.tool_calls![0]! as OpenAI.ChatCompletionMessageFunctionToolCall;
-          call = { id: tc.id, name: tc.function.name, args: tc.function.arguments };
-        }
-        assert.equal(call.name, 'get_weather');
-        assert.deepEqual(JSON.parse(call.args), { city: 'mock' });
-        const res2 = await openai.chat.completions.create({
-          model: up.model,
-          tools,
-          messages: [
-            ...messages,
-            { role: 'assistant', content: null, tool_calls: [{ id: call.id, type: 'function', function: { name: call.name, arguments: call.args } }] },
-            { role: 'tool', tool_call_id: call.id, content: '22C and sunny' },
-          ],
-        });
-        assert.equal(res2.choices[0]!.message.content, 'tool result was: 22C and sunny');
+        await openAIToolRoundTrip(openai, up.model, streaming);
       });
     }
 
@@ -181,27 +151,7 @@ for (const up of UPSTREAMS) {
 
     for (const streaming of [false, true]) {
       test(`tool call round trip (${streaming ? 'stream' : 'non-stream'})`, async () => {
-        const tools: Anthropic.Tool[] = [{ name: weatherTool.name, description: weatherTool.description, input_schema: weatherTool.parameters as Anthropic.Tool.InputSchema }];
-        const messages: Anthropic.MessageParam[] = [{ role: 'user', content: 'Weather in Paris?' }];
-        const first = streaming
-          ? await anthropic.messages.stream({ model: up.model, max_tokens: 200, tools, messages }).finalMessage()
-          : await anthropic.messages.create({ model: up.model, max_tokens: 200, tools, messages });
-        assert.equal(first.stop_reason, 'tool_use');
-        const use = first.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use');
-        assert.ok(use);
-        assert.equal(use.name, 'get_weather');
-        assert.deepEqual(use.input, { city: 'mock' });
-        const second = await anthropic.messages.create({
-          model: up.model,
-          max_tokens: 200,
-          tools,
-          messages: [
-            ...messages,
-            { role: 'assistant', content: first.content as Anthropic.ContentBlockParam[] },
-            { role: 'user', content: [{ type: 'tool_result', tool_use_id: use.id, content: '22C and sunny' }] },
-          ],
-        });
-        assert.equal((second.content[0] as Anthropic.TextBlock).text, 'tool result was: 22C and sunny');
+        await anthropicToolRoundTrip(anthropic, up.model, streaming);
       });
     }
 
