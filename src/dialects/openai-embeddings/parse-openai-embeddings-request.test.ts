@@ -36,6 +36,8 @@ describe('parseOpenAIEmbeddingsRequest', () => {
     bad({ model: 'm', input: [1.5] }, 'input', /non-negative integers/);
     bad({ model: 'm', input: 'a', encoding_format: 'int8' }, 'encoding_format', /"float" or "base64"/);
     bad({ model: 'm', input: 'a', dimensions: 0 }, 'dimensions', /at least 1/);
+    bad({ model: 'm', input: 'a', dimensions: 1_000_000_000 }, 'dimensions', /at most 16384/);
+    bad({ model: 'm', input: 'a', dimensions: 2.5 }, 'dimensions', /integer/);
   });
 });
 

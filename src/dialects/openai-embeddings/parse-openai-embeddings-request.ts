@@ -1,7 +1,7 @@
 /**
  * OpenAI `POST /v1/embeddings` body → canonical embeddings request. Strict: `model`, and `input` as
  * a string, an array of strings, an array of token ids, or an array of token-id arrays (none
- * empty); `encoding_format` float | base64; `dimensions` a positive integer.
+ * empty); `encoding_format` float | base64; `dimensions` a positive integer up to MAX_EMBEDDING_DIMENSIONS.
  */
 import { invalidRequest } from '../../core/errors.js';
 import type { EmbeddingsInput, EmbeddingsRequest } from '../../core/embeddings.js';
@@ -10,6 +10,13 @@ import { describe, expectNonEmptyString, expectObject, optNumber, optString } fr
 /** OpenAI's own limit of inputs per request. */
 export const MAX_EMBEDDING_INPUTS = 2048;
 
+/**
+ * Largest `dimensions` accepted. The widest embedding models today return 3,072–4,096 values; this
+ * leaves room for wider ones while refusing values that would make a provider (or the bundled mock)
+ * build a vector of a billion floats.
+ */
+export const MAX_EMBEDDING_DIMENSIONS = 16_384;
+
 export function parseOpenAIEmbeddingsRequest(body: unknown): EmbeddingsRequest {
   const b = expectObject(body, 'body');
   const model = expectNonEmptyString(b.model, 'model');
@@ -17,7 +24,7 @@ export function parseOpenAIEmbeddingsRequest(body: unknown): EmbeddingsRequest {
   const format = optString(b, 'encoding_format', '') ?? 'float';
   if (format !== 'float' && format !== 'base64') throw invalidRequest('encoding_format', `encoding_format: expected "float" or "base64", got "${format}"`);
   const req: EmbeddingsRequest = { model, input, encodingFormat: format, raw: b };
-  const dimensions = optNumber(b, 'dimensions', '', { min: 1, integer: true });
+  const dimensions = optNumber(b, 'dimensions', '', { min: 1, max: MAX_EMBEDDING_DIMENSIONS, integer: true });
   if (dimensions !== undefined) req.dimensions = dimensions;
   const user = optString(b, 'user', '');
   if (user !== undefined) req.user = user;
