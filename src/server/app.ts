@@ -16,6 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import { checkAdminAuth, sendAdminError } from './admin-api.js';
 import type { AdminApi } from './admin-api.js';
 import { listModels } from './list-models.js';
+import { serveHttp2 } from './serve-http2.js';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -55,7 +56,7 @@ export function createApp(options: AppOptions): App {
       return { body: JSON.parse(await readBody(req, runtime.config.server.body_limit_bytes)) as unknown };
     } catch (e) {
       const err = e instanceof GatewayError ? e : new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
-      if (err.code === 'GW_ERR_BODY_TOO_LARGE') res.setHeader('connection', 'close');
+      if (err.code === 'GW_ERR_BODY_TOO_LARGE' && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
       send(res, errorOutcome(dialect, err, { 'x-request-id': requestId }));
       gateway.rejected({ api, requestId, headers: req.headers, error: err, startedAt: t0 });
       return undefined;
@@ -116,7 +117,7 @@ export function createApp(options: AppOptions): App {
     add('/api/stats', 'GET', openAIChatDialect, options.admin.stats);
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = newRequestId(req.headers);
     const q = req.url!.indexOf('?');
     const path = q < 0 ? req.url! : req.url!.slice(0, q);
@@ -137,7 +138,9 @@ export function createApp(options: AppOptions): App {
       if (!res.headersSent) send(res, errorOutcome(route.dialect, new GatewayError('GW_ERR_INTERNAL', 'internal error'), { 'x-request-id': requestId }));
       else res.destroy();
     });
-  });
+  };
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, listener);
+  serveHttp2({ server, listener });
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     else socket.destroy();
@@ -234,5 +237,5 @@ function send(res: ServerResponse, outcome: GatewayOutcome): void {
     end: (chunk) => (chunk === undefined ? res.end() : res.end(chunk)),
   });
   // The headers normally leave with the first content, written during pipe(): one write, not two.
-  if (!res.headersSent) res.flushHeaders();
+  if (!res.headersSent) (res.flushHeaders ? res.flushHeaders() : res.write(''));
 }
