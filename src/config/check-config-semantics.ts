@@ -1,9 +1,8 @@
 /**
  * Checks that need more than one field at a time, after the schema has passed: provider types,
- * alias targets that name configured providers, and a few cross-field limits. Fills each
- * provider's `type` (it defaults to the provider's name when that is a known type).
+ * alias targets that name configured providers, and a few cross-field limits.
  */
-import type { Config, ProviderConfig } from './schema.js';
+import type { Config } from './schema.js';
 import type { ConfigProblem } from './config-error.js';
 import { formatConfigPath } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
@@ -29,15 +28,12 @@ export function checkConfigSemantics(parsed: Config, opts: CheckConfigSemanticsO
   const known = opts.knownProviderTypes;
   const knownList = known.length > 0 ? known.join(', ') : '(none registered)';
 
-  // Providers: type, key ids, retry backoff.
-  const providers: Record<string, ProviderConfig> = {};
+  // Providers: type, key ids, retry backoff. (The loader filled `type` from the name before the
+  // schema ran; the schema knows every type the code has, the gateway may serve fewer.)
   for (const [name, provider] of Object.entries(parsed.providers)) {
-    let type = provider.type;
+    const type = provider.type;
     const typePath = ['providers', name, 'type'];
-    if (type === undefined) {
-      if (known.includes(name)) type = name;
-      else add(typePath, `missing; set type to one of ${knownList}`);
-    } else if (!known.includes(type)) {
+    if (!known.includes(type)) {
       const env = envAt(typePath);
       if (env) {
         add(typePath, `the value of environment variable ${env.name} is not a known provider type. Known: ${knownList}`);
@@ -62,8 +58,6 @@ export function checkConfigSemantics(parsed: Config, opts: CheckConfigSemanticsO
         `must not exceed backoff_max_ms (${provider.retries.backoff_max_ms}), got ${provider.retries.backoff_initial_ms}`,
       );
     }
-
-    providers[name] = type === undefined ? provider : { ...provider, type };
   }
 
   // Aliases: names without "/", targets of the form provider/model with a configured provider.
@@ -90,7 +84,7 @@ export function checkConfigSemantics(parsed: Config, opts: CheckConfigSemanticsO
     add(['routing', 'deadline_ms'], `must not exceed routing.max_deadline_ms (${routing.max_deadline_ms}), got ${routing.deadline_ms}`);
   }
 
-  return { config: { ...parsed, providers }, problems };
+  return { config: parsed, problems };
 }
 
 function checkTarget(

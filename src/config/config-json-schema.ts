@@ -14,6 +14,7 @@ export function configJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
   const { $schema, ...rest } = generated;
   const properties = (rest['properties'] ?? {}) as Record<string, unknown>;
+  relaxProviderType(properties['providers']);
   return {
     $schema,
     $id: CONFIG_JSON_SCHEMA_ID,
@@ -27,6 +28,24 @@ export function configJsonSchema(): Record<string, unknown> {
       ...properties,
     },
   };
+}
+
+/**
+ * The schema's providers are a union discriminated by a required `type`, which the loader fills in
+ * from the provider's name when that is a known type. JSON Schema cannot say "type defaults to the
+ * key's name", so for editors `type` is optional and the branches are alternatives (anyOf: an entry
+ * without `type` may fit several); the gateway's own check is the exact one.
+ */
+function relaxProviderType(providers: unknown): void {
+  const entry = (providers as { additionalProperties?: Record<string, unknown> } | undefined)?.additionalProperties;
+  const branches = entry?.['oneOf'];
+  if (!entry || !Array.isArray(branches)) return;
+  delete entry['oneOf'];
+  entry['anyOf'] = branches.map((branch: Record<string, unknown>) => {
+    const required = Array.isArray(branch['required']) ? (branch['required'] as string[]).filter((k) => k !== 'type') : [];
+    const { required: _dropped, ...rest } = branch;
+    return required.length > 0 ? { ...rest, required } : rest;
+  });
 }
 
 /** The file's exact contents: two-space JSON and a final newline. */

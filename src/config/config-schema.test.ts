@@ -31,8 +31,15 @@ describe('schema/switchyard.config.schema.json', () => {
     assert.deepEqual(schema.properties['logging']!.default, { level: 'info', content: 'metadata', retention_days: 30, queue_size: 10000, flush_interval_ms: 1000 });
     // A JSON config may carry "$schema" for editors.
     assert.ok('$schema' in schema.properties);
-    const provider = schema.properties['providers']!.additionalProperties as { properties: Record<string, unknown>; required?: string[] };
-    assert.ok('base_url' in provider.properties);
-    assert.equal(provider.required, undefined);
+    // Providers: one branch per type, `type` optional (the loader fills it from the name).
+    const provider = schema.properties['providers']!.additionalProperties as { anyOf: Array<{ properties: Record<string, { const?: string }>; required?: string[] }> };
+    assert.ok(provider.anyOf.length >= 6);
+    for (const branch of provider.anyOf) {
+      assert.ok('base_url' in branch.properties);
+      assert.equal(branch.required, undefined);
+    }
+    const gemini = provider.anyOf.find((b) => b.properties['type']!.const === 'gemini')!;
+    assert.ok('api_version' in gemini.properties);
+    assert.ok(!('anthropic_version' in gemini.properties));
   });
 });

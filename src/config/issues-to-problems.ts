@@ -8,7 +8,7 @@ import type { ConfigProblem } from './config-error.js';
 import { formatConfigPath } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
 import type { EnvRef } from './resolve-env-refs.js';
-import { allowedKeysAtPath, hasDefaultOrIsOptional, schemaAtPath, schemaDescription } from './schema-walk.js';
+import { allowedKeysAtPath, hasDefaultOrIsOptional, schemaAtPath, schemaDescription, unwrapSchema } from './schema-walk.js';
 
 type Issue = z.core.$ZodIssue;
 
@@ -17,6 +17,8 @@ export interface IssueContext {
   schema: z.core.$ZodType;
   /** Formatted path → environment reference found there. */
   envRefs: ReadonlyMap<string, EnvRef>;
+  /** Provider types the gateway serves, listed when a provider's type is missing or unknown. Default: the schema's. */
+  knownProviderTypes?: readonly string[];
 }
 
 export function issuesToProblems(issues: readonly Issue[], ctx: IssueContext): ConfigProblem[] {
@@ -42,6 +44,11 @@ function convertIssue(issue: Issue, prefix: readonly PropertyKey[], ctx: IssueCo
 
   switch (issue.code) {
     case 'unrecognized_keys': {
+      const branch = discriminatedBranch(ctx.schema, pathArr, issue.input);
+      if (branch) {
+        for (const key of issue.keys) out.push({ path: formatConfigPath([...pathArr, key]), message: unknownBranchKey(key, branch) });
+        return;
+      }
       const allowed = allowedKeysAtPath(ctx.schema, pathArr);
       for (const key of issue.keys) {
         const guess = didYouMean(key, allowed);
@@ -105,6 +112,10 @@ function convertIssue(issue: Issue, prefix: readonly PropertyKey[], ctx: IssueCo
     }
 
     case 'invalid_union': {
+      if ((issue as { note?: unknown }).note === 'No matching discriminator') {
+        push(discriminatorMessage(issue, pathArr, env, ctx));
+        return;
+      }
       convertUnion(issue, pathArr, env, ctx, out);
       return;
     }
@@ -146,6 +157,61 @@ function convertUnion(
   ];
   const want = expected.length > 0 ? expected.join(' or ') : 'a different value';
   out.push({ path: formatConfigPath(pathArr), message: `expected ${want}, got ${describeValue(issue.input, env)}` });
+}
+
+/** The object schema of a discriminated union that `input` selects, with what it needs for messages. */
+interface Branch {
+  discriminator: string;
+  value: string;
+  noun: string;
+  option: z.core.$ZodObject;
+  others: z.core.$ZodObject[];
+}
+
+function discriminatedBranch(root: z.core.$ZodType, pathArr: readonly PropertyKey[], input: unknown): Branch | undefined {
+  const at = schemaAtPath(root, pathArr);
+  if (!at || input === null || typeof input !== 'object') return undefined;
+  const u = unwrapSchema(at);
+  const def = u._zod.def as z.core.$ZodDiscriminatedUnionDef;
+  if (def.type !== 'union' || typeof def.discriminator !== 'string') return undefined;
+  const value = (input as Record<string, unknown>)[def.discriminator];
+  const options = def.options.map((o) => unwrapSchema(o)).filter((o): o is z.core.$ZodObject => o._zod.def.type === 'object');
+  const option = options.find((o) => o._zod.propValues?.[def.discriminator]?.has(value as z.core.util.Primitive));
+  if (!option) return undefined;
+  return { discriminator: def.discriminator, value: String(value), noun: nounAt(pathArr, def.discriminator), option, others: options.filter((o) => o !== option) };
+}
+
+/** What a discriminated entry is called in messages: a provider (the only such union in the config). */
+function nounAt(pathArr: readonly PropertyKey[], discriminator: string): string {
+  return pathArr.length === 0 || pathArr[0] === 'providers' ? 'provider' : `"${discriminator}" entry`;
+}
+
+function unknownBranchKey(key: string, b: Branch): string {
+  const allowed = Object.keys(b.option._zod.def.shape);
+  const head = `unknown key for ${/^[aeio]/i.test(b.value) ? 'an' : 'a'} ${b.value} ${b.noun}`;
+  const owners = b.others.filter((o) => Object.hasOwn(o._zod.def.shape, key)).map((o) => String([...(o._zod.propValues?.[b.discriminator] ?? [])][0]));
+  if (owners.length > 0) return `${head}: it is a key of ${owners.join(' and ')} ${b.noun}s; allowed keys for ${b.value}: ${allowed.join(', ')}`;
+  const guess = didYouMean(key, allowed);
+  if (guess) return `${head}; did you mean "${guess}"?`;
+  return `${head}; allowed keys: ${allowed.join(', ')}`;
+}
+
+/** No option of a discriminated union matched: the discriminator (a provider's type) is missing or unknown. */
+function discriminatorMessage(issue: z.core.$ZodIssueInvalidUnion, pathArr: readonly PropertyKey[], env: EnvRef | undefined, ctx: IssueContext): string {
+  const discriminator = String((issue as { discriminator?: unknown }).discriminator ?? pathArr[pathArr.length - 1] ?? 'type');
+  const options = ((issue as { options?: unknown[] }).options ?? []).map(String);
+  const parent = pathArr.slice(0, -1);
+  const isProvider = nounAt(parent, discriminator) === 'provider';
+  const known = isProvider && ctx.knownProviderTypes ? ctx.knownProviderTypes : options;
+  const list = known.length > 0 ? known.join(', ') : '(none registered)';
+  const what = isProvider ? 'provider type' : `value of "${discriminator}"`;
+  const input = issue.input as Record<string, unknown> | undefined;
+  const value = input !== null && typeof input === 'object' ? input[discriminator] : undefined;
+  if (value === undefined) return `missing; set ${discriminator} to one of ${list}`;
+  if (env) return `the value of environment variable ${env.name} is not a known ${what}. Known: ${list}`;
+  if (typeof value !== 'string') return `expected a string, got ${describeValue(value, undefined)}. Known: ${list}`;
+  const guess = didYouMean(value, known);
+  return `unknown ${what} ${JSON.stringify(value)}${guess ? `; did you mean "${guess}"?` : '.'} Known: ${list}`;
 }
 
 function rangeMessage(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig, env: EnvRef | undefined): string {

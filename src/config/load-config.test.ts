@@ -8,9 +8,13 @@ import { ConfigError } from './config-error.js';
 import type { ConfigProblem } from './config-error.js';
 import { configFormatFromPath, loadConfigFile, parseConfig, REDACTED } from './load-config.js';
 import type { ParseConfigOptions } from './load-config.js';
-import { providerSchema } from './schema.js';
+import { geminiProviderConfigSchema } from '../providers/gemini/gemini-config-schema.js';
+import { openaiProviderConfigSchema } from '../providers/openai/openai-config-schema.js';
+import { KNOWN_PROVIDER_TYPES } from '../providers/registry.js';
+import { PROVIDER_TYPES, withDefaultProviderType } from './schema.js';
 
 const KNOWN = ['openai', 'anthropic'] as const;
+const ALL_TYPES = KNOWN_PROVIDER_TYPES;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function parseYaml(text: string, opts: Partial<ParseConfigOptions> = {}) {
@@ -290,7 +294,7 @@ describe('parseConfig: schema problems, in words', () => {
   it('suggests the closest key for an unknown key', () => {
     assert.deepEqual(problemsOf('server: { prot: 8080 }').lines, ['server: unknown key "prot"; did you mean "port"?']);
     assert.deepEqual(problemsOf('sever: {}').lines, ['(top level): unknown key "sever"; did you mean "server"?']);
-    assert.deepEqual(problemsOf('providers: { openai: { baseUrl: "http://x" } }').lines, ['providers.openai: unknown key "baseUrl"; did you mean "base_url"?']);
+    assert.deepEqual(problemsOf('providers: { openai: { baseUrl: "http://x" } }').lines, ['providers.openai.baseUrl: unknown key for an openai provider; did you mean "base_url"?']);
     assert.deepEqual(problemsOf('providers: { openai: { keys: [{ value: k, wieght: 2 }] } }').lines, [
       'providers.openai.keys[0]: unknown key "wieght"; did you mean "weight"?',
     ]);
@@ -301,7 +305,7 @@ describe('parseConfig: schema problems, in words', () => {
 
   it('lists the allowed keys when nothing is close', () => {
     assert.deepEqual(problemsOf('providers: { openai: { api_key: sk } }').lines, [
-      `providers.openai: unknown key "api_key"; allowed keys: ${Object.keys(providerSchema.shape).join(', ')}`,
+      `providers.openai.api_key: unknown key for an openai provider; allowed keys: ${Object.keys(openaiProviderConfigSchema.shape).join(', ')}`,
     ]);
     assert.deepEqual(problemsOf('models: { m: { targets: [openai/x], colour: red } }\nproviders: { openai: {} }').lines, [
       'models.m: unknown key "colour"; allowed keys: targets, deadline_ms, hedge_after_ms',
@@ -415,6 +419,65 @@ describe('parseConfig: provider types', () => {
   it('uses the registry it is given', () => {
     const config = parseYaml('providers: { bedrock: {} }', { knownProviderTypes: ['openai', 'anthropic', 'bedrock'] });
     assert.equal(config.providers['bedrock']!.type, 'bedrock');
+  });
+
+  it('defaults type to the name before validating, so the type\'s own fields apply', () => {
+    const config = parseYaml('providers: { anthropic: { anthropic_version: "2024-01-01" }, gemini: { api_version: v1 } }', { knownProviderTypes: ALL_TYPES });
+    assert.deepEqual(
+      Object.values(config.providers).map((p) => [p.type, 'anthropic_version' in p ? p.anthropic_version : undefined]),
+      [
+        ['anthropic', '2024-01-01'],
+        ['gemini', undefined],
+      ],
+    );
+    // A type given explicitly wins over the name.
+    assert.equal(parseYaml('providers: { anthropic: { type: openai } }').providers['anthropic']!.type, 'openai');
+  });
+
+  it("refuses another type's field, naming the path, the type and the type that has it", () => {
+    assert.deepEqual(problemsOf('providers: { g: { type: gemini, anthropic_version: "2023-06-01" } }', { knownProviderTypes: ALL_TYPES }).lines, [
+      `providers.g.anthropic_version: unknown key for a gemini provider: it is a key of anthropic providers; allowed keys for gemini: ${Object.keys(geminiProviderConfigSchema.shape).join(', ')}`,
+    ]);
+    assert.match(problemsOf('providers: { openai: { region: eu-west-1 } }').lines.join('\n'), /^providers\.openai\.region: unknown key for an openai provider: it is a key of bedrock providers;/);
+    assert.match(problemsOf('providers: { openai: { api_version: v1 } }').lines.join('\n'), /^providers\.openai\.api_version: unknown key for an openai provider: it is a key of gemini and azure providers;/);
+    // A typo of the type's own field still gets a suggestion.
+    assert.deepEqual(problemsOf('providers: { anthropic: { anthropic_verison: x } }').lines, [
+      'providers.anthropic.anthropic_verison: unknown key for an anthropic provider; did you mean "anthropic_version"?',
+    ]);
+    // Fields nested in a type's own object are checked too.
+    assert.deepEqual(problemsOf('providers: { aws: { type: bedrock, credentials: { access_key_id: a, secret_access_key: b, token: c } } }', { knownProviderTypes: ALL_TYPES }).lines, [
+      'providers.aws.credentials: unknown key "token"; allowed keys: access_key_id, secret_access_key, session_token',
+    ]);
+  });
+
+  it('checks the fields of each type: preset names, credentials', () => {
+    assert.deepEqual(problemsOf('providers: { local: { type: openai-compatible, preset: olama } }', { knownProviderTypes: ALL_TYPES }).lines.map((l) => l.split(', got')[0]), [
+      `providers.local.preset: expected one of ${PROVIDER_TYPES.filter((t) => !['openai', 'anthropic', 'bedrock', 'gemini', 'azure'].includes(t)).map((t) => JSON.stringify(t)).join(', ')}`,
+    ]);
+    assert.deepEqual(problemsOf('providers: { aws: { type: bedrock, credentials: { access_key_id: a } } }', { knownProviderTypes: ALL_TYPES }).lines, [
+      'providers.aws.credentials.secret_access_key: required but missing (bedrock: AWS secret access key, usually "env.NAME")',
+    ]);
+  });
+
+  it('an unknown type lists the known ones; only the type is reported', () => {
+    assert.deepEqual(problemsOf('providers: { foo: { type: gemnii, anthropic_version: x, base_url: 3 } }', { knownProviderTypes: ALL_TYPES }).lines, [
+      `providers.foo.type: unknown provider type "gemnii"; did you mean "gemini"? Known: ${ALL_TYPES.join(', ')}`,
+    ]);
+    assert.deepEqual(problemsOf('providers: { foo: { type: 7 } }').lines, ['providers.foo.type: expected a string, got number 7. Known: openai, anthropic']);
+    assert.deepEqual(problemsOf('providers: { foo: { type: env.T } }', { env: { T: 'nope' } }).lines, [
+      'providers.foo.type: the value of environment variable T is not a known provider type. Known: openai, anthropic',
+    ]);
+  });
+
+  it('the schema knows every type the registry can build', () => {
+    assert.deepEqual([...PROVIDER_TYPES].sort(), [...KNOWN_PROVIDER_TYPES].sort());
+  });
+
+  it('withDefaultProviderType fills type from a known name only', () => {
+    assert.deepEqual(withDefaultProviderType('openai', {}), { type: 'openai' });
+    assert.deepEqual(withDefaultProviderType('openai', { type: 'azure' }), { type: 'azure' });
+    assert.deepEqual(withDefaultProviderType('mine', {}), {});
+    assert.equal(withDefaultProviderType('openai', null), null);
   });
 });
 

@@ -14,7 +14,7 @@ import { checkConfigSemantics } from './check-config-semantics.js';
 import { issuesToProblems } from './issues-to-problems.js';
 import { resolveEnvRefs } from './resolve-env-refs.js';
 import type { Config } from './schema.js';
-import { configSchema } from './schema.js';
+import { configSchema, withDefaultProviderType } from './schema.js';
 
 export type ConfigFormat = 'yaml' | 'json';
 
@@ -59,10 +59,11 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
   const unsetPaths = new Set([...resolved.refs].filter(([, ref]) => !ref.set).map(([path]) => path));
   const problems: ConfigProblem[] = [...resolved.problems];
 
-  const result = configSchema.safeParse(resolved.value, { reportInput: true });
+  const input = withDefaultProviderTypes(resolved.value, opts.knownProviderTypes);
+  const result = configSchema.safeParse(input, { reportInput: true });
   if (!result.success) {
     // An unset variable is already reported; the placeholder left in its place may fail too.
-    const schemaProblems = issuesToProblems(result.error.issues, { schema: configSchema, envRefs: resolved.refs });
+    const schemaProblems = issuesToProblems(result.error.issues, { schema: configSchema, envRefs: resolved.refs, knownProviderTypes: opts.knownProviderTypes });
     problems.push(...schemaProblems.filter((p) => !unsetPaths.has(p.path)));
     return fail(redact(problems, resolved.secrets));
   }
@@ -73,6 +74,18 @@ export function parseConfig(text: string, opts: ParseConfigOptions): Config {
   // Schema defaults are shared objects (server.api_keys' [] is one array for every parse): copy,
   // so no two loaded configs share anything.
   return structuredClone(checked.config);
+}
+
+/**
+ * `type` defaults to the provider's name when that is a known type: filled in before validation so
+ * the schema's union, discriminated by `type`, checks each provider against its own type's fields.
+ */
+function withDefaultProviderTypes(root: unknown, knownTypes: readonly string[]): unknown {
+  if (root === null || typeof root !== 'object' || Array.isArray(root)) return root;
+  const providers = (root as Record<string, unknown>)['providers'];
+  if (providers === null || typeof providers !== 'object' || Array.isArray(providers)) return root;
+  const filled = Object.fromEntries(Object.entries(providers).map(([name, entry]) => [name, withDefaultProviderType(name, entry, knownTypes)]));
+  return { ...root, providers: filled };
 }
 
 /** Reads a .yaml, .yml or .json file and parses it with parseConfig. Throws ConfigError. */

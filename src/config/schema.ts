@@ -4,87 +4,50 @@
  * Secrets are written as "env.NAME" anywhere and resolved by the loader before validation.
  */
 import { z } from 'zod';
+import { anthropicProviderConfigSchema } from '../providers/anthropic/anthropic-config-schema.js';
+import { azureProviderConfigSchema } from '../providers/azure/azure-config-schema.js';
+import { bedrockProviderConfigSchema } from '../providers/bedrock/bedrock-config-schema.js';
+import { geminiProviderConfigSchema } from '../providers/gemini/gemini-config-schema.js';
+import { openaiProviderConfigSchema } from '../providers/openai/openai-config-schema.js';
+import { openaiCompatibleProviderConfigSchema } from '../providers/openai-compatible/openai-compatible-config-schema.js';
+import { MAX_MODEL_NAME_LENGTH } from '../core/model-name.js';
+import { providerKeySchema, retriesSchema, timeoutsSchema } from './provider-common-schema.js';
 
 const positiveInt = () => z.number().int().positive();
 const nonNegativeInt = () => z.number().int().min(0);
 
-export const timeoutsSchema = z
-  .object({
-    connect_ms: positiveInt().default(2000).describe('Longest wait for a TCP/TLS connection to the provider.'),
-    first_byte_ms: positiveInt()
-      .default(10000)
-      .describe('Longest wait from sending the request to the first content (first token) of the answer; then the attempt counts as failed and is retried or falls back.'),
-    idle_ms: positiveInt().default(30000).describe('Longest silence between two chunks of a response body.'),
-  })
-  .strict();
+export { providerKeySchema, retriesSchema, timeoutsSchema } from './provider-common-schema.js';
 
-export const retriesSchema = z
-  .object({
-    max: nonNegativeInt().default(1).describe('Retries after the first attempt on the same target.'),
-    backoff_initial_ms: nonNegativeInt().default(200).describe('Wait before the first retry; later retries wait longer, up to backoff_max_ms.'),
-    backoff_max_ms: nonNegativeInt().default(2000).describe('Longest wait between two retries.'),
-  })
-  .strict();
-
-export const providerKeySchema = z
-  .object({
-    value: z.string().min(1).describe('The provider API key, usually "env.NAME".'),
-    id: z.string().min(1).optional().describe('A name for the key in logs and metrics (never the key itself). Default: the provider name and index.'),
-    weight: z.number().positive().default(1).describe('Relative share of requests among the keys that serve a model.'),
-    models: z.array(z.string().min(1)).default(['*']).describe('Models this key may serve; "*" is any, "prefix*" a prefix.'),
-  })
-  .strict();
-
+/**
+ * A provider: one schema per type, each in its provider's folder, discriminated by `type`. The
+ * loader fills `type` from the provider's name (when that is a known type) before validation; see
+ * withDefaultProviderType.
+ */
 export const providerSchema = z
-  .object({
-    type: z.string().min(1).optional().describe('Provider type; defaults to the provider name when that is a known type.'),
-    base_url: z
-      .url({ protocol: /^https?$/ })
-      .optional()
-      .describe("Override of the provider's API base URL, http:// or https:// (its own SDK's convention: OpenAI's includes /v1)."),
-    keys: z.array(providerKeySchema).default([]).describe('API keys for this provider; requests are spread over them by weight.'),
-    models: z.array(z.string().min(1)).default([]).describe('Models listed by GET /v1/models for this provider.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra headers sent upstream on every request.'),
-    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})).describe('Fail-fast timeouts for requests to this provider.'),
-    retries: retriesSchema.default(retriesSchema.parse({})).describe('Retries on the same target before falling back to the next one.'),
-    stream_upstream: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Stream from the provider even when the client asked for a whole response, and assemble it: first_byte_ms then means the first token, so a dead path fails fast without cutting long answers.',
-      ),
-    max_connections: positiveInt().default(256).describe('Most concurrent connections to this provider.'),
-    anthropic_version: z.string().default('2023-06-01').describe('anthropic: the anthropic-version header.'),
-    region: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('bedrock: AWS region (endpoint bedrock-runtime.<region>.amazonaws.com). Default: AWS_REGION / AWS_DEFAULT_REGION from the environment.'),
-    credentials: z
-      .object({
-        access_key_id: z.string().min(1).describe('bedrock: AWS access key id, usually "env.NAME".'),
-        secret_access_key: z.string().min(1).describe('bedrock: AWS secret access key, usually "env.NAME".'),
-        session_token: z.string().min(1).optional().describe('bedrock: AWS session token for temporary credentials.'),
-      })
-      .strict()
-      .optional()
-      .describe('bedrock: static AWS credentials for SigV4. Absent (and no keys): the AWS default chain (environment, shared profile, web identity, instance role).'),
-    api_version: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('azure: the api-version query parameter (default 2024-10-21; "v1" for the v1 API). gemini: the API version path (default v1beta).'),
-    deployments: z
-      .record(z.string(), z.string().min(1))
-      .optional()
-      .describe('azure: model name → deployment name; a model not listed is its own deployment name.'),
-    preset: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('openai-compatible: a known host whose quirks apply (groq, mistral, deepseek, xai, openrouter, together, fireworks, cerebras, ollama, vllm). Default: none.'),
-  })
-  .strict();
+  .discriminatedUnion('type', [
+    openaiProviderConfigSchema,
+    anthropicProviderConfigSchema,
+    bedrockProviderConfigSchema,
+    geminiProviderConfigSchema,
+    azureProviderConfigSchema,
+    openaiCompatibleProviderConfigSchema,
+  ])
+  .describe('An upstream provider; which keys it takes depends on its type.');
+
+/** Every provider type the schema knows, in the order error messages list them. */
+export const PROVIDER_TYPES: readonly string[] = Object.freeze([...(providerSchema._zod.propValues['type'] ?? [])].map(String));
+
+/**
+ * A provider entry as written, with `type` set to the provider's name when it has none and the name
+ * is a known type (`providers.openai: {}` is an openai provider). Anything else is returned as is,
+ * for the schema to report. Run before validating a provider, so the union can discriminate.
+ */
+export function withDefaultProviderType(name: string, entry: unknown, knownTypes: readonly string[] = PROVIDER_TYPES): unknown {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return entry;
+  if ((entry as Record<string, unknown>)['type'] !== undefined || !knownTypes.includes(name)) return entry;
+  return { type: name, ...(entry as Record<string, unknown>) };
+}
+
 
 export const targetSchema = z.union([
   z.string().min(1),
@@ -120,7 +83,7 @@ export const configSchema = z
       .default({})
       .describe('Upstream providers by name; clients address their models as "name/model".'),
     models: z
-      .record(z.string().min(1), aliasSchema)
+      .record(z.string().min(1).max(MAX_MODEL_NAME_LENGTH, `alias names are at most ${MAX_MODEL_NAME_LENGTH} characters long (clients send them as "model")`), aliasSchema)
       .default({})
       .describe('Model aliases: a name clients send as "model", routed to an ordered list of targets.'),
     routing: z

@@ -50,7 +50,7 @@ describe('provider registry', () => {
   it('loading is idempotent and leaves unknown types to createProvider', async () => {
     await loadProviderTypes(['bedrock', 'bedrock', 'no-such-type']);
     assert.throws(
-      () => createProvider({ name: 'x', config: { ...providerConfig({ type: 'openai' }), type: 'no-such-type' } }),
+      () => createProvider({ name: 'x', config: { ...providerConfig({ type: 'openai' }), type: 'no-such-type' as 'openai' } }),
       /^Error: providers\.x\.type: unknown provider type "no-such-type"; known: openai, anthropic, bedrock, gemini, azure, /,
     );
   });

@@ -12,6 +12,11 @@
  * import.
  */
 import type { ProviderConfig } from '../config/schema.js';
+import type { AnthropicProviderConfig } from './anthropic/anthropic-config-schema.js';
+import type { AzureProviderConfig } from './azure/azure-config-schema.js';
+import type { BedrockProviderConfig } from './bedrock/bedrock-config-schema.js';
+import type { GeminiProviderConfig } from './gemini/gemini-config-schema.js';
+import type { OpenAICompatibleProviderConfig } from './openai-compatible/openai-compatible-config-schema.js';
 import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
 import { createAzureProvider } from './azure/azure-provider.js';
 import { createOpenAIProvider, OPENAI_DEFAULT_BASE_URL } from './openai/openai-provider.js';
@@ -26,6 +31,14 @@ export interface ProviderFactoryInput {
 }
 
 export type ProviderFactory = (input: ProviderFactoryInput) => ProviderAdapter;
+
+/** A factory for the given types, handed its own type's config (the schema's union narrowed by `type`). */
+function factoryFor<C extends ProviderConfig>(types: readonly string[], build: (input: { name: string; config: C }) => ProviderAdapter): ProviderFactory {
+  return ({ name, config }) => {
+    if (!types.includes(config.type)) throw new Error(`providers.${name}.type: "${config.type}" reached the factory of ${types.join('/')}`);
+    return build({ name, config: config as C });
+  };
+}
 
 /** Always loaded. */
 const BUILT_IN: Record<string, ProviderFactory> = {
@@ -46,7 +59,7 @@ const BUILT_IN: Record<string, ProviderFactory> = {
         headers: config.headers,
       }),
     ),
-  anthropic: ({ name, config }) =>
+  anthropic: factoryFor<AnthropicProviderConfig>(['anthropic'], ({ name, config }) =>
     createAnthropicProvider({
       name,
       ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
@@ -55,7 +68,8 @@ const BUILT_IN: Record<string, ProviderFactory> = {
       anthropicVersion: config.anthropic_version,
       headers: config.headers,
     }),
-  azure: ({ name, config }) =>
+  ),
+  azure: factoryFor<AzureProviderConfig>(['azure'], ({ name, config }) =>
     createAzureProvider({
       name,
       ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
@@ -65,14 +79,15 @@ const BUILT_IN: Record<string, ProviderFactory> = {
       maxConnections: config.max_connections,
       headers: config.headers,
     }),
+  ),
   // openai-compatible and every preset (groq, mistral, ...) as a type of its own.
   ...Object.fromEntries(
     COMPATIBLE_PRESET_NAMES.map((preset): [string, ProviderFactory] => [
       preset,
-      ({ name, config }) =>
+      factoryFor<OpenAICompatibleProviderConfig>(COMPATIBLE_PRESET_NAMES, ({ name, config }) =>
         createOpenAICompatibleProvider({
           name,
-          type: config.type ?? preset,
+          type: config.type,
           ...(config.preset !== undefined ? { preset: config.preset } : {}),
           ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
           connectTimeoutMs: config.timeouts.connect_ms,
@@ -80,6 +95,7 @@ const BUILT_IN: Record<string, ProviderFactory> = {
           headers: config.headers,
           keyCount: config.keys.length,
         }),
+      ),
     ]),
   ),
 };
@@ -88,7 +104,7 @@ const BUILT_IN: Record<string, ProviderFactory> = {
 const ON_DEMAND: Record<string, () => Promise<ProviderFactory>> = {
   bedrock: async () => {
     const { createBedrockProvider } = await import('./bedrock/bedrock-provider.js');
-    return ({ name, config }) =>
+    return factoryFor<BedrockProviderConfig>(['bedrock'], ({ name, config }) =>
       createBedrockProvider({
         name,
         ...(config.region !== undefined ? { region: config.region } : {}),
@@ -105,11 +121,12 @@ const ON_DEMAND: Record<string, () => Promise<ProviderFactory>> = {
         connectTimeoutMs: config.timeouts.connect_ms,
         maxConnections: config.max_connections,
         headers: config.headers,
-      });
+      }),
+    );
   },
   gemini: async () => {
     const { createGeminiProvider } = await import('./gemini/gemini-provider.js');
-    return ({ name, config }) =>
+    return factoryFor<GeminiProviderConfig>(['gemini'], ({ name, config }) =>
       createGeminiProvider({
         name,
         ...(config.base_url !== undefined ? { baseUrl: config.base_url } : {}),
@@ -117,7 +134,8 @@ const ON_DEMAND: Record<string, () => Promise<ProviderFactory>> = {
         connectTimeoutMs: config.timeouts.connect_ms,
         maxConnections: config.max_connections,
         headers: config.headers,
-      });
+      }),
+    );
   },
 };
 
@@ -141,7 +159,7 @@ export async function loadProviderTypes(types: Iterable<string>): Promise<void> 
 }
 
 export function createProvider(input: ProviderFactoryInput): ProviderAdapter {
-  const type = input.config.type ?? input.name;
+  const type = input.config.type;
   const factory = factories.get(type);
   if (factory) return factory(input);
   if (loaders.has(type)) {
