@@ -14,6 +14,10 @@
  *                              Responses carry `request-id`.
  *   GET  /v1/models            OpenAI model list; Anthropic's shape when `anthropic-version` is sent.
  *   POST /v1/embeddings        OpenAI embeddings (embeddings-wire.ts).
+ *   POST /v1/responses         OpenAI Responses (openai-responses-wire.ts): same auth and answers as chat
+ *                              completions; `input` string or items, `instructions`, function tools,
+ *                              `max_output_tokens`; typed SSE events when streaming; keeps no responses
+ *                              (a `previous_response_id` gets 400 previous_response_not_found).
  *   POST /model/{id}/converse, /converse-stream, /invoke   AWS Bedrock (bedrock-wire.ts).
  *   POST /v1beta/models/{m}:generateContent, :streamGenerateContent, :batchEmbedContents   Gemini (gemini-wire.ts).
  *   anything else              404 JSON (Anthropic shape under /v1/messages, OpenAI shape otherwise).
@@ -99,6 +103,7 @@ import { answerAnthropicMessages, anthropicError, anthropicModelsList, anthropic
 import { answerOpenAIChat, openaiError, openaiHeaders, openaiModelsList, openaiStreamErrorFrame, validateOpenAIChatRequest } from './openai-chat-wire.js';
 import { answerBedrock } from './bedrock-wire.js';
 import { answerOpenAIEmbeddings } from './embeddings-wire.js';
+import { answerOpenAIResponses } from './openai-responses-wire.js';
 import { answerGemini } from './gemini-wire.js';
 import type { PreparedResponse, WireContext, WireProvider } from './prepared-response.js';
 import { defaultFixturesDir, FIXTURE_MODEL_PREFIX, replayFixture } from './replay-fixture.js';
@@ -297,6 +302,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       }
       return answerAnthropicMessages(b, ctx);
     }
+    if (path === '/v1/responses' && method === 'POST') return answerOpenAIResponses({ headers, body, fixturesDir }, ctx);
     if (path === '/v1/embeddings' && method === 'POST') return answerOpenAIEmbeddings({ headers, body }, ctx);
     const providerRoute = (await answerBedrock({ method, path, headers, body, ctx, fixturesDir })) ?? (await answerGemini({ method, path, headers, body, ctx, fixturesDir }));
     if (providerRoute) return providerRoute;
