@@ -66,10 +66,10 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
     pending = [];
     return parts.every((p) => typeof p === 'string') ? parts.join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
   };
-  const finish = (tail: string, error?: GatewayError) => {
+  const finish = (tail: string | Uint8Array, error?: GatewayError) => {
     if (closed) return;
     closed = true;
-    if (tail) pending.push(tail);
+    if (tail.length > 0) pending.push(tail);
     o.writer.end(take());
     if (error) outcome.error = error;
     o.onDone(outcome);
@@ -117,7 +117,14 @@ export function createClientSink(o: ClientSinkOptions): StreamSink {
           finish(o.encoder.encodeError(e.error), e.error);
           return;
         }
-        out += o.encoder.encode(e);
+        const piece = o.encoder.encode(e);
+        if (typeof piece === 'string') out += piece;
+        else {
+          // A binary dialect: frames are written as bytes, in order with any text before them.
+          write(out);
+          out = '';
+          write(piece);
+        }
       }
       write(out);
     },

@@ -16,13 +16,17 @@ export interface FormatContext {
   request: CoreRequest;
 }
 
-export interface StreamEncoder {
-  /** SSE text for one canonical event ('' when the dialect has nothing to say for it). */
-  encode(event: StreamEvent): string;
-  /** SSE text for an error after the commit point; the stream closes after it. */
-  encodeError(error: GatewayError): string;
-  /** SSE text after the last event (e.g. OpenAI's `data: [DONE]`). */
-  end(): string;
+/**
+ * Encodes one answer's events for the client: SSE text for most dialects, bytes for binary
+ * streams (Bedrock's application/vnd.amazon.eventstream). Empty text or bytes write nothing.
+ */
+export interface StreamEncoder<Out extends string | Uint8Array = string | Uint8Array> {
+  /** SSE text (or frames) for one canonical event ('' when the dialect has nothing to say for it). */
+  encode(event: StreamEvent): Out;
+  /** SSE text (or a frame) for an error after the commit point; the stream closes after it. */
+  encodeError(error: GatewayError): Out;
+  /** SSE text (or frames) after the last event (e.g. OpenAI's `data: [DONE]`). */
+  end(): Out;
 }
 
 export interface ClientDialect {
@@ -34,4 +38,6 @@ export interface ClientDialect {
   createStreamEncoder(ctx: FormatContext): StreamEncoder;
   /** The JSON error body this dialect's SDK reads. */
   formatError(error: GatewayError): unknown;
+  /** Content type of a streamed answer, when not SSE (`text/event-stream`). */
+  readonly streamContentType?: string;
 }

@@ -35,7 +35,7 @@ export function sseEvent(type: string, payload: Record<string, unknown>): string
   return `event: ${type}\ndata: ${JSON.stringify(payload)}\n\n`;
 }
 
-export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder {
+export function createAnthropicStreamEncoder(ctx: FormatContext): StreamEncoder<string> {
   let id = '';
   let model = ctx.requestModel;
   let started = false;

@@ -10,7 +10,7 @@ import type { FormatContext, StreamEncoder } from '../client-dialect.js';
 import { openAIErrorObject } from './format-openai-chat-error.js';
 import { toOpenAIFinishReason, toOpenAIUsage } from './map-openai-finish-reason.js';
 
-export function createOpenAIChatStreamEncoder(ctx: FormatContext): StreamEncoder {
+export function createOpenAIChatStreamEncoder(ctx: FormatContext): StreamEncoder<string> {
   const includeUsage = ctx.request.streamUsage === true;
   let id = '';
   let model = ctx.requestModel;
