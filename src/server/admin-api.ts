@@ -26,6 +26,8 @@ export interface AdminApi {
 export interface AdminApiOptions {
   /** The current admin token (read per request: a config reload may change it). */
   adminToken: () => string | undefined;
+  /** The current read-only token (server.admin_read_token), accepted for GET. */
+  adminReadToken?: () => string | undefined;
   requestLog: RequestLogPlugin;
   metrics?: MetricsPlugin;
   logger: Logger;
@@ -38,22 +40,42 @@ const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+export interface AdminTokens {
+  /** server.admin_token: reads and writes. */
+  admin: string | undefined;
+  /** server.admin_read_token: GET (and HEAD) only. */
+  read?: string | undefined;
+}
+
 /**
- * Checks `Authorization: Bearer <server.admin_token>` in constant time. Returns the error to send,
- * or undefined when the caller may proceed.
+ * Checks `Authorization: Bearer <token>` in constant time against server.admin_token and, for GET
+ * and HEAD, server.admin_read_token. Returns which token was presented, or the error to send.
  */
-export function checkAdminAuth(req: IncomingMessage, token: string | undefined): GatewayError | undefined {
-  if (token === undefined) {
-    return new GatewayError('GW_ERR_UNAUTHORIZED', 'the admin API is disabled: set server.admin_token in the config (e.g. admin_token: env.SWITCHYARD_ADMIN_TOKEN) and send Authorization: Bearer <token>', {
-      status: 403,
-    });
+export function authenticateAdmin(req: IncomingMessage, tokens: AdminTokens): { token: 'admin' | 'read' } | { error: GatewayError } {
+  if (tokens.admin === undefined && tokens.read === undefined) {
+    return {
+      error: new GatewayError('GW_ERR_UNAUTHORIZED', 'the admin API is disabled: set server.admin_token in the config (e.g. admin_token: env.SWITCHYARD_ADMIN_TOKEN) and send Authorization: Bearer <token>', {
+        status: 403,
+      }),
+    };
   }
   const auth = req.headers.authorization;
-  const presented = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : '';
-  if (!timingSafeEqual(digest(presented), digest(token))) {
-    return new GatewayError('GW_ERR_UNAUTHORIZED', 'admin API: send Authorization: Bearer <server.admin_token>');
+  const presented = digest(typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : '');
+  // Both comparisons always run: the time taken does not say which token is configured.
+  const isAdmin = tokens.admin !== undefined && timingSafeEqual(presented, digest(tokens.admin));
+  const isRead = tokens.read !== undefined && timingSafeEqual(presented, digest(tokens.read));
+  if (isAdmin) return { token: 'admin' };
+  if (isRead) {
+    if (req.method === 'GET' || req.method === 'HEAD') return { token: 'read' };
+    return { error: new GatewayError('GW_ERR_UNAUTHORIZED', 'server.admin_read_token allows reading only; send server.admin_token to make changes', { status: 403 }) };
   }
-  return undefined;
+  return { error: new GatewayError('GW_ERR_UNAUTHORIZED', 'admin API: send Authorization: Bearer <server.admin_token> (or server.admin_read_token for GET)') };
+}
+
+/** authenticateAdmin without the token kind: the error to send, or undefined when the caller may proceed. */
+export function checkAdminAuth(req: IncomingMessage, token: string | undefined, readToken?: string): GatewayError | undefined {
+  const r = authenticateAdmin(req, { admin: token, read: readToken });
+  return 'error' in r ? r.error : undefined;
 }
 
 export function sendAdminError(res: ServerResponse, err: GatewayError, requestId: string): void {
@@ -141,7 +163,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     (fn: (url: URL, res: ServerResponse, requestId: string) => Promise<void>): AdminHandler =>
     async (req, res, requestId) => {
       req.resume();
-      const denied = checkAdminAuth(req, options.adminToken());
+      const denied = checkAdminAuth(req, options.adminToken(), options.adminReadToken?.());
       if (denied) return sendAdminError(res, denied, requestId);
       try {
         await fn(new URL(req.url ?? '/', 'http://admin'), res, requestId);

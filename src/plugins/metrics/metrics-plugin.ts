@@ -38,6 +38,8 @@ export interface MetricsPlugin extends GatewayPlugin {
   attach(source: MetricsSource): void;
   /** Exposes the request log's queue counters. */
   observeRequestLog(read: () => RequestLogCounters): void;
+  /** Exposes the config store's state: reachable or not, and the config revision served. */
+  observeConfigStore(read: () => { up: boolean; revision: number }): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -54,6 +56,7 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
   let source: MetricsSource | undefined;
   let labels = new LabelValues(options.runtime);
   let readLog: (() => RequestLogCounters) | undefined;
+  let readConfigStore: (() => { up: boolean; revision: number }) | undefined;
 
   /** Labels follow the runtime the gateway currently serves (config reloads swap it). */
   const currentLabels = (): LabelValues => {
@@ -210,6 +213,23 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
     },
   });
 
+  new Gauge({
+    name: 'switchyard_config_store_up',
+    help: 'Whether the config store (SQLite or Postgres) answered the last time this replica asked: 1 up, 0 unreachable (the replica then serves its last good config).',
+    registers,
+    collect() {
+      if (readConfigStore) this.set(readConfigStore().up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_config_revision',
+    help: 'The config-store revision this replica serves (0: none yet); replicas that agree show the same value.',
+    registers,
+    collect() {
+      if (readConfigStore) this.set(readConfigStore().revision);
+    },
+  });
+
   /** Fallback series exist at 0 from the start, so rate() sees the first fallback. */
   function initFallbacks(): void {
     for (const alias of labels.runtime.aliases.values()) {
@@ -228,6 +248,9 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
     },
     observeRequestLog(read) {
       readLog = read;
+    },
+    observeConfigStore(read) {
+      readConfigStore = read;
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

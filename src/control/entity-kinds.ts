@@ -1,0 +1,53 @@
+/**
+ * The kinds of configuration entity the store and the admin API manage. Each row says where the
+ * kind lives in the config file, the zod schema of one entity (documentation and type; edits are
+ * always validated as part of the whole effective config, as the file is), and which fields are
+ * secrets: write-only, redacted in every response and revision, encrypted at rest when literal.
+ *
+ * Adding a kind is adding a row here and one small file in src/server/admin/.
+ */
+import type { z } from 'zod';
+import { aliasSchema, providerSchema, withDefaultProviderType } from '../config/schema.js';
+
+/** A path inside one entity; "*" matches every element of an array (or every value of a record). */
+export type SecretPath = readonly string[];
+
+export interface EntityKind {
+  /** Name used in the store, revisions and URLs: /api/<kind>. */
+  kind: string;
+  /** One entity, for messages: "provider". */
+  singular: string;
+  /** Where the kind's record sits in the config: ["providers"]. */
+  configPath: readonly string[];
+  schema: z.core.$ZodType;
+  secrets: readonly SecretPath[];
+  /** Allowed names, and what to say when a name does not fit. */
+  name: { pattern: RegExp; rule: string };
+  /** What the file loader does to an entry before validating it (e.g. a provider's default type). */
+  prepare?: (name: string, entity: unknown, knownProviderTypes: readonly string[]) => unknown;
+}
+
+export const PROVIDERS_KIND: EntityKind = {
+  kind: 'providers',
+  singular: 'provider',
+  configPath: ['providers'],
+  schema: providerSchema,
+  secrets: [['keys', '*', 'value'], ['credentials', 'access_key_id'], ['credentials', 'secret_access_key'], ['credentials', 'session_token']],
+  name: { pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/, rule: 'provider names use letters, digits, _ . - and start with a letter or digit' },
+  prepare: (name, entity, known) => withDefaultProviderType(name, entity, known),
+};
+
+export const MODELS_KIND: EntityKind = {
+  kind: 'models',
+  singular: 'model alias',
+  configPath: ['models'],
+  schema: aliasSchema,
+  secrets: [],
+  name: { pattern: /^[^/\s]{1,128}$/, rule: 'alias names are 1 to 128 characters without "/" or spaces' },
+};
+
+export const ENTITY_KINDS: readonly EntityKind[] = [PROVIDERS_KIND, MODELS_KIND];
+
+export function entityKind(kind: string): EntityKind | undefined {
+  return ENTITY_KINDS.find((k) => k.kind === kind);
+}
