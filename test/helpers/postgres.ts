@@ -15,6 +15,10 @@ import pg from 'pg';
 export interface TestPostgres {
   /** Connection URL of a fresh database. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server (fast shutdown: connections are cut), keeping its data and port. */
+  stop(): void;
+  /** Starts it again after stop(), on the same port. */
+  start(): void;
   close(): Promise<void>;
 }
 
@@ -95,6 +99,14 @@ export async function startPostgres(): Promise<StartPostgresResult> {
           await client.end();
         }
         return `${base}/${name}`;
+      },
+      stop() {
+        const r = run(pgCtl, ['-D', data, '-m', 'fast', '-w', '-t', '60', 'stop']);
+        if (r.status !== 0) throw new Error(`pg_ctl stop failed: ${(r.stderr || r.stdout).trim()}`);
+      },
+      start() {
+        const r = run(pgCtl, ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+        if (r.status !== 0) throw new Error(`pg_ctl start failed: ${(r.stderr || r.stdout).trim()}`);
       },
       async close() {
         if (stopped) return;
