@@ -130,6 +130,19 @@ export const configSchema = z
       .strict()
       .default({ sqlite_path: './data/switchyard.db' })
       .describe('Where the request log is stored.'),
+    responses: z
+      .object({
+        store: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Keep Responses-API responses the client asks to store (`store`, default true) in the storage database, for previous_response_id and GET /v1/responses/{id}. false: nothing is kept and previous_response_id is refused.',
+          ),
+        retention_days: nonNegativeInt().default(30).describe('Stored responses older than this many days are deleted (checked hourly); 0 keeps them until deleted.'),
+      })
+      .strict()
+      .default({ store: true, retention_days: 30 })
+      .describe('Conversation state of the OpenAI Responses API (POST /v1/responses).'),
     telemetry: z
       .object({
         otlp_endpoint: z

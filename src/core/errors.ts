@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   GW_ERR_BODY_TOO_LARGE: { status: 413, kind: 'request_too_large', retryable: false, description: 'The request body is larger than `server.body_limit_bytes`.' },
   GW_ERR_ROUTE_NOT_FOUND: { status: 404, kind: 'not_found', retryable: false, description: 'No endpoint at this path.' },
   GW_ERR_METHOD_NOT_ALLOWED: { status: 405, kind: 'invalid_request', retryable: false, description: 'The endpoint exists but not for this HTTP method.' },
+  GW_ERR_RESPONSE_NOT_FOUND: { status: 404, kind: 'not_found', retryable: false, description: 'Responses API: no stored response with this id for this client key (never stored, deleted, older than `responses.retention_days`, or created with another key). As `previous_response_id` it is a 400 naming that field.' },
   GW_ERR_UNKNOWN_MODEL: { status: 404, kind: 'not_found', retryable: false, description: 'The model is neither a configured alias nor `provider/model` of a configured provider; the message lists what is configured.' },
   GW_ERR_UNAUTHORIZED: { status: 401, kind: 'authentication', retryable: false, description: 'The client did not present a valid gateway key.' },
   GW_ERR_UNSUPPORTED: { status: 400, kind: 'invalid_request', retryable: true, description: 'The target provider cannot carry a feature the request uses (named in the message); another target may.' },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildConfig } from '../../test/helpers/stack.js';
 import { compileRuntime, loadRuntime } from '../routing/runtime.js';
+import type { OpenAIProviderConfig } from './openai/openai-config-schema.js';
 import { createProvider, KNOWN_PROVIDER_TYPES, loadProviderTypes } from './registry.js';
 
 const providerConfig = (over: Record<string, unknown>) => buildConfig({ providers: { p: over } }).providers.p!;
@@ -50,7 +51,7 @@ describe('provider registry', () => {
   it('loading is idempotent and leaves unknown types to createProvider', async () => {
     await loadProviderTypes(['bedrock', 'bedrock', 'no-such-type']);
     assert.throws(
-      () => createProvider({ name: 'x', config: { ...providerConfig({ type: 'openai' }), type: 'no-such-type' as 'openai' } }),
+      () => createProvider({ name: 'x', config: { ...(providerConfig({ type: 'openai' }) as OpenAIProviderConfig), type: 'no-such-type' as 'openai' } }),
       /^Error: providers\.x\.type: unknown provider type "no-such-type"; known: openai, anthropic, bedrock, gemini, azure, /,
     );
   });

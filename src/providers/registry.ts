@@ -16,6 +16,7 @@ import type { AnthropicProviderConfig } from './anthropic/anthropic-config-schem
 import type { AzureProviderConfig } from './azure/azure-config-schema.js';
 import type { BedrockProviderConfig } from './bedrock/bedrock-config-schema.js';
 import type { GeminiProviderConfig } from './gemini/gemini-config-schema.js';
+import type { OpenAIProviderConfig } from './openai/openai-config-schema.js';
 import type { OpenAICompatibleProviderConfig } from './openai-compatible/openai-compatible-config-schema.js';
 import { createAnthropicProvider } from './anthropic/anthropic-provider.js';
 import { createAzureProvider } from './azure/azure-provider.js';
@@ -42,7 +43,7 @@ function factoryFor<C extends ProviderConfig>(types: readonly string[], build: (
 
 /** Always loaded. */
 const BUILT_IN: Record<string, ProviderFactory> = {
-  openai: ({ name, config }) =>
+  openai: factoryFor<OpenAIProviderConfig>(['openai'], ({ name, config }) =>
     withEmbeddings(
       createOpenAIProvider({
         name,
@@ -50,6 +51,8 @@ const BUILT_IN: Record<string, ProviderFactory> = {
         connectTimeoutMs: config.timeouts.connect_ms,
         maxConnections: config.max_connections,
         headers: config.headers,
+        api: config.api,
+        ...(Object.keys(config.model_api).length ? { modelApi: config.model_api } : {}),
       }),
       createOpenAIEmbeddings({
         name,
@@ -59,6 +62,7 @@ const BUILT_IN: Record<string, ProviderFactory> = {
         headers: config.headers,
       }),
     ),
+  ),
   anthropic: factoryFor<AnthropicProviderConfig>(['anthropic'], ({ name, config }) =>
     createAnthropicProvider({
       name,

@@ -2,6 +2,7 @@
  * The OpenAI provider (Chat Completions), also the base of every OpenAI-compatible host: a preset
  * only changes the base URL, the auth header and the quirks in `OpenAIProviderOptions`.
  */
+import type { DialectId } from '../../core/dialect.js';
 import type { CoreRequest } from '../../core/request.js';
 import type { ProviderAdapter, ProviderCallContext, ProviderResult } from '../provider-adapter.js';
 import { createSseUpstreamStream } from '../shared/sse-stream.js';
@@ -10,6 +11,7 @@ import { errorMessageFromBody, mapHttpError, parseJsonBody, readBodyText, Upstre
 import { convertToOpenAIRequest } from './convert-to-openai-request.js';
 import { mapOpenAIResponse } from './map-openai-response.js';
 import { createOpenAIStreamMapper } from './map-openai-stream.js';
+import { apiForModel, sendOpenAIResponses } from './send-openai-responses.js';
 
 export interface OpenAIProviderOptions {
   name: string;
@@ -39,6 +41,10 @@ export interface OpenAIProviderOptions {
    * before it is mapped and forwarded; returns undefined when there was nothing to change.
    */
   normalizePayload?: (payload: Record<string, unknown>) => Record<string, unknown> | undefined;
+  /** Which OpenAI API to call: Chat Completions (default) or Responses (`POST /responses`). */
+  api?: 'chat' | 'responses';
+  /** Per-model override of `api`, by exact model name or "prefix*". */
+  modelApi?: Record<string, 'chat' | 'responses'>;
 }
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -59,8 +65,14 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ProviderAd
   return {
     name,
     type: options.type ?? 'openai',
-    nativeDialect: 'openai-chat',
+    // Mixed APIs per model: no one dialect is native, so streams are re-encoded (whole bodies still pass by raw.dialect).
+    ...(nativeDialectOf(options) ? { nativeDialect: nativeDialectOf(options)! } : {}),
     async send(req: CoreRequest, ctx: ProviderCallContext): Promise<ProviderResult> {
+      if (options.api === 'responses' || options.modelApi) {
+        if (apiForModel(ctx.model, options.api ?? 'chat', options.modelApi ?? {}) === 'responses') {
+          return sendOpenAIResponses({ client, provider: name, request: req, ctx, headers: { 'content-type': 'application/json', ...extraHeaders, ...auth(ctx.key.value) } });
+        }
+      }
       const { body, unmapped } = convertToOpenAIRequest(req, ctx.model, { maxTokensField });
       options.adjustBody?.(body, req);
       const headers: Record<string, string> = {
@@ -93,6 +105,12 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ProviderAd
     },
     close: () => client.close(),
   };
+}
+
+function nativeDialectOf(options: OpenAIProviderOptions): DialectId | undefined {
+  const api = options.api ?? 'chat';
+  if (options.modelApi && Object.values(options.modelApi).some((a) => a !== api)) return undefined;
+  return api === 'responses' ? 'openai-responses' : 'openai-chat';
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
