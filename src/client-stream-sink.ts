@@ -18,6 +18,11 @@ export interface StreamWriter {
   onDrain(fn: () => void): void;
   /** Ends the response, with a last chunk when given (one socket write for both). */
   end(chunk?: string | Uint8Array): void;
+  /**
+   * Aborted when the server must stop this stream (the drain timeout passed): the gateway writes an
+   * error event (GW_ERR_SHUTTING_DOWN) in the client's dialect, cancels the upstream and ends.
+   */
+  stop?: AbortSignal;
 }
 
 /** What a finished stream reports for logs and metrics. */

@@ -1,7 +1,8 @@
 /**
- * The request pipeline, independent of HTTP: parse in the client's dialect, resolve the route,
- * run the chain of attempts, and produce either a finished body or a stream to pipe. The server
- * only reads bodies and writes what this returns.
+ * The gateway, independent of HTTP: parse in the client's dialect, build the request's context on
+ * the current runtime snapshot, run the snapshot's middleware chain (ending in route + attempts),
+ * and turn the result into a finished body or a stream to pipe. The server only reads bodies and
+ * writes what this returns. Observers (metrics, logs, tracing) see one record per request.
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiId } from './core/dialect.js';
@@ -17,15 +18,16 @@ import type { GatewayPlugin, RequestRecord } from './plugins/plugin.js';
 import { CircuitBreakers } from './routing/circuit-breaker.js';
 import { systemClock } from './routing/clock.js';
 import type { Clock } from './routing/clock.js';
-import { executeChain } from './routing/execute-chain.js';
-import type { ChainSuccess } from './routing/execute-chain.js';
-import { chatAttempt } from './routing/chat-attempt.js';
-import type { ChatAnswer } from './routing/chat-attempt.js';
-import type { Runtime, Target } from './routing/runtime.js';
+import type { Runtime } from './routing/runtime.js';
 import { openAIChatDialect } from './dialects/openai-chat/index.js';
 import { formatOpenAIEmbeddingsResponse } from './dialects/openai-embeddings/format-openai-embeddings-response.js';
 import { parseOpenAIEmbeddingsRequest } from './dialects/openai-embeddings/parse-openai-embeddings-request.js';
-import { executeEmbeddings } from './routing/execute-embeddings.js';
+import { compose } from './pipeline/compose.js';
+import type { Middleware } from './pipeline/compose.js';
+import { createChatContext, createEmbeddingsContext } from './pipeline/context.js';
+import type { ChatContext, ContextInit, EmbeddingsContext, RequestContext } from './pipeline/context.js';
+import { routeStep } from './pipeline/route-step.js';
+import type { ChatResult, EmbeddingsResult, PipelineResult, RouteInfo } from './pipeline/result.js';
 
 export interface IncomingCall {
   dialect: ClientDialect;
@@ -38,116 +40,204 @@ export interface IncomingCall {
   requestId: string;
 }
 
-
 export type GatewayOutcome =
   | { kind: 'json'; status: number; headers: Record<string, string>; body: string }
   | { kind: 'stream'; status: 200; headers: Record<string, string>; pipe(writer: StreamWriter): void };
+
+/**
+ * Builds a feature's middleware for one snapshot (called once per swap, never per request);
+ * returns undefined when the feature is off there, so it costs nothing.
+ */
+export type MiddlewareFactory = (snapshot: Runtime) => Middleware | undefined;
 
 export interface GatewayOptions {
   runtime: Runtime;
   logger: Logger;
   clock?: Clock;
+  /** Observers: see every request's start and its finished record. */
   plugins?: GatewayPlugin[];
+  /** Middleware factories, outermost first (e.g. governance, cache, mcp). */
+  middleware?: MiddlewareFactory[];
+}
+
+/** A runtime snapshot with its compiled chain and the requests still running on it. */
+interface Active {
+  runtime: Runtime;
+  run: (ctx: RequestContext) => Promise<PipelineResult>;
+  inFlight: number;
+  /** Set when a newer snapshot replaced this one. */
+  replacedBy?: Runtime;
 }
 
 export class Gateway {
   readonly breakers: CircuitBreakers;
-  private runtime: Runtime;
+  private active: Active;
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly plugins: GatewayPlugin[];
+  private readonly factories: MiddlewareFactory[];
   /** Plugins with onRequestStart (in-flight gauges); empty costs one length check per request. */
   private readonly startPlugins: GatewayPlugin[];
   /** Some plugin logs streamed text: the stream sink collects it. */
   private readonly captureText: boolean;
+  private readonly swapListeners: Array<(runtime: Runtime) => void> = [];
 
   constructor(options: GatewayOptions) {
-    this.runtime = options.runtime;
     this.plugins = (options.plugins ?? []).filter((p) => p.onRequestEnd);
     this.startPlugins = this.plugins.filter((p) => p.onRequestStart);
     this.captureText = this.plugins.some((p) => p.wantsStreamedText);
     this.logger = options.logger;
     this.clock = options.clock ?? systemClock;
+    this.factories = options.middleware ?? [];
     const cb = options.runtime.config.routing.circuit_breaker;
     this.breakers = new CircuitBreakers(cb.failure_threshold, cb.cooldown_ms, this.clock);
+    this.active = this.compile(options.runtime);
   }
 
   get currentRuntime(): Runtime {
-    return this.runtime;
+    return this.active.runtime;
+  }
+
+  /**
+   * Makes `next` the snapshot new requests run on, atomically. Requests in flight finish on the
+   * snapshot they started with; when the last of them ends, the old snapshot's providers that the
+   * new one does not reuse are closed.
+   */
+  swapRuntime(next: Runtime): void {
+    if (next === this.active.runtime) return;
+    const old = this.active;
+    this.active = this.compile(next);
+    old.replacedBy = next;
+    if (old.inFlight === 0) this.retire(old);
+    for (const fn of this.swapListeners) fn(next);
+  }
+
+  /** Called after every swap (e.g. to refresh gauges); not on the hot path. */
+  onSwap(fn: (runtime: Runtime) => void): void {
+    this.swapListeners.push(fn);
+  }
+
+  private compile(runtime: Runtime): Active {
+    const middleware: Middleware[] = [];
+    for (const f of this.factories) {
+      const mw = f(runtime);
+      if (mw) middleware.push(mw);
+    }
+    const run = compose<RequestContext, PipelineResult>(middleware, routeStep({ clock: this.clock, breakers: this.breakers }));
+    return { runtime, run, inFlight: 0 };
+  }
+
+  private acquire(): Active {
+    const a = this.active;
+    a.inFlight++;
+    return a;
+  }
+
+  private release(a: Active): void {
+    if (--a.inFlight === 0 && a.replacedBy) this.retire(a);
+  }
+
+  private retire(a: Active): void {
+    const next = a.replacedBy!;
+    const rt = a.runtime as Runtime & { closeUnshared?: (next: Runtime) => Promise<void> };
+    if (!rt.closeUnshared) return;
+    rt.closeUnshared(next).catch((e: unknown) => this.logger.error({ err: e }, 'closing the providers of a replaced snapshot failed'));
   }
 
   /** Handles one completion call; never throws (errors become dialect-shaped outcomes). */
   async handle(call: IncomingCall): Promise<GatewayOutcome> {
     const { dialect } = call;
     const t0 = performance.now();
-    const baseHeaders: Record<string, string> = { 'x-request-id': call.requestId };
-    if (this.startPlugins.length) this.started(call);
+    const active = this.acquire();
+    if (this.startPlugins.length) this.started(call.requestId, dialect.id);
     let request: CoreRequest | undefined;
-    let attempts: ChainSuccess<ChatAnswer>['attempts'] = [];
+    let ctx: ChatContext | undefined;
     try {
       request = dialect.parseRequest(call.body);
       const beta = call.headers['anthropic-beta'];
       if (typeof beta === 'string') request.forwardHeaders = { 'anthropic-beta': beta };
-      const targets = this.targetsFor(request);
-      const deadlineAt = this.clock.now() + this.deadlineMs(request.model, call.headers);
-      const log = lazyChild(this.logger, { requestId: call.requestId });
-      const success = await executeChain({
-        targets,
-        attempt: chatAttempt(request),
-        deadlineAt,
-        signal: call.signal,
-        logger: log,
-        clock: this.clock,
-        breakers: this.breakers,
-        onAttempts: (a) => (attempts = a),
-        ...hedgeOption(this.runtime.aliases.get(request.model)?.hedgeAfterMs),
-      });
-      const headers = { ...baseHeaders, ...routeHeaders(success) };
-      const unmapped = success.answer.result.unmapped;
-      if (unmapped && unmapped.length > 0) {
-        headers['x-switchyard-unmapped'] = unmapped.join(',');
-        log.debug({ target: success.target.label, unmapped }, 'request fields not carried to the target');
-      }
-      const record = this.plugins.length ? this.baseRecord(call, request, t0, success.attempts) : undefined;
-      if (record) {
-        record.provider = success.target.provider.name;
-        record.providerType = success.target.provider.type;
-        record.upstreamModel = success.target.model;
-        record.fallbackIndex = success.fallbackIndex;
-        if (unmapped?.length) record.unmapped = unmapped;
-      }
-      return success.answer.result.kind === 'response'
-        ? this.jsonOutcome(success, request, dialect, headers, record, t0)
-        : this.streamOutcome(success, request, dialect, headers, log, record, t0, call.signal);
+      ctx = createChatContext(this.contextInit(call, dialect.id, dialect, active.runtime, request.model, t0), request);
+      const result = (await active.run(ctx)) as ChatResult;
+      return this.chatOutcome(ctx, result, active);
     } catch (e) {
-      const err = toGatewayError(e);
-      if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: call.requestId }, 'internal error');
-      if (this.plugins.length) {
-        const record = this.baseRecord(call, request, t0, attempts);
-        record.status = err.status;
-        record.errorCode = err.code;
-        record.errorMessage = err.message;
-        const last = attempts[attempts.length - 1];
-        if (last) {
-          const slash = last.target.indexOf('/');
-          record.provider = last.target.slice(0, slash);
-          record.upstreamModel = last.target.slice(slash + 1);
-          record.providerType = this.runtime.providers.get(record.provider)?.type ?? '';
-        }
-        this.emit(record, t0);
-      }
-      return errorOutcome(dialect, err, baseHeaders);
+      return this.failed(e, { call, api: dialect.id, dialect, active, t0, ctx, request });
     }
   }
 
   /**
-   * Records a request the server refused before it reached routing (client auth, unreadable or
+   * Handles one OpenAI-dialect embeddings call (`POST /v1/embeddings`) through the same pipeline:
+   * the model resolves like a chat model; targets are tried in order. Never throws.
+   */
+  async handleEmbeddings(call: Omit<IncomingCall, 'dialect'>): Promise<GatewayOutcome> {
+    const t0 = performance.now();
+    const active = this.acquire();
+    if (this.startPlugins.length) this.started(call.requestId, 'openai-embeddings');
+    let ctx: EmbeddingsContext | undefined;
+    try {
+      const request = parseOpenAIEmbeddingsRequest(call.body);
+      ctx = createEmbeddingsContext(this.contextInit(call, 'openai-embeddings', openAIChatDialect, active.runtime, request.model, t0), request);
+      const result = (await active.run(ctx)) as EmbeddingsResult;
+      const headers = { 'x-request-id': call.requestId, ...ctx.responseHeaders, 'content-type': 'application/json', ...routeHeaders(result.route) };
+      if (this.plugins.length) {
+        const record = this.baseRecord(ctx, t0);
+        fillRoute(record, result.route);
+        record.usage = { inputTokens: result.response.usage.inputTokens, outputTokens: 0 };
+        record.ttftMs = performance.now() - t0;
+        this.emit(record, t0);
+      }
+      this.release(active);
+      return { kind: 'json', status: 200, headers, body: JSON.stringify(formatOpenAIEmbeddingsResponse(result.response, ctx.request.encodingFormat)) };
+    } catch (e) {
+      return this.failed(e, { call, api: 'openai-embeddings', dialect: openAIChatDialect, active, t0, ctx });
+    }
+  }
+
+  private contextInit(call: Omit<IncomingCall, 'dialect'>, api: ApiId, dialect: ClientDialect, runtime: Runtime, model: string, t0: number): ContextInit {
+    return {
+      id: call.requestId,
+      api,
+      dialect,
+      headers: call.headers,
+      snapshot: runtime,
+      signal: call.signal,
+      startedAt: t0,
+      log: lazyChild(this.logger, { requestId: call.requestId }),
+      deadlineAt: this.clock.now() + deadlineMs(runtime, model, call.headers),
+    };
+  }
+
+  /** Any failure before an answer: the error in the client's dialect, recorded. */
+  private failed(
+    e: unknown,
+    f: { call: Omit<IncomingCall, 'dialect'>; api: ApiId; dialect: ClientDialect; active: Active; t0: number; ctx?: RequestContext | undefined; request?: CoreRequest | undefined },
+  ): GatewayOutcome {
+    const err = toGatewayError(e);
+    if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: f.call.requestId }, 'internal error');
+    if (this.plugins.length) {
+      const record = f.ctx ? this.baseRecord(f.ctx, f.t0) : this.bareRecord(f.call, f.api, f.t0, f.request);
+      record.status = err.status;
+      record.errorCode = err.code;
+      record.errorMessage = err.message;
+      const last = record.attempts[record.attempts.length - 1];
+      if (last) {
+        const slash = last.target.indexOf('/');
+        record.provider = last.target.slice(0, slash);
+        record.upstreamModel = last.target.slice(slash + 1);
+        record.providerType = f.active.runtime.providers.get(record.provider)?.type ?? '';
+      }
+      this.emit(record, f.t0);
+    }
+    this.release(f.active);
+    return errorOutcome(f.dialect, err, { 'x-request-id': f.call.requestId, ...f.ctx?.responseHeaders });
+  }
+
+  /**
+   * Records a request the server refused before it reached the gateway (client auth, unreadable or
    * oversized body), so logs and metrics count every request.
    */
   rejected(args: { api: ApiId; requestId: string; headers: IncomingCall['headers']; error: GatewayError; startedAt: number }): void {
     if (!this.plugins.length && !this.startPlugins.length) return;
-    const start = { requestId: args.requestId, dialect: args.api };
-    for (const p of this.startPlugins) p.onRequestStart!(start);
+    this.started(args.requestId, args.api);
     const record: RequestRecord = {
       requestId: args.requestId,
       startedAt: Date.now() - (performance.now() - args.startedAt),
@@ -163,33 +253,55 @@ export class Gateway {
     this.emit(record, args.startedAt);
   }
 
-  private baseRecord(call: IncomingCall, request: CoreRequest | undefined, t0: number, attempts: ChainSuccess<ChatAnswer>['attempts']): RequestRecord {
+  private bareRecord(call: Omit<IncomingCall, 'dialect'>, api: ApiId, t0: number, request: CoreRequest | undefined): RequestRecord {
     const record: RequestRecord = {
       requestId: call.requestId,
       startedAt: Date.now() - (performance.now() - t0),
-      dialect: call.dialect.id,
+      dialect: api,
       stream: request?.stream ?? false,
       status: 200,
-      attempts,
+      attempts: [],
       latencyMs: 0,
-      upstreamMs: attempts.reduce((n, a) => n + a.durationMs, 0),
+      upstreamMs: 0,
     };
     if (request) {
       record.requestedModel = request.model;
       record.request = request;
-      if (this.runtime.aliases.has(request.model)) record.alias = request.model;
+      if (this.active.runtime.aliases.has(request.model)) record.alias = request.model;
     }
-    const tp = call.headers['traceparent'];
-    if (typeof tp === 'string') {
-      record.traceparent = tp;
-      const ts = call.headers['tracestate'];
-      if (typeof ts === 'string') record.tracestate = ts;
-    }
+    traceHeaders(record, call.headers);
     return record;
   }
 
-  private started(call: IncomingCall): void {
-    const start = { requestId: call.requestId, dialect: call.dialect.id };
+  /** The record of a request that reached the pipeline: one builder for chat and embeddings. */
+  private baseRecord(ctx: RequestContext, t0: number): RequestRecord {
+    const record: RequestRecord = {
+      requestId: ctx.id,
+      startedAt: Date.now() - (performance.now() - t0),
+      dialect: ctx.api,
+      stream: ctx.kind === 'chat' ? ctx.request.stream : false,
+      status: 200,
+      attempts: ctx.attempts,
+      latencyMs: 0,
+      upstreamMs: ctx.attempts.reduce((n, a) => n + a.durationMs, 0),
+      requestedModel: ctx.request.model,
+    };
+    if (ctx.kind === 'chat') {
+      record.request = ctx.request;
+      if (ctx.rewritten) record.rewritten = true;
+    }
+    if (ctx.snapshot.aliases.has(ctx.request.model)) record.alias = ctx.request.model;
+    if (ctx.principal) {
+      record.clientKeyId = ctx.principal.id;
+      if (ctx.principal.team !== undefined) record.team = ctx.principal.team;
+    }
+    if (ctx.state.has(RECORD_EXTRAS)) Object.assign(record, ctx.state.get(RECORD_EXTRAS));
+    traceHeaders(record, ctx.headers);
+    return record;
+  }
+
+  private started(requestId: string, api: ApiId): void {
+    const start = { requestId, dialect: api };
     for (const p of this.startPlugins) {
       try {
         p.onRequestStart!(start);
@@ -210,77 +322,50 @@ export class Gateway {
     }
   }
 
-  private targetsFor(request: CoreRequest): Target[] {
-    const targets = this.runtime.resolve(request.model);
-    if (!request.fallbacks?.length) return targets;
-    const all = [...targets];
-    for (const f of request.fallbacks) {
-      for (const t of this.runtime.resolve(f)) if (!all.includes(t)) all.push(t);
+  private chatOutcome(ctx: ChatContext, result: ChatResult, active: Active): GatewayOutcome {
+    const headers: Record<string, string> = { 'x-request-id': ctx.id, ...ctx.responseHeaders, ...routeHeaders(result.route) };
+    if (result.unmapped?.length) {
+      headers['x-switchyard-unmapped'] = result.unmapped.join(',');
+      ctx.log.debug({ target: result.route?.target.label, unmapped: result.unmapped }, 'request fields not carried to the target');
     }
-    return all;
+    const record = this.plugins.length ? this.baseRecord(ctx, ctx.startedAt) : undefined;
+    if (record) {
+      fillRoute(record, result.route);
+      if (result.unmapped?.length) record.unmapped = result.unmapped;
+    }
+    return result.kind === 'response' ? this.jsonOutcome(ctx, result, headers, record, active) : this.streamOutcome(ctx, result, headers, record, active);
   }
 
-  /** The deadline for a request: the alias's, else routing.deadline_ms, or the header (capped). */
-  private deadlineMs(model: string, headers: IncomingCall['headers']): number {
-    const routing = this.runtime.config.routing;
-    let ms = this.runtime.aliases.get(model)?.deadlineMs ?? routing.deadline_ms;
-    const h = headers['x-switchyard-deadline-ms'];
-    if (typeof h === 'string') {
-      const n = Number(h);
-      if (!Number.isFinite(n) || n <= 0) {
-        throw new GatewayError('GW_ERR_INVALID_REQUEST', `x-switchyard-deadline-ms: expected a positive number of milliseconds, got "${h}"`, {
-          param: 'x-switchyard-deadline-ms',
-        });
-      }
-      ms = Math.min(n, routing.max_deadline_ms);
-    }
-    return ms;
-  }
-
-  private jsonOutcome(
-    success: ChainSuccess<ChatAnswer>,
-    request: CoreRequest,
-    dialect: ClientDialect,
-    headers: Record<string, string>,
-    record: RequestRecord | undefined,
-    t0: number,
-  ): GatewayOutcome {
-    const result = success.answer.result;
-    success.release();
-    if (result.kind !== 'response') throw new Error('unreachable');
+  private jsonOutcome(ctx: ChatContext, result: Extract<ChatResult, { kind: 'response' }>, headers: Record<string, string>, record: RequestRecord | undefined, active: Active): GatewayOutcome {
     headers['content-type'] = 'application/json';
+    const { dialect } = ctx;
     if (record) {
       record.usage = result.response.usage;
       record.finishReason = result.response.finishReason;
       record.response = result.response;
       record.responseModel = result.response.model;
-      record.ttftMs = performance.now() - t0;
-      this.emit(record, t0);
+      record.ttftMs = performance.now() - ctx.startedAt;
+      this.emit(record, ctx.startedAt);
     }
+    this.release(active);
     const body =
-      result.raw && result.raw.dialect === dialect.id
+      result.raw && result.raw.dialect === dialect.id && !ctx.rewritten
         ? result.raw.body
-        : JSON.stringify(dialect.formatResponse(result.response, { requestModel: request.model, request }));
+        : JSON.stringify(dialect.formatResponse(result.response, { requestModel: ctx.request.model, request: ctx.request }));
     return { kind: 'json', status: 200, headers, body };
   }
 
-  private streamOutcome(
-    success: ChainSuccess<ChatAnswer>,
-    request: CoreRequest,
-    dialect: ClientDialect,
-    headers: Record<string, string>,
-    log: Logger,
-    record: RequestRecord | undefined,
-    t0: number,
-    signal: AbortSignal,
-  ): GatewayOutcome {
-    const peeked = success.answer.peeked!;
+  private streamOutcome(ctx: ChatContext, result: Extract<ChatResult, { kind: 'stream' }>, headers: Record<string, string>, record: RequestRecord | undefined, active: Active): GatewayOutcome {
+    const { stream } = result;
+    const { dialect, signal } = ctx;
+    const t0 = ctx.startedAt;
     const committedAt = performance.now();
     let done = false;
     const onDone = (outcome: StreamOutcome) => {
       if (done) return;
       done = true;
-      success.release();
+      signal.removeEventListener('abort', onAbort);
+      this.release(active);
       if (!record) return;
       record.ttftMs = committedAt - t0;
       record.upstreamMs += performance.now() - committedAt;
@@ -291,108 +376,114 @@ export class Gateway {
       if (outcome.error) {
         record.errorCode = outcome.error.code;
         record.errorMessage = outcome.error.message;
+        if (outcome.error.code === 'GW_ERR_CLIENT_CLOSED') record.status = 499;
       }
       this.emit(record, t0);
     };
-    // A client that leaves before the stream is piped never gets a sink: the record still ends.
-    const onEarlyAbort = () => {
-      if (record) record.status = 499;
-      onDone({ error: new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before the stream started') });
+    let sink: ReturnType<typeof createClientSink> | undefined;
+    // The client left: before the stream is piped there is no sink; after, the sink ends it.
+    const onAbort = () => {
+      const err = new GatewayError('GW_ERR_CLIENT_CLOSED', sink ? 'the client closed the connection during the stream' : 'the client closed the connection before the stream started');
+      if (sink) sink.error(err);
+      else onDone({ error: err });
+      stream.abort();
     };
-    if (record) signal.addEventListener('abort', onEarlyAbort, { once: true });
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     const captureText = this.captureText;
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
-    const passthrough = success.target.provider.adapter.nativeDialect === dialect.id;
-    const encoder = dialect.createStreamEncoder({ requestModel: request.model, request });
+    const passthrough = stream.nativeDialect === dialect.id;
+    const encoder = dialect.createStreamEncoder({ requestModel: ctx.request.model, request: ctx.request });
+    const log = ctx.log;
     return {
       kind: 'stream',
       status: 200,
       headers,
       pipe(writer: StreamWriter) {
-        signal.removeEventListener('abort', onEarlyAbort);
-        const sink = createClientSink({ writer, encoder, passthrough, dialectId: dialect.id, onDone, log, captureText, pause: () => peeked.stream.pause(), resume: () => peeked.stream.resume(), abort: () => peeked.stream.abort() });
-        peeked.commit(sink);
+        if (done) {
+          writer.end();
+          return;
+        }
+        sink = createClientSink({
+          writer,
+          encoder,
+          passthrough,
+          dialectId: dialect.id,
+          onDone,
+          log,
+          captureText,
+          pause: () => stream.pause(),
+          resume: () => stream.resume(),
+          abort: () => stream.abort(),
+        });
+        const s = sink;
+        writer.stop?.addEventListener(
+          'abort',
+          () => {
+            s.error(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down and its drain timeout passed before this answer finished; retry the request'));
+            stream.abort();
+          },
+          { once: true },
+        );
+        stream.start(s);
       },
     };
   }
 
-  /**
-   * Handles one OpenAI-dialect embeddings call (`POST /v1/embeddings`): the model resolves like a
-   * chat model (aliases, provider/model, `x-switchyard-deadline-ms`); targets are tried in order.
-   * Never throws (errors become OpenAI-shaped outcomes).
-   */
-  async handleEmbeddings(call: Omit<IncomingCall, 'dialect'>): Promise<GatewayOutcome> {
-    const baseHeaders: Record<string, string> = { 'x-request-id': call.requestId };
-    const t0 = performance.now();
-    const observed = this.plugins.length > 0 || this.startPlugins.length > 0;
-    const record: RequestRecord | undefined = observed
-      ? { requestId: call.requestId, startedAt: Date.now(), dialect: 'openai-embeddings', stream: false, status: 200, attempts: [], latencyMs: 0, upstreamMs: 0 }
-      : undefined;
-    if (record) for (const p of this.startPlugins) p.onRequestStart!({ requestId: call.requestId, dialect: 'openai-embeddings' });
-    try {
-      const request = parseOpenAIEmbeddingsRequest(call.body);
-      if (record) {
-        record.requestedModel = request.model;
-        if (this.runtime.aliases.has(request.model)) record.alias = request.model;
-      }
-      const success = await executeEmbeddings({
-        targets: this.runtime.resolve(request.model),
-        request,
-        deadlineAt: this.clock.now() + this.deadlineMs(request.model, call.headers),
-        signal: call.signal,
-        logger: lazyChild(this.logger, { requestId: call.requestId }),
-        clock: this.clock,
-        breakers: this.breakers,
-      });
-      const headers: Record<string, string> = {
-        ...baseHeaders,
-        'content-type': 'application/json',
-        'x-switchyard-provider': success.target.provider.name,
-        'x-switchyard-model': success.target.model,
-        'x-switchyard-attempts': String(success.attempts.filter((a) => a.outcome !== 'skipped').length),
-        'x-switchyard-fallback-index': String(success.fallbackIndex),
-      };
-      if (record) {
-        record.provider = success.target.provider.name;
-        record.providerType = success.target.provider.type;
-        record.upstreamModel = success.target.model;
-        record.fallbackIndex = success.fallbackIndex;
-        record.attempts = success.attempts;
-        record.upstreamMs = success.attempts.reduce((n, a) => n + a.durationMs, 0);
-        record.usage = { inputTokens: success.response.usage.inputTokens, outputTokens: 0 };
-        record.ttftMs = performance.now() - t0;
-        this.emit(record, t0);
-      }
-      return { kind: 'json', status: 200, headers, body: JSON.stringify(formatOpenAIEmbeddingsResponse(success.response, request.encodingFormat)) };
-    } catch (e) {
-      const err = toGatewayError(e);
-      if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: call.requestId }, 'internal error');
-      if (record) {
-        record.status = err.status;
-        record.errorCode = err.code;
-        record.errorMessage = err.message;
-        this.emit(record, t0);
-      }
-      return errorOutcome(openAIChatDialect, err, baseHeaders);
-    }
-  }
-
   async close(): Promise<void> {
-    await this.runtime.close();
+    await this.active.runtime.close();
   }
 }
 
-function hedgeOption(ms: number | undefined): { hedgeAfterMs?: number } {
-  return ms === undefined ? {} : { hedgeAfterMs: ms };
+/**
+ * Fields a middleware adds to the request's record (e.g. cache outcome, governance ids): set with
+ * `ctx.state.set(RECORD_EXTRAS, {...})`; merged into the record observers see.
+ */
+export { RECORD_EXTRAS } from './pipeline/record-extras.js';
+import { RECORD_EXTRAS } from './pipeline/record-extras.js';
+
+function traceHeaders(record: RequestRecord, headers: IncomingCall['headers']): void {
+  const tp = headers['traceparent'];
+  if (typeof tp === 'string') {
+    record.traceparent = tp;
+    const ts = headers['tracestate'];
+    if (typeof ts === 'string') record.tracestate = ts;
+  }
 }
 
-function routeHeaders(success: ChainSuccess<unknown>): Record<string, string> {
+function fillRoute(record: RequestRecord, route: RouteInfo | undefined): void {
+  if (!route) return;
+  record.provider = route.target.provider.name;
+  record.providerType = route.target.provider.type;
+  record.upstreamModel = route.target.model;
+  record.fallbackIndex = route.fallbackIndex;
+}
+
+/** The deadline for a request: the alias's, else routing.deadline_ms, or the header (capped). */
+function deadlineMs(runtime: Runtime, model: string, headers: IncomingCall['headers']): number {
+  const routing = runtime.config.routing;
+  let ms = runtime.aliases.get(model)?.deadlineMs ?? routing.deadline_ms;
+  const h = headers['x-switchyard-deadline-ms'];
+  if (typeof h === 'string') {
+    const n = Number(h);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new GatewayError('GW_ERR_INVALID_REQUEST', `x-switchyard-deadline-ms: expected a positive number of milliseconds, got "${h.slice(0, 64)}"`, {
+        param: 'x-switchyard-deadline-ms',
+      });
+    }
+    ms = Math.min(n, routing.max_deadline_ms);
+  }
+  return ms;
+}
+
+function routeHeaders(route: RouteInfo | undefined): Record<string, string> {
+  if (!route) return {};
   return {
-    'x-switchyard-provider': success.target.provider.name,
-    'x-switchyard-model': success.target.model,
-    'x-switchyard-attempts': String(success.attempts.filter((a) => a.outcome !== 'skipped').length),
-    'x-switchyard-fallback-index': String(success.fallbackIndex),
+    'x-switchyard-provider': route.target.provider.name,
+    'x-switchyard-model': route.target.model,
+    'x-switchyard-attempts': String(route.attemptCount),
+    'x-switchyard-fallback-index': String(route.fallbackIndex),
   };
 }
 

@@ -128,6 +128,16 @@ export interface CoreRequest {
    * targets only; for others they are reported as unmapped (x-switchyard-unmapped header, log).
    */
   extras: Record<string, unknown>;
+  /**
+   * Set when a pipeline middleware changed the request after parsing: `raw` no longer describes it,
+   * so no provider may forward `raw` (same-dialect passthrough is off). Use `forwardsRaw`.
+   */
+  rewritten?: boolean;
   /** Dialect headers a native provider forwards (e.g. anthropic-beta), lower-case names. */
   forwardHeaders?: Record<string, string>;
+}
+
+/** Whether a provider speaking `dialect` natively may forward the client's own body (`raw`). */
+export function forwardsRaw(req: CoreRequest, dialect: DialectId): boolean {
+  return req.dialect === dialect && req.rewritten !== true;
 }

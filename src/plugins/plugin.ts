@@ -41,6 +41,10 @@ export interface RequestRecord {
   finishReason?: FinishReason;
   /** Client key id (never the key), when client authentication is on. */
   clientKeyId?: string;
+  /** The team of the client's key, when it has one. */
+  team?: string;
+  /** A middleware rewrote the canonical request (raw same-dialect passthrough was off). */
+  rewritten?: boolean;
   /** The canonical request and response, for plugins that log content. */
   request?: CoreRequest;
   response?: CoreResponse;

@@ -5,6 +5,7 @@
  */
 import { GatewayError } from '../../core/errors.js';
 import type { ContentPart, CoreRequest, ImagePart, Message, TextPart } from '../../core/request.js';
+import { forwardsRaw } from '../../core/request.js';
 
 export interface ConvertedAnthropicRequest {
   body: Record<string, unknown>;
@@ -35,7 +36,7 @@ interface AnthropicMessage {
 }
 
 export function convertToAnthropicRequest(req: CoreRequest, model: string): ConvertedAnthropicRequest {
-  if (req.dialect === 'anthropic-messages') return { body: { ...req.raw, model }, unmapped: [] };
+  if (forwardsRaw(req, 'anthropic-messages')) return { body: { ...req.raw, model }, unmapped: [] };
 
   const unmapped = new Set<string>(Object.keys(req.extras));
   const body: Record<string, unknown> = { model };

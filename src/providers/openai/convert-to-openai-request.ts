@@ -4,6 +4,7 @@
  */
 import { GatewayError } from '../../core/errors.js';
 import type { ContentPart, CoreRequest, ImagePart, Message, TextPart } from '../../core/request.js';
+import { forwardsRaw } from '../../core/request.js';
 
 export interface OpenAIRequestOptions {
   /** Which field carries the output limit: OpenAI's reasoning models reject `max_tokens`. */
@@ -16,7 +17,7 @@ export interface ConvertedRequest {
 }
 
 export function convertToOpenAIRequest(req: CoreRequest, model: string, options: OpenAIRequestOptions): ConvertedRequest {
-  if (req.dialect === 'openai-chat') {
+  if (forwardsRaw(req, 'openai-chat')) {
     const body: Record<string, unknown> = { ...req.raw, model };
     if (req.stream) body.stream_options = { ...(req.raw.stream_options as object | undefined), include_usage: true };
     return { body, unmapped: [] };
