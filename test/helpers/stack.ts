@@ -9,7 +9,7 @@ import type { MockUpstream, MockUpstreamOptions } from '../../src/mock-upstream/
 import { silentLogger } from '../../src/observability/logger.js';
 import { KNOWN_PROVIDER_TYPES } from '../../src/providers/registry.js';
 import { startGateway } from '../../src/start-gateway.js';
-import type { RunningGateway } from '../../src/start-gateway.js';
+import type { RunningGateway, StartOptions } from '../../src/start-gateway.js';
 
 export const OPENAI_UPSTREAM_KEY = 'sk-upstream-openai-secret';
 export const ANTHROPIC_UPSTREAM_KEY = 'sk-ant-upstream-secret';
@@ -26,6 +26,8 @@ export interface StackOptions {
   mock?: MockUpstreamOptions;
   /** Builds the config from the mock's URL; default: openai + anthropic + review-model. */
   config?: (mockUrl: string) => Record<string, unknown>;
+  /** Extra start options (middleware, plugins). */
+  start?: Pick<StartOptions, 'middleware' | 'plugins'>;
 }
 
 export function defaultConfig(mockUrl: string): Record<string, unknown> {
@@ -86,7 +88,7 @@ export function buildConfig(raw: Record<string, unknown>): Config {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const mock = await startMockUpstream(options.mock ?? {});
   const config = buildConfig((options.config ?? defaultConfig)(mock.url));
-  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: silentLogger(), ...options.start });
   return {
     mock,
     gw,
