@@ -10,12 +10,14 @@ import { GatewayError } from '../core/errors.js';
 import type { ClientDialect } from '../dialects/client-dialect.js';
 import { anthropicMessagesDialect } from '../dialects/anthropic-messages/index.js';
 import { openAIChatDialect } from '../dialects/openai-chat/index.js';
+import { openAIResponsesDialect } from '../dialects/openai-responses/index.js';
 import { errorOutcome, Gateway, newRequestId } from '../gateway.js';
 import type { GatewayOutcome } from '../gateway.js';
 import type { Logger } from '../observability/logger.js';
 import { checkAdminAuth, sendAdminError } from './admin-api.js';
 import type { AdminApi } from './admin-api.js';
 import { listModels } from './list-models.js';
+import { createResponsesApi } from './responses-api.js';
 import { serveHttp2 } from './serve-http2.js';
 
 export interface AppOptions {
@@ -100,6 +102,30 @@ export function createApp(options: AppOptions): App {
   for (const p of ['/v1/chat/completions', '/openai/v1/chat/completions', '/chat/completions']) add(p, 'POST', openAIChatDialect, completion(openAIChatDialect));
   for (const p of ['/v1/embeddings', '/openai/v1/embeddings']) add(p, 'POST', openAIChatDialect, embeddings);
   for (const p of ['/v1/messages', '/anthropic/v1/messages']) add(p, 'POST', anthropicMessagesDialect, completion(anthropicMessagesDialect));
+  // OpenAI Responses: conversation state (store, previous_response_id) around gateway.handle.
+  const responsesApi = createResponsesApi({ gateway, logger });
+  const responsesCreate: Handler = async (req, res, requestId) => {
+    const call = await readCall(req, res, requestId, openAIResponsesDialect, 'openai-responses');
+    if (!call) return;
+    const signal = clientGone(res);
+    const outcome = await responsesApi.create({ body: call.body, headers: req.headers, signal, requestId });
+    if (signal.aborted) return;
+    send(res, outcome);
+  };
+  for (const p of ['/v1/responses', '/openai/v1/responses']) add(p, 'POST', openAIResponsesDialect, responsesCreate);
+  /** GET / DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items. */
+  const storedResponse: Handler = async (req, res, requestId) => {
+    drain(req);
+    try {
+      authenticate(req, gateway.currentRuntime.clientKeys);
+    } catch (e) {
+      return send(res, errorOutcome(openAIResponsesDialect, e as GatewayError, { 'x-request-id': requestId }));
+    }
+    const q = req.url!.indexOf('?');
+    const path = q < 0 ? req.url! : req.url!.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : req.url!.slice(q + 1));
+    send(res, await responsesApi.stored({ method: req.method ?? 'GET', path, query, headers: req.headers, requestId }));
+  };
   for (const p of ['/v1/models', '/openai/v1/models']) {
     add(p, 'GET', openAIChatDialect, (req, res) => json(res, 200, listModels(gateway.currentRuntime, req.headers['anthropic-version'] ? 'anthropic' : 'openai')));
   }
@@ -123,6 +149,14 @@ export function createApp(options: AppOptions): App {
     const path = q < 0 ? req.url! : req.url!.slice(0, q);
     const list = routes.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
     const dialect = dialectForPath(path);
+    if (!list && responsesApi.matches(path)) {
+      Promise.resolve(storedResponse(req, res, requestId)).catch((e: unknown) => {
+        logger.error({ err: e, requestId }, 'unhandled error in handler');
+        if (!res.headersSent) send(res, errorOutcome(openAIResponsesDialect, new GatewayError('GW_ERR_INTERNAL', 'internal error'), { 'x-request-id': requestId }));
+        else res.destroy();
+      });
+      return;
+    }
     if (!list) {
       drain(req);
       return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`), { 'x-request-id': requestId }));
@@ -161,16 +195,17 @@ export function createApp(options: AppOptions): App {
       });
     },
     close() {
-      return new Promise((resolve) => {
+      return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      });
+      }).then(() => responsesApi.close());
     },
   };
 }
 
 function dialectForPath(path: string): ClientDialect {
-  return path.startsWith('/anthropic') || path === '/v1/messages' ? anthropicMessagesDialect : openAIChatDialect;
+  if (path.startsWith('/anthropic') || path === '/v1/messages') return anthropicMessagesDialect;
+  return path.includes('/v1/responses') ? openAIResponsesDialect : openAIChatDialect;
 }
 
 function authenticate(req: IncomingMessage, keys: ReadonlySet<string>): void {
