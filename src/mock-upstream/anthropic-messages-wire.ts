@@ -285,3 +285,14 @@ export function anthropicModelsList(ctx: WireContext): PreparedResponse {
     anthropicHeaders(ctx),
   );
 }
+/**
+ * `POST /v1/messages/count_tokens`: the input tokens the same request would be billed in a reply
+ * (the mock's word count), as `{input_tokens}`. No max_tokens needed, as upstream.
+ */
+export function answerAnthropicCountTokens({ headers, body }: IncomingMockRequest, ctx: WireContext): PreparedResponse {
+  const withMax = isRecord(body) && body.max_tokens === undefined ? { ...body, max_tokens: 1 } : body;
+  const invalid = validateAnthropicRequest({ headers, body: withMax }, ctx);
+  if (invalid) return invalid;
+  return jsonResponse(200, { input_tokens: buildMockReply(reduceAnthropicRequest(withMax as Record<string, any>)).inputTokens }, anthropicHeaders(ctx));
+}
+

@@ -17,7 +17,7 @@ import { buildMockReply, isRecord, splitForStreaming, splitJsonForStreaming, typ
 import { MOCK_EMBEDDING_DIMENSIONS, mockEmbedding, tokensOf } from './embeddings-wire.js';
 import { jsonResponse, type IncomingMockRequest, type PreparedResponse, type WireContext } from './prepared-response.js';
 
-export const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
+export const BEDROCK_PATH = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|count-tokens)$/;
 
 /** Write sizes cycled through when splitting an event stream (odd, to cut frames anywhere). */
 const SPLITS = [7, 61, 1, 23, 3, 140, 2, 37];
@@ -213,6 +213,12 @@ export async function answerBedrock(input: BedrockMockInput): Promise<PreparedRe
   if (model.startsWith('fixture:')) return replayBedrockFixture(model.slice('fixture:'.length), stream, input.fixturesDir, ctx);
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     return bedrockError(400, 'ValidationException', 'A conversation must start with a user message. Try again with a conversation that starts with a user message.', ctx);
+  if (action === 'count-tokens') {
+    // CountTokens: {input: {converse: {messages, system?, toolConfig?}}} → {inputTokens}, the reply's count.
+    const converse = isRecord(body.input) && isRecord(body.input.converse) ? body.input.converse : undefined;
+    if (!converse || !Array.isArray(converse.messages) || converse.messages.length === 0) return bedrockError(400, 'ValidationException', 'input.converse.messages: required', ctx);
+    return jsonResponse(200, { inputTokens: buildMockReply(reduceBedrockRequest(converse)).inputTokens }, { 'x-amzn-requestid': ctx.requestId });
+  }
   }
   for (const msg of body.messages as unknown[]) {
     if (!isRecord(msg) || (msg.role !== 'user' && msg.role !== 'assistant') || !Array.isArray(msg.content)) {

@@ -15,7 +15,7 @@ import { buildMockReply, isRecord, splitForStreaming, type MockConversation, typ
 import { MOCK_EMBEDDING_DIMENSIONS, mockEmbedding } from './embeddings-wire.js';
 import { jsonResponse, SSE_HEADERS, type IncomingMockRequest, type PreparedResponse, type WireContext } from './prepared-response.js';
 
-export const GEMINI_PATH = /^\/(v1beta|v1|v1alpha)\/(models|tunedModels)\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/;
+export const GEMINI_PATH = /^\/(v1beta|v1|v1alpha)\/(models|tunedModels)\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|countTokens)$/;
 
 const STATUS_NAMES: Record<number, string> = { 400: 'INVALID_ARGUMENT', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE' };
 
@@ -201,3 +201,9 @@ export async function answerGemini(input: GeminiMockInput): Promise<PreparedResp
   }
   return formatGeminiTurn(buildMockReply(reduceGeminiRequest(body)), { model, stream, ctx: input.ctx });
 }
+  if (method === 'countTokens') {
+    // {contents} or {generateContentRequest: {contents, systemInstruction?, tools?}} → {totalTokens}, the reply's count.
+    const request = isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
+    if (!Array.isArray(request.contents) || request.contents.length === 0) return geminiError(400, '* CountTokensRequest.contents: contents is not specified');
+    return jsonResponse(200, { totalTokens: buildMockReply(reduceGeminiRequest(request)).inputTokens });
+  }

@@ -99,7 +99,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/promises';
-import { answerAnthropicMessages, anthropicError, anthropicModelsList, anthropicStreamErrorFrame, validateAnthropicRequest } from './anthropic-messages-wire.js';
+import { answerAnthropicCountTokens, answerAnthropicMessages, anthropicError, anthropicModelsList, anthropicStreamErrorFrame, validateAnthropicRequest } from './anthropic-messages-wire.js';
 import { answerOpenAIChat, openaiError, openaiHeaders, openaiModelsList, openaiStreamErrorFrame, validateOpenAIChatRequest } from './openai-chat-wire.js';
 import { answerBedrock } from './bedrock-wire.js';
 import { answerOpenAIEmbeddings } from './embeddings-wire.js';
@@ -304,6 +304,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     }
     if (path === '/v1/responses' && method === 'POST') return answerOpenAIResponses({ headers, body, fixturesDir }, ctx);
     if (path === '/v1/embeddings' && method === 'POST') return answerOpenAIEmbeddings({ headers, body }, ctx);
+    if (path === '/v1/messages/count_tokens' && method === 'POST') return answerAnthropicCountTokens({ headers, body }, ctx);
     const providerRoute = (await answerBedrock({ method, path, headers, body, ctx, fixturesDir })) ?? (await answerGemini({ method, path, headers, body, ctx, fixturesDir }));
     if (providerRoute) return providerRoute;
     if (path === '/v1/models' && method === 'GET') {

@@ -98,5 +98,11 @@ export interface ProviderAdapter {
    * gateway then answers GW_ERR_UNSUPPORTED for this target and tries the next one.
    */
   embed?(request: EmbeddingsRequest, ctx: ProviderCallContext): Promise<EmbeddingsResponse>;
+  /**
+   * Counts the input tokens of a request with the upstream's own counting API (`count_tokens`,
+   * Bedrock CountTokens, Gemini countTokens). Absent when the provider has none: the gateway then
+   * estimates (src/routing/count-tokens.ts).
+   */
+  countTokens?(request: CoreRequest, ctx: ProviderCallContext): Promise<number>;
   close(): Promise<void>;
 }

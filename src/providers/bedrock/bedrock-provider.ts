@@ -5,6 +5,7 @@
  * provider has `keys`. Model ids and inference profile ids/ARNs are URL-encoded into the path.
  */
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../../core/embeddings.js';
+import { GatewayError } from '../../core/errors.js';
 import type { CoreRequest } from '../../core/request.js';
 import type { ProviderAdapter, ProviderCallContext, ProviderResult } from '../provider-adapter.js';
 import { headerValue, parseJsonBody, readBodyText, UpstreamClient } from '../shared/upstream-client.js';
@@ -46,7 +47,7 @@ export function bedrockEndpoint(region: string): string {
 }
 
 /** `/model/{modelId}/{action}` with the id URL-encoded (ids hold `:`, ARNs hold `/`). */
-export function bedrockModelPath(model: string, action: 'converse' | 'converse-stream' | 'invoke'): string {
+export function bedrockModelPath(model: string, action: 'converse' | 'converse-stream' | 'invoke' | 'count-tokens'): string {
   return `/model/${encodeURIComponent(model)}/${action}`;
 }
 
@@ -110,6 +111,16 @@ export function createBedrockProvider(options: BedrockProviderOptions): Provider
       const requestId = headerValue(res.headers, 'x-amzn-requestid');
       const response = mapBedrockResponse(parseJsonBody(text, name), { provider: name, model: ctx.model, ...(requestId ? { requestId } : {}) });
       return { kind: 'response', response, ...result };
+    },
+    async countTokens(req: CoreRequest, ctx: ProviderCallContext): Promise<number> {
+      const { body } = convertToBedrockRequest(req, name);
+      const converse: Record<string, unknown> = { messages: body.messages };
+      if (body.system !== undefined) converse.system = body.system;
+      if (body.toolConfig !== undefined) converse.toolConfig = body.toolConfig;
+      const res = await post(bedrockModelPath(ctx.model, 'count-tokens'), JSON.stringify({ input: { converse } }), 'application/json', ctx);
+      const json = parseJsonBody(await readBodyText(res, name, ctx.signal, ctx.timeouts), name) as { inputTokens?: unknown };
+      if (typeof json.inputTokens !== 'number') throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${name}: CountTokens answer has no inputTokens`, { provider: name });
+      return json.inputTokens;
     },
     async embed(request: EmbeddingsRequest, ctx: ProviderCallContext): Promise<EmbeddingsResponse> {
       const path = bedrockModelPath(ctx.model, 'invoke');

@@ -87,6 +87,16 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
     async embed(request: EmbeddingsRequest, ctx: ProviderCallContext): Promise<EmbeddingsResponse> {
       if (request.input.kind !== 'text') {
         throw new GatewayError('GW_ERR_UNSUPPORTED', `${name}: token-array input is not supported by Gemini embeddings; send text`, { provider: name, param: 'input' });
+    async countTokens(req: CoreRequest, ctx: ProviderCallContext): Promise<number> {
+      const { body } = convertToGeminiRequest(req, { model: ctx.model, signatureFor: (id) => signatures.get(id) });
+      const resource = geminiModelResource(ctx.model);
+      // With a system instruction or tools the whole request is counted, as generateContent would see it.
+      const countBody = body.systemInstruction !== undefined || body.tools !== undefined ? { generateContentRequest: { model: resource, ...body } } : { contents: body.contents };
+      const res = await post(`/${version}/${resource}:countTokens`, countBody, ctx);
+      const json = parseJsonBody(await readBodyText(res, name, ctx.signal, ctx.timeouts), name) as { totalTokens?: unknown };
+      if (typeof json.totalTokens !== 'number') throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${name}: countTokens answer has no totalTokens`, { provider: name });
+      return json.totalTokens;
+    },
       }
       const resource = geminiModelResource(ctx.model);
       const texts = request.input.texts;
