@@ -101,7 +101,7 @@ export interface ProviderAdapter {
   /**
    * Counts the input tokens of a request with the upstream's own counting API (`count_tokens`,
    * Bedrock CountTokens, Gemini countTokens). Absent when the provider has none: the gateway then
-   * estimates (src/routing/count-tokens.ts).
+   * estimates (src/count-tokens/count-tokens.ts).
    */
   countTokens?(request: CoreRequest, ctx: ProviderCallContext): Promise<number>;
   close(): Promise<void>;
