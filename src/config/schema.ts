@@ -62,6 +62,19 @@ export const aliasSchema = z
   })
   .strict();
 
+export const drainSchema = z
+  .object({
+    accept_ms: nonNegativeInt()
+      .default(5000)
+      .describe('After the signal, /readyz answers 503 at once but new connections are still accepted this long, for load balancers slow to notice.'),
+    timeout_ms: positiveInt()
+      .default(60000)
+      .describe(
+        'Longest drain, counted from the signal: requests and streams still running then end with GW_ERR_SHUTTING_DOWN (an error event in a stream). Keep it below the orchestrator\'s grace period.',
+      ),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     server: z
@@ -74,9 +87,32 @@ export const configSchema = z
           .default([])
           .describe('Keys clients must present (Authorization: Bearer or x-api-key). Empty: no client authentication.'),
         admin_token: z.string().min(1).optional().describe('Bearer token for the admin API (/api/*). Unset: the admin API is off (403).'),
+        header_limit_bytes: positiveInt().default(16384).describe('Largest request line plus headers accepted (431 above).'),
+        headers_timeout_ms: positiveInt().default(20000).describe('Longest time a client may take to send its request headers (408 and the connection closed after).'),
+        request_timeout_ms: positiveInt()
+          .default(60000)
+          .describe('Longest time a client may take to send its whole request, headers and body (408 after). Does not limit the response: long streams run on.'),
+        keep_alive_timeout_ms: positiveInt()
+          .default(65000)
+          .describe('How long an idle keep-alive connection is kept between requests; above the idle timeout of the load balancer in front.'),
+        max_connections: positiveInt().default(8192).describe('Most open client connections; connections above it are closed at once.'),
+        max_json_depth: positiveInt().default(128).describe('Deepest nesting of objects and arrays accepted in a request body (400 GW_ERR_JSON_TOO_DEEP above).'),
+        drain: drainSchema.default({ accept_ms: 5000, timeout_ms: 60000 }).describe('Graceful shutdown on SIGTERM and SIGINT.'),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 20 * 1024 * 1024, api_keys: [] })
+      .default({
+        host: '127.0.0.1',
+        port: 8080,
+        body_limit_bytes: 20 * 1024 * 1024,
+        api_keys: [],
+        header_limit_bytes: 16384,
+        headers_timeout_ms: 20000,
+        request_timeout_ms: 60000,
+        keep_alive_timeout_ms: 65000,
+        max_connections: 8192,
+        max_json_depth: 128,
+        drain: { accept_ms: 5000, timeout_ms: 60000 },
+      })
       .describe('The HTTP server clients connect to.'),
     providers: z
       .record(z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'provider names use letters, digits, _ . - and start with a letter or digit'), providerSchema)
