@@ -90,19 +90,6 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
     close: () => client.close(),
   };
 }
-    async countTokens(req: CoreRequest, ctx: ProviderCallContext): Promise<number> {
-      const { body } = convertToAnthropicRequest(req, ctx.model);
-      // count_tokens takes the prompt fields only.
-      const countBody: Record<string, unknown> = {};
-      for (const k of ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers']) if (body[k] !== undefined) countBody[k] = body[k];
-      const headers: Record<string, string> = { ...extraHeaders, 'content-type': 'application/json', 'anthropic-version': options.anthropicVersion, 'x-api-key': ctx.key.value };
-      const beta = req.dialect === 'anthropic-messages' ? req.forwardHeaders?.['anthropic-beta'] : undefined;
-      if (beta) headers['anthropic-beta'] = beta;
-      const res = await client.request({ path: '/v1/messages/count_tokens', headers, body: JSON.stringify(countBody), signal: ctx.signal, timeouts: ctx.timeouts });
-      const text = await readBodyText(res, name, ctx.signal, ctx.timeouts);
-      if (res.status >= 400) throw mapHttpError({ status: res.status, headers: res.headers, message: errorMessageFromBody(text), provider: name });
-      return countFrom(parseJsonBody(text, name), 'input_tokens', name);
-    },
 
 function countFrom(body: unknown, field: string, provider: string): number {
   const n = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
@@ -113,11 +100,5 @@ function countFrom(body: unknown, field: string, provider: string): number {
 function lowerCaseKeys(h: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) out[k.toLowerCase()] = v;
-function countFrom(body: unknown, field: string, provider: string): number {
-  const n = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: count_tokens answer has no ${field}`, { provider });
-  return n;
-}
-
   return out;
 }
