@@ -1,0 +1,58 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryCounterStore } from './memory-counter-store.js';
+import { RedisCounterStore } from './redis-counter-store.js';
+import type { CounterStore } from './counter-store.js';
+import { startRedisOrSkip } from '../../test/helpers/redis.js';
+import type { TestRedis } from '../../test/helpers/redis.js';
+
+let redis: TestRedis | undefined;
+let skip: string | undefined;
+before(async () => ({ redis, skip } = await startRedisOrSkip()));
+after(async () => redis?.close());
+
+const stores: Array<[string, () => Promise<CounterStore | undefined>]> = [
+  ['memory', async () => new MemoryCounterStore()],
+  [
+    'redis',
+    async () => {
+      if (!redis) return undefined;
+      const s = new RedisCounterStore({ url: redis.url, timeoutMs: 1000, prefix: `t${Math.random()}:` });
+      assert.ok(await s.waitReady(5000));
+      return s;
+    },
+  ],
+];
+
+for (const [name, make] of stores) {
+  describe(`${name} counter store`, () => {
+    it('reserves all checks or none, and reports the first that does not fit', async (t) => {
+      const s = await make();
+      if (!s) return t.skip(skip);
+      const p = `a${Math.random()}:`;
+      const now = Date.now();
+      const exp = now + 60_000;
+      assert.deepEqual(await s.reserve([{ key: p + 'r', limit: 2, amount: 1, expireAt: exp }, { key: p + 'u', limit: 100, amount: 60, expireAt: exp }], now), { ok: true, values: [1, 60] });
+      // The second check does not fit: nothing is added to the first.
+      assert.deepEqual(await s.reserve([{ key: p + 'r', limit: 2, amount: 1, expireAt: exp }, { key: p + 'u', limit: 100, amount: 60, expireAt: exp }], now), { ok: false, index: 1, values: [1, 60] });
+      assert.deepEqual(await s.read([p + 'r', p + 'u', p + 'none']), [1, 60, 0]);
+      await s.adjust([{ key: p + 'u', delta: -50 }, { key: p + 'gone', delta: 5 }]);
+      assert.deepEqual(await s.read([p + 'u', p + 'gone']), [10, 0], 'settles existing counters only');
+      await s.adjust([{ key: p + 'u', delta: -1000 }]);
+      assert.deepEqual(await s.read([p + 'u']), [0], 'never below zero');
+      assert.deepEqual(await s.reserve([{ key: p + 'r', limit: 2, amount: 1, expireAt: Number.POSITIVE_INFINITY }], now), { ok: true, values: [2] });
+      assert.deepEqual((await s.reserve([{ key: p + 'r', limit: 2, amount: 1, expireAt: exp }], now)).ok, false);
+      await s.close();
+    });
+
+    it('holds a limit exactly under concurrent reservations', async (t) => {
+      const s = await make();
+      if (!s) return t.skip(skip);
+      const key = `c${Math.random()}`;
+      const now = Date.now();
+      const results = await Promise.all(Array.from({ length: 200 }, () => s.reserve([{ key, limit: 37, amount: 1, expireAt: now + 60_000 }], now)));
+      assert.equal(results.filter((r) => r.ok).length, 37);
+      await s.close();
+    });
+  });
+}

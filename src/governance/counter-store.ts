@@ -1,0 +1,36 @@
+/**
+ * Counters for governance: one atomic reserve per request (check every limit, and only when all
+ * fit, add to all of them), one adjust when the request settles. Values are integers (requests,
+ * tokens, nano-USD). A counter lives until its window ends (`expireAt`).
+ */
+
+export interface CounterCheck {
+  key: string;
+  /** The most the counter may hold after this reservation. */
+  limit: number;
+  /** Added when every check fits (0: only read). */
+  amount: number;
+  /** Epoch ms when the counter may be forgotten (its window's end, plus slack); Infinity: never. */
+  expireAt: number;
+}
+
+export type ReserveResult =
+  /** Values after the reservation, one per check. */
+  | { ok: true; values: number[] }
+  /** The first check that did not fit, and the values read up to it (nothing was added). */
+  | { ok: false; index: number; values: number[] };
+
+export interface CounterAdjust {
+  key: string;
+  /** Added to the counter if it still exists (a window that ended is not recreated); floors at 0. */
+  delta: number;
+}
+
+export interface CounterStore {
+  readonly kind: 'memory' | 'redis';
+  reserve(checks: readonly CounterCheck[], now: number): Promise<ReserveResult>;
+  adjust(adjusts: readonly CounterAdjust[]): Promise<void>;
+  /** Current values (0 for counters that do not exist). */
+  read(keys: readonly string[]): Promise<number[]>;
+  close(): Promise<void>;
+}
