@@ -272,6 +272,17 @@ export function answerAnthropicMessages(b: Record<string, any>, ctx: WireContext
 export const MOCK_ANTHROPIC_MODELS = ['claude-sonnet-4-5-20250929', 'claude-haiku-4-5-20251001', 'claude-opus-4-1-20250805'];
 
 /** GET /v1/models in Anthropic's shape (used when the request carries `anthropic-version`). */
+/**
+ * `POST /v1/messages/count_tokens`: the input tokens the same request would be billed in a reply
+ * (the mock's word count), as `{input_tokens}`. No max_tokens needed, as upstream.
+ */
+export function answerAnthropicCountTokens({ headers, body }: IncomingMockRequest, ctx: WireContext): PreparedResponse {
+  const withMax = isRecord(body) && body.max_tokens === undefined ? { ...body, max_tokens: 1 } : body;
+  const invalid = validateAnthropicRequest({ headers, body: withMax }, ctx);
+  if (invalid) return invalid;
+  return jsonResponse(200, { input_tokens: buildMockReply(reduceAnthropicRequest(withMax as Record<string, any>)).inputTokens }, anthropicHeaders(ctx));
+}
+
 export function anthropicModelsList(ctx: WireContext): PreparedResponse {
   const data = MOCK_ANTHROPIC_MODELS.map((id) => ({
     type: 'model',
@@ -285,14 +296,3 @@ export function anthropicModelsList(ctx: WireContext): PreparedResponse {
     anthropicHeaders(ctx),
   );
 }
-/**
- * `POST /v1/messages/count_tokens`: the input tokens the same request would be billed in a reply
- * (the mock's word count), as `{input_tokens}`. No max_tokens needed, as upstream.
- */
-export function answerAnthropicCountTokens({ headers, body }: IncomingMockRequest, ctx: WireContext): PreparedResponse {
-  const withMax = isRecord(body) && body.max_tokens === undefined ? { ...body, max_tokens: 1 } : body;
-  const invalid = validateAnthropicRequest({ headers, body: withMax }, ctx);
-  if (invalid) return invalid;
-  return jsonResponse(200, { input_tokens: buildMockReply(reduceAnthropicRequest(withMax as Record<string, any>)).inputTokens }, anthropicHeaders(ctx));
-}
-

@@ -209,16 +209,16 @@ export async function answerBedrock(input: BedrockMockInput): Promise<PreparedRe
   if (!authorized(input.headers)) return bedrockError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.', ctx);
   if (!isRecord(body)) return bedrockError(400, 'ValidationException', 'The request body is not valid JSON.', ctx);
   if (action === 'invoke') return invoke(model, body, ctx);
-  const stream = action === 'converse-stream';
-  if (model.startsWith('fixture:')) return replayBedrockFixture(model.slice('fixture:'.length), stream, input.fixturesDir, ctx);
-  if (!Array.isArray(body.messages) || body.messages.length === 0) {
-    return bedrockError(400, 'ValidationException', 'A conversation must start with a user message. Try again with a conversation that starts with a user message.', ctx);
   if (action === 'count-tokens') {
     // CountTokens: {input: {converse: {messages, system?, toolConfig?}}} → {inputTokens}, the reply's count.
     const converse = isRecord(body.input) && isRecord(body.input.converse) ? body.input.converse : undefined;
     if (!converse || !Array.isArray(converse.messages) || converse.messages.length === 0) return bedrockError(400, 'ValidationException', 'input.converse.messages: required', ctx);
     return jsonResponse(200, { inputTokens: buildMockReply(reduceBedrockRequest(converse)).inputTokens }, { 'x-amzn-requestid': ctx.requestId });
   }
+  const stream = action === 'converse-stream';
+  if (model.startsWith('fixture:')) return replayBedrockFixture(model.slice('fixture:'.length), stream, input.fixturesDir, ctx);
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    return bedrockError(400, 'ValidationException', 'A conversation must start with a user message. Try again with a conversation that starts with a user message.', ctx);
   }
   for (const msg of body.messages as unknown[]) {
     if (!isRecord(msg) || (msg.role !== 'user' && msg.role !== 'assistant') || !Array.isArray(msg.content)) {

@@ -190,6 +190,12 @@ export async function answerGemini(input: GeminiMockInput): Promise<PreparedResp
   const body = input.body;
   if (!isRecord(body)) return geminiError(400, 'Invalid JSON payload received.');
   if (method === 'batchEmbedContents') return batchEmbed(model, body);
+  if (method === 'countTokens') {
+    // {contents} or {generateContentRequest: {contents, systemInstruction?, tools?}} → {totalTokens}, the reply's count.
+    const request = isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
+    if (!Array.isArray(request.contents) || request.contents.length === 0) return geminiError(400, '* CountTokensRequest.contents: contents is not specified');
+    return jsonResponse(200, { totalTokens: buildMockReply(reduceGeminiRequest(request)).inputTokens });
+  }
   const stream = method === 'streamGenerateContent';
   if (model.startsWith('fixture:')) return replayGeminiFixture(model.slice('fixture:'.length), stream, input.fixturesDir);
   if (!Array.isArray(body.contents) || body.contents.length === 0) return geminiError(400, '* GenerateContentRequest.contents: contents is not specified');
@@ -201,9 +207,3 @@ export async function answerGemini(input: GeminiMockInput): Promise<PreparedResp
   }
   return formatGeminiTurn(buildMockReply(reduceGeminiRequest(body)), { model, stream, ctx: input.ctx });
 }
-  if (method === 'countTokens') {
-    // {contents} or {generateContentRequest: {contents, systemInstruction?, tools?}} → {totalTokens}, the reply's count.
-    const request = isRecord(body.generateContentRequest) ? body.generateContentRequest : body;
-    if (!Array.isArray(request.contents) || request.contents.length === 0) return geminiError(400, '* CountTokensRequest.contents: contents is not specified');
-    return jsonResponse(200, { totalTokens: buildMockReply(reduceGeminiRequest(request)).inputTokens });
-  }

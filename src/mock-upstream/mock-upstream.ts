@@ -293,6 +293,7 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       }
       return answerOpenAIChat(b, ctx);
     }
+    if (path === '/v1/messages/count_tokens' && method === 'POST') return answerAnthropicCountTokens({ headers, body }, ctx);
     if (path === '/v1/messages' && method === 'POST') {
       const invalid = validateAnthropicRequest({ headers, body }, ctx);
       if (invalid) return invalid;
@@ -304,7 +305,6 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
     }
     if (path === '/v1/responses' && method === 'POST') return answerOpenAIResponses({ headers, body, fixturesDir }, ctx);
     if (path === '/v1/embeddings' && method === 'POST') return answerOpenAIEmbeddings({ headers, body }, ctx);
-    if (path === '/v1/messages/count_tokens' && method === 'POST') return answerAnthropicCountTokens({ headers, body }, ctx);
     const providerRoute = (await answerBedrock({ method, path, headers, body, ctx, fixturesDir })) ?? (await answerGemini({ method, path, headers, body, ctx, fixturesDir }));
     if (providerRoute) return providerRoute;
     if (path === '/v1/models' && method === 'GET') {

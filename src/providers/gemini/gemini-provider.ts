@@ -84,9 +84,6 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
       const response = mapGeminiResponse(parseJsonBody(text, name), { provider: name, model: ctx.model, rememberSignature });
       return { kind: 'response', response, ...result };
     },
-    async embed(request: EmbeddingsRequest, ctx: ProviderCallContext): Promise<EmbeddingsResponse> {
-      if (request.input.kind !== 'text') {
-        throw new GatewayError('GW_ERR_UNSUPPORTED', `${name}: token-array input is not supported by Gemini embeddings; send text`, { provider: name, param: 'input' });
     async countTokens(req: CoreRequest, ctx: ProviderCallContext): Promise<number> {
       const { body } = convertToGeminiRequest(req, { model: ctx.model, signatureFor: (id) => signatures.get(id) });
       const resource = geminiModelResource(ctx.model);
@@ -97,6 +94,9 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
       if (typeof json.totalTokens !== 'number') throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${name}: countTokens answer has no totalTokens`, { provider: name });
       return json.totalTokens;
     },
+    async embed(request: EmbeddingsRequest, ctx: ProviderCallContext): Promise<EmbeddingsResponse> {
+      if (request.input.kind !== 'text') {
+        throw new GatewayError('GW_ERR_UNSUPPORTED', `${name}: token-array input is not supported by Gemini embeddings; send text`, { provider: name, param: 'input' });
       }
       const resource = geminiModelResource(ctx.model);
       const texts = request.input.texts;
