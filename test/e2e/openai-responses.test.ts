@@ -171,7 +171,7 @@ for (const up of UPSTREAMS) {
           return `cloudy in ${city}`;
         },
       });
-      const agent = new Agent({ name: 'weather', instructions: 'Answer with the weather.', model: new OpenAIResponsesModel(client, up.model), tools: [getWeather] });
+      const agent = new Agent({ name: 'weather', instructions: 'Answer with the weather.', model: new OpenAIResponsesModel(client as unknown as ConstructorParameters<typeof OpenAIResponsesModel>[0], up.model), tools: [getWeather] });
       const result = await run(agent, 'Weather in Rome?');
       assert.equal(called, 1);
       assert.match(String(result.finalOutput), /tool result was: cloudy in mock/);
@@ -203,7 +203,7 @@ describe('conversation state', () => {
     const got = await client.responses.retrieve(r.id);
     assert.equal(got.id, r.id);
     assert.equal(got.output_text, 'mock reply to: Keep me');
-    assert.equal(got.store, true);
+    assert.equal((got as unknown as { store: boolean }).store, true);
     const items = await client.responses.inputItems.list(r.id);
     assert.equal(items.data.length, 1);
     const other = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: 'someone-else', maxRetries: 0 });
@@ -215,7 +215,7 @@ describe('conversation state', () => {
 
   test('store: false keeps nothing', async () => {
     const r = await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'Forget me', store: false });
-    assert.equal(r.store, false);
+    assert.equal((r as unknown as { store: boolean }).store, false);
     await assert.rejects(client.responses.retrieve(r.id), OpenAI.NotFoundError);
   });
 
