@@ -19,6 +19,9 @@ import type { AdminApi } from './admin-api.js';
 import { listModels } from './list-models.js';
 import { createResponsesApi } from './responses-api.js';
 import { serveHttp2 } from './serve-http2.js';
+import { createDialectRoutes } from './dialect-routes.js';
+import { geminiDialect } from '../dialects/gemini/index.js';
+import { bedrockConverseDialect } from '../dialects/bedrock-converse/index.js';
 
 export interface AppOptions {
   gateway: Gateway;
@@ -102,6 +105,19 @@ export function createApp(options: AppOptions): App {
   for (const p of ['/v1/chat/completions', '/openai/v1/chat/completions', '/chat/completions']) add(p, 'POST', openAIChatDialect, completion(openAIChatDialect));
   for (const p of ['/v1/embeddings', '/openai/v1/embeddings']) add(p, 'POST', openAIChatDialect, embeddings);
   for (const p of ['/v1/messages', '/anthropic/v1/messages']) add(p, 'POST', anthropicMessagesDialect, completion(anthropicMessagesDialect));
+  // Gemini and Bedrock Converse (model in the path) and token counting: see dialect-routes.ts.
+  const dialectRoutes = createDialectRoutes({
+    gateway,
+    logger,
+    begin: async ({ req, res, requestId, dialect, api }) => {
+      const call = await readCall(req, res, requestId, dialect, api);
+      if (!call) return undefined;
+      const signal = clientGone(res);
+      return { body: call.body, signal, answer: (outcome: GatewayOutcome) => (signal.aborted ? undefined : send(res, outcome)) };
+    },
+    reply: (_req, res, outcome) => send(res, outcome),
+  });
+  for (const p of ['/v1/messages/count_tokens', '/anthropic/v1/messages/count_tokens']) add(p, 'POST', anthropicMessagesDialect, dialectRoutes.anthropicCountTokens);
   // OpenAI Responses: conversation state (store, previous_response_id) around gateway.handle.
   const responsesApi = createResponsesApi({ gateway, logger });
   const responsesCreate: Handler = async (req, res, requestId) => {
@@ -157,6 +173,15 @@ export function createApp(options: AppOptions): App {
       });
       return;
     }
+    const byPattern = list ? undefined : dialectRoutes.match(path);
+    if (byPattern) {
+      Promise.resolve(byPattern(req, res, requestId)).catch((e: unknown) => {
+        logger.error({ err: e, requestId }, 'unhandled error in handler');
+        if (!res.headersSent) send(res, errorOutcome(dialect, new GatewayError('GW_ERR_INTERNAL', 'internal error'), { 'x-request-id': requestId }));
+        else res.destroy();
+      });
+      return;
+    }
     if (!list) {
       drain(req);
       return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`), { 'x-request-id': requestId }));
@@ -182,7 +207,7 @@ export function createApp(options: AppOptions): App {
 
   return {
     server,
-    routes: [...routes].flatMap(([path, list]) => list.map((r) => `${r.method} ${path}`)),
+    routes: [...[...routes].flatMap(([path, list]) => list.map((r) => `${r.method} ${path}`)), ...dialectRoutes.patterns],
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -204,7 +229,9 @@ export function createApp(options: AppOptions): App {
 }
 
 function dialectForPath(path: string): ClientDialect {
-  if (path.startsWith('/anthropic') || path === '/v1/messages') return anthropicMessagesDialect;
+  if (path.startsWith('/genai/')) return geminiDialect;
+  if (path.startsWith('/bedrock/')) return bedrockConverseDialect;
+  if (path.startsWith('/anthropic') || path.startsWith('/v1/messages')) return anthropicMessagesDialect;
   return path.includes('/v1/responses') ? openAIResponsesDialect : openAIChatDialect;
 }
 
@@ -212,7 +239,8 @@ function authenticate(req: IncomingMessage, keys: ReadonlySet<string>): void {
   if (keys.size === 0) return;
   const auth = req.headers.authorization;
   const bearer = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-  const xKey = req.headers['x-api-key'];
+  // x-goog-api-key: what Google's Gen AI SDK sends.
+  const xKey = req.headers['x-api-key'] ?? req.headers['x-goog-api-key'];
   const presented = bearer ?? (typeof xKey === 'string' ? xKey : undefined);
   if (presented === undefined || !keys.has(presented)) {
     throw new GatewayError('GW_ERR_UNAUTHORIZED', 'invalid or missing API key: send Authorization: Bearer <key> or x-api-key');
