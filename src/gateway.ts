@@ -26,7 +26,7 @@ import { compose } from './pipeline/compose.js';
 import type { Middleware } from './pipeline/compose.js';
 import { createChatContext, createEmbeddingsContext } from './pipeline/context.js';
 import type { ChatContext, ContextInit, EmbeddingsContext, RequestContext } from './pipeline/context.js';
-import { routeStep } from './pipeline/route-step.js';
+import { embeddingsRouteStep as embeddingsStep, routeStep } from './pipeline/route-step.js';
 import type { ChatResult, EmbeddingsResult, PipelineResult, RouteInfo } from './pipeline/result.js';
 
 export interface IncomingCall {
@@ -44,11 +44,24 @@ export type GatewayOutcome =
   | { kind: 'json'; status: number; headers: Record<string, string>; body: string }
   | { kind: 'stream'; status: 200; headers: Record<string, string>; pipe(writer: StreamWriter): void };
 
+/** What the gateway lends middleware beyond the request: its clock, breakers, and an embeddings call. */
+export interface GatewayServices {
+  readonly clock: Clock;
+  readonly breakers: CircuitBreakers;
+  readonly logger: Logger;
+  /**
+   * Embeds texts through the gateway's own routing on `snapshot` (aliases, fallbacks, breakers),
+   * recorded like a client's embeddings request (spend, logs, metrics) with `purpose` in the record.
+   * Rejects with a GatewayError; `timeoutMs` bounds the whole call.
+   */
+  embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string }): Promise<number[][]>;
+}
+
 /**
  * Builds a feature's middleware for one snapshot (called once per swap, never per request);
  * returns undefined when the feature is off there, so it costs nothing.
  */
-export type MiddlewareFactory = (snapshot: Runtime) => Middleware | undefined;
+export type MiddlewareFactory = (snapshot: Runtime, services: GatewayServices) => Middleware | undefined;
 
 export interface GatewayOptions {
   runtime: Runtime;
@@ -91,6 +104,7 @@ export class Gateway {
     this.factories = options.middleware ?? [];
     const cb = options.runtime.config.routing.circuit_breaker;
     this.breakers = new CircuitBreakers(cb.failure_threshold, cb.cooldown_ms, this.clock);
+    Object.assign(this.services, { clock: this.clock, breakers: this.breakers, logger: this.logger });
     this.active = this.compile(options.runtime);
   }
 
@@ -117,10 +131,18 @@ export class Gateway {
     this.swapListeners.push(fn);
   }
 
+  /** Lent to middleware factories. */
+  readonly services: GatewayServices = {
+    clock: undefined as unknown as Clock,
+    breakers: undefined as unknown as CircuitBreakers,
+    logger: undefined as unknown as Logger,
+    embed: (args) => this.embedInternal(args),
+  };
+
   private compile(runtime: Runtime): Active {
     const middleware: Middleware[] = [];
     for (const f of this.factories) {
-      const mw = f(runtime);
+      const mw = f(runtime, this.services);
       if (mw) middleware.push(mw);
     }
     const run = compose<RequestContext, PipelineResult>(middleware, routeStep({ clock: this.clock, breakers: this.breakers }));
@@ -189,6 +211,54 @@ export class Gateway {
       return { kind: 'json', status: 200, headers, body: JSON.stringify(formatOpenAIEmbeddingsResponse(result.response, ctx.request.encodingFormat)) };
     } catch (e) {
       return this.failed(e, { call, api: 'openai-embeddings', dialect: openAIChatDialect, active, t0, ctx });
+    }
+  }
+
+  /** GatewayServices.embed: the embeddings route step on a snapshot, recorded, bounded by timeoutMs. */
+  private async embedInternal(args: Parameters<GatewayServices['embed']>[0]): Promise<number[][]> {
+    const t0 = performance.now();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), args.timeoutMs);
+    const onOuter = () => abort.abort();
+    args.signal?.addEventListener('abort', onOuter, { once: true });
+    if (this.startPlugins.length) this.started(args.requestId, 'openai-embeddings');
+    const ctx = createEmbeddingsContext(
+      {
+        id: args.requestId,
+        api: 'openai-embeddings',
+        dialect: openAIChatDialect,
+        headers: {},
+        snapshot: args.snapshot,
+        signal: abort.signal,
+        startedAt: t0,
+        log: lazyChild(this.logger, { requestId: args.requestId }),
+        deadlineAt: this.clock.now() + args.timeoutMs,
+      },
+      { model: args.model, input: { kind: 'text', texts: args.texts }, encodingFormat: 'float', raw: { model: args.model, input: args.texts } },
+    );
+    ctx.state.set(RECORD_EXTRAS, { purpose: args.purpose });
+    try {
+      const result = await embeddingsStep({ clock: this.clock, breakers: this.breakers })(ctx);
+      if (this.plugins.length) {
+        const record = this.baseRecord(ctx, t0);
+        fillRoute(record, result.route);
+        record.usage = { inputTokens: result.response.usage.inputTokens, outputTokens: 0 };
+        this.emit(record, t0);
+      }
+      return result.response.embeddings;
+    } catch (e) {
+      const err = abort.signal.aborted && !args.signal?.aborted ? new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `embeddings for ${args.purpose} took longer than ${args.timeoutMs} ms`) : toGatewayError(e);
+      if (this.plugins.length) {
+        const record = this.baseRecord(ctx, t0);
+        record.status = err.status;
+        record.errorCode = err.code;
+        record.errorMessage = err.message;
+        this.emit(record, t0);
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      args.signal?.removeEventListener('abort', onOuter);
     }
   }
 

@@ -25,7 +25,14 @@ export function targetsFor(runtime: Runtime, request: Pick<CoreRequest, 'model' 
   const targets = runtime.resolve(request.model);
   if (!request.fallbacks?.length) return targets;
   const all = [...targets];
-  for (const f of request.fallbacks) for (const t of runtime.resolve(f)) if (!all.includes(t)) all.push(t);
+  const labels = new Set(targets.map((t) => t.label));
+  for (const f of request.fallbacks) {
+    for (const t of runtime.resolve(f)) {
+      if (labels.has(t.label)) continue;
+      labels.add(t.label);
+      all.push(t);
+    }
+  }
   return all;
 }
 

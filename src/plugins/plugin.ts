@@ -43,6 +43,8 @@ export interface RequestRecord {
   clientKeyId?: string;
   /** The team of the client's key, when it has one. */
   team?: string;
+  /** Why the gateway itself made this request (e.g. `semantic-cache`), for requests it sends on its own. */
+  purpose?: string;
   /** A middleware rewrote the canonical request (raw same-dialect passthrough was off). */
   rewritten?: boolean;
   /** The canonical request and response, for plugins that log content. */
