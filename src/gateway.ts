@@ -160,10 +160,7 @@ export class Gateway {
   }
 
   private retire(a: Active): void {
-    const next = a.replacedBy!;
-    const rt = a.runtime as Runtime & { closeUnshared?: (next: Runtime) => Promise<void> };
-    if (!rt.closeUnshared) return;
-    rt.closeUnshared(next).catch((e: unknown) => this.logger.error({ err: e }, 'closing the providers of a replaced snapshot failed'));
+    a.runtime.closeUnshared(a.replacedBy!).catch((e: unknown) => this.logger.error({ err: e }, 'closing the providers of a replaced snapshot failed'));
   }
 
   /** Handles one completion call; never throws (errors become dialect-shaped outcomes). */

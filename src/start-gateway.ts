@@ -10,6 +10,7 @@ import { loadRuntime } from './routing/runtime.js';
 import { createAdminApi } from './server/admin-api.js';
 import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
+import type { DrainReport } from './server/drain.js';
 
 export interface StartOptions {
   config: Config;
@@ -31,6 +32,11 @@ export interface RunningGateway {
   /** Metrics, request log and tracing built from config. */
   observability: Observability;
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (server.drain): drains the server (readiness 503, in-flight requests and
+   * streams finish, bounded by the timeout), then closes as close() does, flushing the plugins.
+   */
+  drain(options?: { force?: AbortSignal }): Promise<DrainReport>;
 }
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
@@ -50,16 +56,22 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     await Promise.all(plugins.map((p) => p.close?.()));
     throw e;
   }
-  return {
+  const running: RunningGateway = {
     ...addr,
     gateway,
     app,
     logger,
     observability: obs,
+    async drain(drainOptions) {
+      const report = await app.drain(drainOptions);
+      await running.close();
+      return report;
+    },
     async close() {
       await app.close();
       await gateway.close();
       await Promise.all(plugins.map((p) => p.close?.()));
     },
   };
+  return running;
 }
