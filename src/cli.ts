@@ -12,7 +12,9 @@ import { ConfigError } from './config/config-error.js';
 const USAGE = `Switchyard — an LLM gateway with OpenAI- and Anthropic-compatible endpoints.
 
 Usage:
-  switchyard start --config FILE [--port N] [--host H]   start the gateway (or env SWITCHYARD_CONFIG)
+  switchyard start --config FILE [--port N] [--host H] [--watch]
+                                                         start the gateway (or env SWITCHYARD_CONFIG);
+                                                         SIGHUP (or, with --watch, saving the file) reloads it
   switchyard check-config FILE                           validate a config file and exit
   switchyard mock-upstream [--port N] [--fault SPEC]     run the bundled mock provider (drills, demos)
   switchyard --help | --version`;
@@ -22,6 +24,9 @@ function version(): string {
   return pkg.version;
 }
 
+/** Flags that take no value. */
+const SWITCHES = new Set(['watch']);
+
 function parseFlags(argv: string[]): Record<string, string> {
   const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -29,6 +34,7 @@ function parseFlags(argv: string[]): Record<string, string> {
     if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"\n\n${USAGE}`);
     const eq = a.indexOf('=');
     if (eq > 0) flags[a.slice(2, eq)] = a.slice(eq + 1);
+    else if (SWITCHES.has(a.slice(2))) flags[a.slice(2)] = 'true';
     else {
       const v = argv[i + 1];
       if (v === undefined || v.startsWith('--')) throw new Error(`${a} needs a value`);
@@ -41,7 +47,7 @@ function parseFlags(argv: string[]): Record<string, string> {
 
 async function start(argv: string[]): Promise<void> {
   const flags = parseFlags(argv);
-  for (const k of Object.keys(flags)) if (!['config', 'port', 'host'].includes(k)) throw new Error(`unknown option --${k}\n\n${USAGE}`);
+  for (const k of Object.keys(flags)) if (!['config', 'port', 'host', 'watch'].includes(k)) throw new Error(`unknown option --${k}\n\n${USAGE}`);
   const path = flags.config ?? process.env.SWITCHYARD_CONFIG;
   if (!path) throw new Error(`no config: pass --config FILE or set SWITCHYARD_CONFIG\n\n${USAGE}`);
   const [{ loadConfigFileInWorker }, { KNOWN_PROVIDER_TYPES }, { startGateway }] = await Promise.all([
@@ -68,27 +74,17 @@ async function start(argv: string[]): Promise<void> {
     `  Add a provider key: under providers.<name>.keys write { value: env.OPENAI_API_KEY } and export the variable (see docs/configuration.md).`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  // SIGTERM / SIGINT: graceful drain (server.drain), then exit 0. A second signal cuts what is still running.
-  let draining = false;
-  const force = new AbortController();
-  const stop = (signal: NodeJS.Signals) => {
-    if (draining) {
-      running.logger.warn({ signal }, 'second signal: ending what is still running now');
-      force.abort();
-      return;
-    }
-    draining = true;
-    running.logger.info({ signal }, 'shutting down: draining');
-    running.drain({ force: force.signal }).then(
-      () => process.exit(0),
-      (e: unknown) => {
-        running.logger.error({ err: e }, 'drain failed');
-        process.exit(1);
-      },
-    );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    running.logger.info('shutting down');
+    void running.close().then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  const { watchConfigFile } = await import('./control/reload-config-file.js');
+  watchConfigFile({ path, control: running.control, logger: running.logger, watch: flags.watch === 'true', knownProviderTypes: KNOWN_PROVIDER_TYPES });
 }
 
 async function checkConfig(argv: string[]): Promise<void> {

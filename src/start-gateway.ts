@@ -1,5 +1,6 @@
 /** Builds and starts a gateway from a validated config: used by the CLI and the end-to-end tests. */
 import type { Config } from './config/schema.js';
+import { ControlPlane } from './control/control-plane.js';
 import { Gateway } from './gateway.js';
 import { createObservability } from './observability/create-observability.js';
 import type { Observability } from './observability/create-observability.js';
@@ -10,7 +11,7 @@ import { loadRuntime } from './routing/runtime.js';
 import { createAdminApi } from './server/admin-api.js';
 import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
-import type { DrainReport } from './server/drain.js';
+import { createAdminRouter } from './server/admin/admin-router.js';
 
 export interface StartOptions {
   config: Config;
@@ -20,6 +21,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Extra plugins, after the built-in ones (metrics, access log, request log, tracing). */
   plugins?: GatewayPlugin[];
+  /** Environment for env.NAME references in the config store and SWITCHYARD_SECRET_KEY. Default: process.env. */
+  env?: Record<string, string | undefined>;
+  /** How often replicas poll the config store's latest revision (Postgres). Default 2000 ms. */
+  configPollMs?: number;
 }
 
 export interface RunningGateway {
@@ -31,47 +36,47 @@ export interface RunningGateway {
   logger: Logger;
   /** Metrics, request log and tracing built from config. */
   observability: Observability;
+  /** The config store, revisions and live reload (admin API edits, SIGHUP). */
+  control: ControlPlane;
   close(): Promise<void>;
-  /**
-   * Graceful shutdown (server.drain): drains the server (readiness 503, in-flight requests and
-   * streams finish, bounded by the timeout), then closes as close() does, flushing the plugins.
-   */
-  drain(options?: { force?: AbortSignal }): Promise<DrainReport>;
 }
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
-  const { config } = options;
-  const logger = options.logger ?? createLogger({ level: config.logging.level });
+  const logger = options.logger ?? createLogger({ level: options.config.logging.level });
+  // The file is the bootstrap; the store adds what the admin API created (control/).
+  const control = await ControlPlane.open({ file: options.config, logger, ...(options.env ? { env: options.env } : {}), ...(options.configPollMs ? { pollMs: options.configPollMs } : {}) });
+  const config = control.initialConfig();
   const runtime = await loadRuntime(config);
   const obs = await createObservability({ config, runtime, logger });
   const plugins = [...obs.plugins, ...(options.plugins ?? [])];
   const gateway = new Gateway({ runtime, logger, plugins });
   obs.attach(gateway);
-  const admin = createAdminApi({ adminToken: () => gateway.currentRuntime.config.server.admin_token, requestLog: obs.requestLog, ...(obs.metrics ? { metrics: obs.metrics } : {}), logger });
-  const app = createApp({ gateway, logger, admin });
+  const admin = createAdminApi({ adminToken: () => gateway.currentRuntime.config.server.admin_token, adminReadToken: () => gateway.currentRuntime.config.server.admin_read_token, requestLog: obs.requestLog, ...(obs.metrics ? { metrics: obs.metrics } : {}), logger });
+  control.attach(gateway);
+  obs.metrics?.observeConfigStore(() => control.status());
+  const tokens = () => ({ admin: gateway.currentRuntime.config.server.admin_token, read: gateway.currentRuntime.config.server.admin_read_token });
+  const adminRouter = createAdminRouter({ control, tokens, logger });
+  const app = createApp({ gateway, logger, admin, adminRouter });
   let addr: Awaited<ReturnType<App['listen']>>;
   try {
     addr = await app.listen(options.port ?? config.server.port, options.host ?? config.server.host);
   } catch (e) {
     await Promise.all(plugins.map((p) => p.close?.()));
+    await control.close();
     throw e;
   }
-  const running: RunningGateway = {
+  return {
     ...addr,
     gateway,
     app,
     logger,
     observability: obs,
-    async drain(drainOptions) {
-      const report = await app.drain(drainOptions);
-      await running.close();
-      return report;
-    },
+    control,
     async close() {
       await app.close();
+      await control.close();
       await gateway.close();
       await Promise.all(plugins.map((p) => p.close?.()));
     },
   };
-  return running;
 }

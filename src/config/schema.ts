@@ -87,6 +87,11 @@ export const configSchema = z
           .default([])
           .describe('Keys clients must present (Authorization: Bearer or x-api-key). Empty: no client authentication.'),
         admin_token: z.string().min(1).optional().describe('Bearer token for the admin API (/api/*). Unset: the admin API is off (403).'),
+        admin_read_token: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('Bearer token for read-only use of the admin API: GET /api/* only (writes answer 403). Unset: only admin_token reads.'),
         header_limit_bytes: positiveInt().default(16384).describe('Largest request line plus headers accepted (431 above).'),
         headers_timeout_ms: positiveInt().default(20000).describe('Longest time a client may take to send its request headers (408 and the connection closed after).'),
         request_timeout_ms: positiveInt()

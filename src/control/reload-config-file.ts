@@ -2,8 +2,8 @@
  * Reloading the config file into a running gateway: on SIGHUP, and with `start --watch` whenever
  * the file changes. The file is validated as at start (in the loader thread), then with the
  * store's entities; a file that fails either is reported (each path and its fix) and the running
- * snapshot stays. Settings read only at start (listen address, storage, telemetry, metrics) are
- * named in a warning: they need a restart.
+ * snapshot stays. Settings read only at start (listen address, storage, logging, pricing,
+ * telemetry, metrics) are named in a warning: they need a restart.
  */
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
@@ -22,6 +22,7 @@ const RESTART_ONLY: ReadonlyArray<readonly [string, (c: Config) => unknown]> = [
   ['telemetry', (c) => c.telemetry],
   ['metrics', (c) => c.metrics],
   ['logging', (c) => c.logging],
+  ['pricing', (c) => c.pricing],
 ];
 
 export interface WatchConfigFileOptions {
