@@ -2,6 +2,9 @@
 import type { Config } from './config/schema.js';
 import { ControlPlane } from './control/control-plane.js';
 import { Gateway } from './gateway.js';
+import { governanceMiddleware } from './governance/governance-middleware.js';
+import { GovernanceService } from './governance/governance-service.js';
+import type { MiddlewareFactory } from './gateway.js';
 import { createObservability } from './observability/create-observability.js';
 import type { Observability } from './observability/create-observability.js';
 import { createLogger } from './observability/logger.js';
@@ -11,6 +14,7 @@ import { loadRuntime } from './routing/runtime.js';
 import { createAdminApi } from './server/admin-api.js';
 import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
+import type { DrainReport } from './server/drain.js';
 import { createAdminRouter } from './server/admin/admin-router.js';
 
 export interface StartOptions {
@@ -21,6 +25,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Extra plugins, after the built-in ones (metrics, access log, request log, tracing). */
   plugins?: GatewayPlugin[];
+  /** Extra middleware factories, inside the built-in ones (governance, cache, mcp): tests and embedders. */
+  middleware?: MiddlewareFactory[];
   /** Environment for env.NAME references in the config store and SWITCHYARD_SECRET_KEY. Default: process.env. */
   env?: Record<string, string | undefined>;
   /** How often replicas poll the config store's latest revision (Postgres). Default 2000 ms. */
@@ -39,6 +45,11 @@ export interface RunningGateway {
   /** The config store, revisions and live reload (admin API edits, SIGHUP). */
   control: ControlPlane;
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (server.drain): drains the server (readiness 503, in-flight requests and
+   * streams finish, bounded by the timeout), then closes as close() does, flushing the plugins.
+   */
+  drain(options?: { force?: AbortSignal }): Promise<DrainReport>;
 }
 
 export async function startGateway(options: StartOptions): Promise<RunningGateway> {
@@ -49,11 +60,16 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const runtime = await loadRuntime(config);
   const obs = await createObservability({ config, runtime, logger });
   const plugins = [...obs.plugins, ...(options.plugins ?? [])];
-  const gateway = new Gateway({ runtime, logger, plugins });
+  // Outermost first: governance (refuses before anything is spent), then cache, then mcp.
+  const governance = new GovernanceService(logger);
+  const middleware: MiddlewareFactory[] = [governanceMiddleware({ service: governance }), ...(options.middleware ?? [])];
+  const gateway = new Gateway({ runtime, logger, plugins, middleware });
+  if (config.governance.enabled) await governance.ready();
   obs.attach(gateway);
   const admin = createAdminApi({ adminToken: () => gateway.currentRuntime.config.server.admin_token, adminReadToken: () => gateway.currentRuntime.config.server.admin_read_token, requestLog: obs.requestLog, ...(obs.metrics ? { metrics: obs.metrics } : {}), logger });
   control.attach(gateway);
   obs.metrics?.observeConfigStore(() => control.status());
+  obs.metrics?.observeGovernanceStore(() => governance.status());
   const tokens = () => ({ admin: gateway.currentRuntime.config.server.admin_token, read: gateway.currentRuntime.config.server.admin_read_token });
   const adminRouter = createAdminRouter({ control, tokens, logger });
   const app = createApp({ gateway, logger, admin, adminRouter });
@@ -63,20 +79,28 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   } catch (e) {
     await Promise.all(plugins.map((p) => p.close?.()));
     await control.close();
+    await governance.close();
     throw e;
   }
-  return {
+  const running: RunningGateway = {
     ...addr,
     gateway,
     app,
     logger,
     observability: obs,
     control,
+    async drain(drainOptions) {
+      const report = await app.drain(drainOptions);
+      await running.close();
+      return report;
+    },
     async close() {
       await app.close();
       await control.close();
       await gateway.close();
+      await governance.close();
       await Promise.all(plugins.map((p) => p.close?.()));
     },
   };
+  return running;
 }

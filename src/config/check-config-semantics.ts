@@ -6,6 +6,7 @@ import type { Config } from './schema.js';
 import type { ConfigProblem } from './config-error.js';
 import { formatConfigPath } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
+import { checkGovernanceConfig } from '../governance/check-governance-config.js';
 import type { EnvRef } from './resolve-env-refs.js';
 
 export interface CheckConfigSemanticsOptions {
@@ -83,6 +84,9 @@ export function checkConfigSemantics(parsed: Config, opts: CheckConfigSemanticsO
   if (routing.deadline_ms > routing.max_deadline_ms) {
     add(['routing', 'deadline_ms'], `must not exceed routing.max_deadline_ms (${routing.max_deadline_ms}), got ${routing.deadline_ms}`);
   }
+
+  // Teams and virtual keys: team references, one secret per key.
+  checkGovernanceConfig(parsed, add);
 
   return { config: parsed, problems };
 }

@@ -3,6 +3,8 @@
  * "did you mean" from the loader); defaults live here so the docs and the JSON Schema show them.
  * Secrets are written as "env.NAME" anywhere and resolved by the loader before validation.
  */
+import { GOVERNANCE_NAME, GOVERNANCE_NAME_RULE, governanceSchema, teamSchema, virtualKeySchema } from '../governance/governance-schema.js';
+import { aliasCacheSchema, CACHE_DEFAULTS, cacheSchema } from '../cache/cache-schema.js';
 import { z } from 'zod';
 import { anthropicProviderConfigSchema } from '../providers/anthropic/anthropic-config-schema.js';
 import { azureProviderConfigSchema } from '../providers/azure/azure-config-schema.js';
@@ -59,6 +61,9 @@ export const aliasSchema = z
     targets: z.array(targetSchema).min(1).describe('Ordered "provider/model" targets: the first is tried first.'),
     deadline_ms: positiveInt().optional().describe('Overall deadline for this alias, over all attempts.'),
     hedge_after_ms: positiveInt().optional().describe('Start the next target too when the current one has no first byte by then.'),
+    cache: aliasCacheSchema
+      .optional()
+      .describe('Response cache for this alias: false turns it off, true or an object turns it on (even when cache.enabled is false) with these overrides.'),
   })
   .strict();
 
@@ -222,6 +227,18 @@ export const configSchema = z
       .strict()
       .default({ enabled: true })
       .describe('Prometheus metrics.'),
+    governance: governanceSchema
+      .default({ enabled: false, counters: { type: 'memory' }, on_counter_store_error: 'fail_open', default_max_tokens: 4096 })
+      .describe('Virtual keys, budgets and rate limits (docs/governance.md).'),
+    cache: cacheSchema.default(CACHE_DEFAULTS).describe('Exact and semantic response cache, per tenant (docs/cache.md).'),
+    teams: z
+      .record(z.string().regex(GOVERNANCE_NAME, GOVERNANCE_NAME_RULE), teamSchema)
+      .default({})
+      .describe('Teams by name: budgets and limits shared by their virtual keys.'),
+    virtual_keys: z
+      .record(z.string().regex(GOVERNANCE_NAME, GOVERNANCE_NAME_RULE), virtualKeySchema)
+      .default({})
+      .describe('Virtual keys by name (the id in logs and metrics): what a client may use, and its limits.'),
   })
   .strict();
 

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ApiId } from '../core/dialect.js';
 import { GatewayError } from '../core/errors.js';
 import type { ClientDialect } from '../dialects/client-dialect.js';
@@ -16,9 +16,16 @@ import type { GatewayOutcome } from '../gateway.js';
 import type { Logger } from '../observability/logger.js';
 import { checkAdminAuth, sendAdminError } from './admin-api.js';
 import type { AdminApi } from './admin-api.js';
-import { listModels } from './list-models.js';
+import type { AdminRouter } from './admin/admin-router.js';
+import { clientErrorToGatewayError, rawResponse, requestLineOf } from './client-error.js';
+import { InFlightCounter, runDrain } from './drain.js';
+import type { DrainReport } from './drain.js';
+import { exceedsJsonDepth } from './json-depth.js';
+import { isModelPath, listModels, retrieveModel } from './list-models.js';
+import { safeHeaders } from './safe-header.js';
 import { createResponsesApi } from './responses-api.js';
 import { serveHttp2 } from './serve-http2.js';
+import { authenticateRequest, keyAllowsModel } from '../governance/governance-policy.js';
 import { createDialectRoutes } from './dialect-routes.js';
 import { geminiDialect } from '../dialects/gemini/index.js';
 import { bedrockConverseDialect } from '../dialects/bedrock-converse/index.js';
@@ -29,7 +36,7 @@ export interface AppOptions {
   /** GET /metrics, /api/logs, /api/stats (start-gateway builds it from config). */
   admin?: AdminApi;
   /** Every other /api/* path: the config resources (control plane). */
-  adminRouter?: Handler;
+  adminRouter?: AdminRouter;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -43,59 +50,116 @@ interface Route {
 export interface App {
   server: Server;
   listen(port: number, host: string): Promise<{ port: number; host: string; url: string }>;
+  /** Closes at once: every connection, streams included (see drain for the graceful way). */
   close(): Promise<void>;
+  /**
+   * Graceful drain (server.drain): /readyz 503 at once, accept for accept_ms, then stop accepting
+   * and wait for what is in flight, up to timeout_ms after the call; what still runs then ends
+   * with GW_ERR_SHUTTING_DOWN. Resolves when every connection is closed. `force` cuts at once.
+   */
+  drain(options?: { force?: AbortSignal }): Promise<DrainReport>;
+  /** Requests in flight now (every route). */
+  inFlight(): number;
   /** The route table, for the startup banner. */
   routes: string[];
 }
 
+/** One completion or embeddings request, from its first byte to the end of its answer. */
+interface Tracked {
+  res: ServerResponse;
+  /** The gateway's signal: aborts on client close, on a failed write, and at the drain timeout. */
+  ctrl: AbortController;
+  /** Set while a stream is being written: aborting it ends the stream with an error event. */
+  stop?: AbortController;
+  /** The client went away before the answer was finished. */
+  gone: boolean;
+  /** A framing error or timeout the parser reported, answered straight on the socket. */
+  clientError?: GatewayError;
+  requestId: string;
+  dialect: ClientDialect;
+}
+
 export function createApp(options: AppOptions): App {
   const { gateway, logger } = options;
+  const limits = gateway.currentRuntime.config.server;
+  const inFlight = new InFlightCounter();
+  let started = 0;
+  let draining = false;
+  /** Completion and embeddings requests in progress, for the drain to cut. */
+  const tracked = new Set<Tracked>();
+  /** The request each HTTP/1.1 socket is reading now, for parse errors in mid-body. */
+  const bySocket = new WeakMap<Socket, Tracked>();
+  /** The first bytes each connection sent (for the route of a request that never finished its headers). */
+  const firstBytes = new WeakMap<Socket, Buffer>();
+
+  const shuttingDown = () => new GatewayError('GW_ERR_SHUTTING_DOWN', 'this gateway replica is shutting down and its drain timeout passed; retry the request');
+
+  const track = (req: IncomingMessage, res: ServerResponse, requestId: string, dialect: ClientDialect): Tracked => {
+    const t: Tracked = { res, ctrl: new AbortController(), gone: false, requestId, dialect };
+    tracked.add(t);
+    const socket = req.socket as Socket | undefined;
+    if (req.httpVersionMajor === 1 && socket) bySocket.set(socket, t);
+    res.once('close', () => {
+      tracked.delete(t);
+      if (socket && bySocket.get(socket) === t) bySocket.delete(socket);
+      if (!res.writableFinished) {
+        t.gone = true;
+        t.ctrl.abort();
+      }
+    });
+    return t;
+  };
 
   /**
    * Authenticates the client and reads its JSON body. On failure answers in the client's dialect,
    * records the refusal (so logs and metrics count every request) and returns undefined.
    */
-  const readCall = async (req: IncomingMessage, res: ServerResponse, requestId: string, dialect: ClientDialect, api: ApiId) => {
+  const readCall = async (req: IncomingMessage, res: ServerResponse, requestId: string, dialect: ClientDialect, api: ApiId, t: Tracked) => {
     const t0 = performance.now();
     const runtime = gateway.currentRuntime;
+    const server = runtime.config.server;
     try {
-      authenticate(req, runtime.clientKeys);
-      return { body: JSON.parse(await readBody(req, runtime.config.server.body_limit_bytes)) as unknown };
+      // With governance on, the pipeline authenticates virtual keys (and checks models and limits); this early check refuses a bad key before its body is read.
+      if (runtime.config.governance.enabled) authenticateRequest(runtime.config, req.headers);
+      else authenticate(req, runtime.clientKeys);
+      const text = await readBody(req, server.body_limit_bytes, t.ctrl.signal);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (e) {
+        throw new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
+      }
+      if (exceedsJsonDepth(body, server.max_json_depth)) {
+        throw new GatewayError('GW_ERR_JSON_TOO_DEEP', `request body nests objects and arrays more than server.max_json_depth (${server.max_json_depth}) levels deep`);
+      }
+      return { body };
     } catch (e) {
-      const err = e instanceof GatewayError ? e : new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
+      const err = t.clientError ?? (e instanceof GatewayError ? e : new GatewayError('GW_ERR_INVALID_JSON', `request body could not be read: ${(e as Error).message}`));
       if (err.code === 'GW_ERR_BODY_TOO_LARGE' && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
-      send(res, errorOutcome(dialect, err, { 'x-request-id': requestId }));
+      if (!t.clientError && !t.gone) send(res, errorOutcome(dialect, err, { 'x-request-id': requestId }), t);
       gateway.rejected({ api, requestId, headers: req.headers, error: err, startedAt: t0 });
       return undefined;
+    } finally {
+      const socket = req.socket as Socket | undefined;
+      if (socket && bySocket.get(socket) === t) bySocket.delete(socket);
     }
   };
 
-  /** An AbortSignal that fires when the client goes away before the response is finished. */
-  const clientGone = (res: ServerResponse): AbortSignal => {
-    const abort = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    return abort.signal;
-  };
-
   const completion = (dialect: ClientDialect): Handler => async (req, res, requestId) => {
-    const call = await readCall(req, res, requestId, dialect, dialect.id);
+    const t = track(req, res, requestId, dialect);
+    const call = await readCall(req, res, requestId, dialect, dialect.id, t);
     if (!call) return;
-    const signal = clientGone(res);
-    const outcome = await gateway.handle({ dialect, body: call.body, headers: req.headers, signal, requestId });
-    if (signal.aborted) return;
-    send(res, outcome);
+    const outcome = await gateway.handle({ dialect, body: call.body, headers: req.headers, signal: t.ctrl.signal, requestId });
+    send(res, outcome, t);
   };
 
   /** POST /v1/embeddings: like `completion`, answered by gateway.handleEmbeddings in OpenAI's shape. */
   const embeddings: Handler = async (req, res, requestId) => {
-    const call = await readCall(req, res, requestId, openAIChatDialect, 'openai-embeddings');
+    const t = track(req, res, requestId, openAIChatDialect);
+    const call = await readCall(req, res, requestId, openAIChatDialect, 'openai-embeddings', t);
     if (!call) return;
-    const signal = clientGone(res);
-    const outcome = await gateway.handleEmbeddings({ body: call.body, headers: req.headers, signal, requestId });
-    if (signal.aborted) return;
-    send(res, outcome);
+    const outcome = await gateway.handleEmbeddings({ body: call.body, headers: req.headers, signal: t.ctrl.signal, requestId });
+    send(res, outcome, t);
   };
 
   const routes = new Map<string, Route[]>();
@@ -112,10 +176,9 @@ export function createApp(options: AppOptions): App {
     gateway,
     logger,
     begin: async ({ req, res, requestId, dialect, api }) => {
-      const call = await readCall(req, res, requestId, dialect, api);
-      if (!call) return undefined;
-      const signal = clientGone(res);
-      return { body: call.body, signal, answer: (outcome: GatewayOutcome) => (signal.aborted ? undefined : send(res, outcome)) };
+      const t = track(req, res, requestId, dialect);
+      const call = await readCall(req, res, requestId, dialect, api, t);
+      return call && { body: call.body, signal: t.ctrl.signal, answer: (outcome: GatewayOutcome) => send(res, outcome, t) };
     },
     reply: (_req, res, outcome) => send(res, outcome),
   });
@@ -123,19 +186,20 @@ export function createApp(options: AppOptions): App {
   // OpenAI Responses: conversation state (store, previous_response_id) around gateway.handle.
   const responsesApi = createResponsesApi({ gateway, logger });
   const responsesCreate: Handler = async (req, res, requestId) => {
-    const call = await readCall(req, res, requestId, openAIResponsesDialect, 'openai-responses');
+    const t = track(req, res, requestId, openAIResponsesDialect);
+    const call = await readCall(req, res, requestId, openAIResponsesDialect, 'openai-responses', t);
     if (!call) return;
-    const signal = clientGone(res);
-    const outcome = await responsesApi.create({ body: call.body, headers: req.headers, signal, requestId });
-    if (signal.aborted) return;
-    send(res, outcome);
+    const outcome = await responsesApi.create({ body: call.body, headers: req.headers, signal: t.ctrl.signal, requestId });
+    send(res, outcome, t);
   };
   for (const p of ['/v1/responses', '/openai/v1/responses']) add(p, 'POST', openAIResponsesDialect, responsesCreate);
   /** GET / DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items. */
   const storedResponse: Handler = async (req, res, requestId) => {
     drain(req);
     try {
-      authenticate(req, gateway.currentRuntime.clientKeys);
+      const rt = gateway.currentRuntime;
+      if (rt.config.governance.enabled) authenticateRequest(rt.config, req.headers);
+      else authenticate(req, rt.clientKeys);
     } catch (e) {
       return send(res, errorOutcome(openAIResponsesDialect, e as GatewayError, { 'x-request-id': requestId }));
     }
@@ -145,11 +209,42 @@ export function createApp(options: AppOptions): App {
     send(res, await responsesApi.stored({ method: req.method ?? 'GET', path, query, headers: req.headers, requestId }));
   };
   for (const p of ['/v1/models', '/openai/v1/models']) {
-    add(p, 'GET', openAIChatDialect, (req, res) => json(res, 200, listModels(gateway.currentRuntime, req.headers['anthropic-version'] ? 'anthropic' : 'openai')));
+    add(p, 'GET', openAIChatDialect, (req, res, requestId) => modelList(req, res, requestId, req.headers['anthropic-version'] ? 'anthropic' : 'openai'));
   }
-  add('/anthropic/v1/models', 'GET', anthropicMessagesDialect, (_req, res) => json(res, 200, listModels(gateway.currentRuntime, 'anthropic')));
+  add('/anthropic/v1/models', 'GET', anthropicMessagesDialect, (req, res, requestId) => modelList(req, res, requestId, 'anthropic'));
+  /** GET /v1/models/{id} (models.retrieve): like the list, no client key needed. */
+  const modelById: Handler = (req, res, requestId) => {
+    drain(req);
+    const q = req.url!.indexOf('?');
+    const allow = modelsAllowed(req, res, requestId, req.headers['anthropic-version'] !== undefined || req.url!.startsWith('/anthropic/') ? 'anthropic' : 'openai');
+    if (allow === null) return;
+    send(res, retrieveModel({ runtime: gateway.currentRuntime, method: req.method ?? 'GET', path: q < 0 ? req.url! : req.url!.slice(0, q), headers: req.headers, requestId, ...(allow ? { allow } : {}) }));
+  };
+  /**
+   * With governance on, the models routes need a virtual key and list only what it may use:
+   * undefined (governance off: everything), the key's filter, or null after answering 401/403.
+   */
+  const modelsAllowed = (req: IncomingMessage, res: ServerResponse, requestId: string, shape: 'openai' | 'anthropic'): ((id: string) => boolean) | undefined | null => {
+    const rt = gateway.currentRuntime;
+    if (!rt.config.governance.enabled) return undefined;
+    try {
+      const key = authenticateRequest(rt.config, req.headers);
+      return (id: string) => keyAllowsModel(key, id);
+    } catch (e) {
+      send(res, errorOutcome(shape === 'anthropic' ? anthropicMessagesDialect : openAIChatDialect, e as GatewayError, { 'x-request-id': requestId }));
+      return null;
+    }
+  };
+  const modelList = (req: IncomingMessage, res: ServerResponse, requestId: string, shape: 'openai' | 'anthropic'): void => {
+    const allow = modelsAllowed(req, res, requestId, shape);
+    if (allow !== null) json(res, 200, listModels(gateway.currentRuntime, shape, allow));
+  };
   add('/healthz', 'GET', openAIChatDialect, (_req, res) => json(res, 200, { status: 'ok' }));
-  add('/readyz', 'GET', openAIChatDialect, (_req, res) => json(res, 200, { status: 'ready', providers: gateway.currentRuntime.providers.size, models: gateway.currentRuntime.aliases.size }));
+  add('/readyz', 'GET', openAIChatDialect, (_req, res) =>
+    draining
+      ? json(res, 503, { status: 'draining' })
+      : json(res, 200, { status: 'ready', providers: gateway.currentRuntime.providers.size, models: gateway.currentRuntime.aliases.size }),
+  );
   add('/api/providers/health', 'GET', openAIChatDialect, (req, res, requestId) => {
     const denied = checkAdminAuth(req, gateway.currentRuntime.config.server.admin_token, gateway.currentRuntime.config.server.admin_read_token);
     if (denied) return sendAdminError(res, denied, requestId);
@@ -162,46 +257,26 @@ export function createApp(options: AppOptions): App {
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight.enter();
+    started++;
+    res.once('close', () => inFlight.leave());
+    if (draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
     const requestId = newRequestId(req.headers);
     const q = req.url!.indexOf('?');
     const path = q < 0 ? req.url! : req.url!.slice(0, q);
     const list = routes.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
     const dialect = dialectForPath(path);
-    if (!list && responsesApi.matches(path)) {
-      Promise.resolve(storedResponse(req, res, requestId)).catch((e: unknown) => {
-        logger.error({ err: e, requestId }, 'unhandled error in handler');
-        if (!res.headersSent) send(res, errorOutcome(openAIResponsesDialect, new GatewayError('GW_ERR_INTERNAL', 'internal error'), { 'x-request-id': requestId }));
-        else res.destroy();
-      });
-      return;
-    }
-    const byPattern = list ? undefined : dialectRoutes.match(path);
-    if (byPattern) {
-      Promise.resolve(byPattern(req, res, requestId)).catch((e: unknown) => {
-        logger.error({ err: e, requestId }, 'unhandled error in handler');
-        if (!res.headersSent) send(res, errorOutcome(dialect, new GatewayError('GW_ERR_INTERNAL', 'internal error'), { 'x-request-id': requestId }));
-        else res.destroy();
-      });
-      return;
-    }
-    if (!list && options.adminRouter && path.startsWith('/api/')) {
-      const admin = options.adminRouter;
-      Promise.resolve(admin(req, res, requestId)).catch((e: unknown) => {
-        logger.error({ err: e, requestId }, 'unhandled error in admin handler');
-        if (!res.headersSent) send(res, errorOutcome(openAIChatDialect, new GatewayError('GW_ERR_INTERNAL', 'internal error'), { 'x-request-id': requestId }));
-        else res.destroy();
-      });
-      return;
-    }
-    if (!list) {
+    // Paths with ids: stored responses, and the admin API's config resources.
+    const prefixed = list ? undefined : responsesApi.matches(path) ? storedResponse : isModelPath(path) ? modelById : path.startsWith('/api/') ? options.adminRouter : dialectRoutes.match(path);
+    if (!list && !prefixed) {
       drain(req);
       return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`), { 'x-request-id': requestId }));
     }
-    const route = list.find((r) => r.method === req.method);
+    const route = list ? list.find((r) => r.method === req.method) : { method: req.method ?? 'GET', handler: prefixed!, dialect: prefixed === storedResponse ? openAIResponsesDialect : dialect };
     if (!route) {
       drain(req);
-      res.setHeader('allow', list.map((r) => r.method).join(', '));
-      return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use ${list.map((r) => r.method).join(', ')}`), { 'x-request-id': requestId }));
+      res.setHeader('allow', list!.map((r) => r.method).join(', '));
+      return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use ${list!.map((r) => r.method).join(', ')}`), { 'x-request-id': requestId }));
     }
     Promise.resolve(route.handler(req, res, requestId)).catch((e: unknown) => {
       logger.error({ err: e, requestId }, 'unhandled error in handler');
@@ -209,16 +284,147 @@ export function createApp(options: AppOptions): App {
       else res.destroy();
     });
   };
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, listener);
+
+  const headersTimeoutMs = Math.min(limits.headers_timeout_ms, limits.request_timeout_ms);
+  const server = createServer(
+    {
+      keepAliveTimeout: limits.keep_alive_timeout_ms,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: limits.request_timeout_ms,
+      maxHeaderSize: limits.header_limit_bytes,
+      // How often Node checks the two timeouts above (its default, 30 s, would add up to 30 s).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    },
+    listener,
+  );
+  server.maxConnections = limits.max_connections;
   serveHttp2({ server, listener });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+  // A connection that sends nothing at all never reaches the HTTP parser (serveHttp2 waits for its
+  // first bytes; this listener is added after it, which replaces the earlier ones), so headers_timeout_ms is enforced here until the first byte.
+  // The first bytes are kept (weakly) to find the route of a request that times out in its headers.
+  server.on('connection', (socket: Socket) => {
+    const onTimeout = () => socket.destroy();
+    socket.setTimeout(headersTimeoutMs);
+    socket.once('timeout', onTimeout);
+    socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', onTimeout);
+      firstBytes.set(socket, Buffer.from(chunk.subarray(0, 256)));
+    });
+  });
+  server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const gwErr = clientErrorToGatewayError(err, { headerLimitBytes: limits.header_limit_bytes, headersTimeoutMs, requestTimeoutMs: limits.request_timeout_ms });
+    const t = bySocket.get(socket);
+    if (t?.res.headersSent) {
+      // The answer is already on its way (a stream, with junk pipelined behind it): let it finish.
+      t.res.once('close', () => socket.destroy());
+      return;
+    }
+    let dialect: ClientDialect;
+    let requestId: string;
+    if (t) {
+      // A request whose body was being read: its handler records the refusal once the body read fails.
+      t.clientError = gwErr;
+      dialect = t.dialect;
+      requestId = t.requestId;
+    } else {
+      const line = requestLineOf(err.rawPacket) ?? requestLineOf(firstBytes.get(socket));
+      dialect = line ? (routes.get(line.path)?.[0]?.dialect ?? dialectForPath(line.path)) : openAIChatDialect;
+      requestId = newRequestId({});
+    }
+    logger.debug({ code: gwErr.code, parserCode: err.code, requestId }, 'unreadable request');
+    const out = errorOutcome(dialect, gwErr, { 'x-request-id': requestId });
+    if (out.kind === 'json') socket.end(rawResponse(out.status, out.headers, out.body));
     else socket.destroy();
   });
 
+  /**
+   * Writes an outcome. Header values are made safe here, the one place they are written. A stream
+   * gets a stop signal (the drain's timeout aborts it); a stream that cannot be written is still
+   * piped, into nothing, after its upstream was cancelled, so its request ends and is counted.
+   */
+  function send(res: ServerResponse, outcome: GatewayOutcome, t?: Tracked): void {
+    const undeliverable = (reason: GatewayError) => {
+      if (outcome.kind !== 'stream') return;
+      t?.ctrl.abort(reason);
+      const stop = new AbortController();
+      stop.abort(reason);
+      const nowhere = { write: () => true, onDrain: () => undefined, end: () => undefined, stop: stop.signal };
+      outcome.pipe(nowhere);
+    };
+    if (t?.clientError || t?.gone || res.headersSent || res.destroyed) {
+      undeliverable(new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before the answer began'));
+      return;
+    }
+    const headers = safeHeaders(outcome.headers);
+    if (draining && res.req?.httpVersionMajor === 1) res.setHeader('connection', 'close');
+    try {
+      if (outcome.kind === 'json') {
+        res.writeHead(outcome.status, { ...headers, 'content-length': Buffer.byteLength(outcome.body) });
+        res.end(outcome.body);
+        return;
+      }
+      res.writeHead(outcome.status, headers);
+    } catch (e) {
+      // Nothing was written: answer with the error instead, and end the request's stream.
+      logger.error({ err: e }, 'response could not be written');
+      const err = new GatewayError('GW_ERR_INTERNAL', 'internal error: the response could not be written');
+      undeliverable(err);
+      if (!res.headersSent) {
+        const fallback = errorOutcome(t?.dialect ?? dialectForPath(res.req?.url ?? '/'), err, { 'x-request-id': headers['x-request-id'] ?? t?.requestId ?? '' });
+        if (fallback.kind === 'json') {
+          res.writeHead(fallback.status, { ...fallback.headers, 'content-length': Buffer.byteLength(fallback.body) });
+          res.end(fallback.body);
+        }
+      }
+      return;
+    }
+    const stop = new AbortController();
+    if (t) t.stop = stop;
+    const writer = {
+      write: (chunk: string | Uint8Array) => res.write(chunk),
+      onDrain: (fn: () => void) => res.once('drain', fn),
+      end: (chunk?: string | Uint8Array) => (chunk === undefined ? res.end() : res.end(chunk)),
+      stop: stop.signal,
+    };
+    outcome.pipe(writer);
+    // The headers normally leave with the first content, written during pipe(): one write, not two.
+    if (!res.headersSent) (res.flushHeaders ? res.flushHeaders() : res.write(''));
+  }
+
+  function json(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    if (draining && res.req?.httpVersionMajor === 1) res.setHeader('connection', 'close');
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  /** At the drain timeout: streams end with an error event, requests not yet answered get a 503. */
+  const cutAll = () => {
+    let streams = 0;
+    let requests = 0;
+    for (const t of tracked) {
+      if (t.gone || t.res.writableEnded) continue;
+      const err = shuttingDown();
+      if (t.stop) {
+        streams++;
+        t.stop.abort(err);
+      } else if (!t.res.headersSent) requests++;
+      // Cancels the upstream; a request still waiting on it answers 503 GW_ERR_SHUTTING_DOWN.
+      t.ctrl.abort(err);
+    }
+    return { streams, requests };
+  };
+
+  let drained: Promise<DrainReport> | undefined;
   return {
     server,
     routes: [...[...routes].flatMap(([path, list]) => list.map((r) => `${r.method} ${path}`)), ...dialectRoutes.patterns],
+    inFlight: () => inFlight.count,
     listen(port, host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -229,6 +435,16 @@ export function createApp(options: AppOptions): App {
           resolve({ port: addr.port, host: addr.address, url: `http://${h}:${addr.port}` });
         });
       });
+    },
+    drain(opts = {}) {
+      if (drained) return drained;
+      draining = true;
+      const d = gateway.currentRuntime.config.server.drain;
+      drained = runDrain(
+        { server, inFlight, started: () => started, cutAll },
+        { acceptMs: d.accept_ms, timeoutMs: d.timeout_ms, logger, ...(opts.force ? { force: opts.force } : {}) },
+      );
+      return drained;
     },
     close() {
       return new Promise<void>((resolve) => {
@@ -258,7 +474,11 @@ function authenticate(req: IncomingMessage, keys: ReadonlySet<string>): void {
   }
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/**
+ * Reads the body up to `limit` bytes. Rejects when the client leaves mid-body (its handler then
+ * sees `clientError` first when the parser found broken framing) and when `signal` aborts.
+ */
+function readBody(req: IncomingMessage, limit: number, signal: AbortSignal): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     drain(req);
@@ -267,18 +487,28 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const onAbort = () => fail(signal.reason instanceof GatewayError ? signal.reason : new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before sending the whole body'));
+    const fail = (err: GatewayError) => {
+      signal.removeEventListener('abort', onAbort);
+      req.removeAllListeners('data');
+      reject(err);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        req.removeAllListeners('data');
         drain(req);
-        reject(tooLarge(limit));
+        fail(tooLarge(limit));
         return;
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', () => fail(new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before sending the whole body')));
   });
 }
 
@@ -289,27 +519,4 @@ function tooLarge(limit: number): GatewayError {
 /** Reads and discards the rest of a body we will not use, so the connection stays usable. */
 function drain(req: IncomingMessage): void {
   req.resume();
-}
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function send(res: ServerResponse, outcome: GatewayOutcome): void {
-  if (res.headersSent || res.destroyed) return;
-  if (outcome.kind === 'json') {
-    res.writeHead(outcome.status, { ...outcome.headers, 'content-length': Buffer.byteLength(outcome.body) });
-    res.end(outcome.body);
-    return;
-  }
-  res.writeHead(outcome.status, outcome.headers);
-  outcome.pipe({
-    write: (chunk) => res.write(chunk),
-    onDrain: (fn) => res.once('drain', fn),
-    end: (chunk) => (chunk === undefined ? res.end() : res.end(chunk)),
-  });
-  // The headers normally leave with the first content, written during pipe(): one write, not two.
-  if (!res.headersSent) (res.flushHeaders ? res.flushHeaders() : res.write(''));
 }

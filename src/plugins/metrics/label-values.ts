@@ -30,6 +30,12 @@ export class LabelValues {
     return provider && this.known.get(provider)?.has(model) ? model : UNKNOWN;
   }
 
+  /** A team named in config (governance), else "" (no team) or "unknown". */
+  team(team: string | undefined): string {
+    if (!team) return '';
+    return Object.hasOwn(this.runtime.config.teams ?? {}, team) ? team : UNKNOWN;
+  }
+
   alias(alias: string | undefined): string {
     if (!alias) return '';
     return this.runtime.aliases.has(alias) ? alias : UNKNOWN;

@@ -40,6 +40,8 @@ export interface MetricsPlugin extends GatewayPlugin {
   observeRequestLog(read: () => RequestLogCounters): void;
   /** Exposes the config store's state: reachable or not, and the config revision served. */
   observeConfigStore(read: () => { up: boolean; revision: number }): void;
+  /** Exposes governance's counter store state (undefined: governance never enabled). */
+  observeGovernanceStore(read: () => { up: boolean } | undefined): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -57,6 +59,7 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
   let labels = new LabelValues(options.runtime);
   let readLog: (() => RequestLogCounters) | undefined;
   let readConfigStore: (() => { up: boolean; revision: number }) | undefined;
+  let readGovernanceStore: (() => { up: boolean } | undefined) | undefined;
 
   /** Labels follow the runtime the gateway currently serves (config reloads swap it). */
   const currentLabels = (): LabelValues => {
@@ -71,8 +74,8 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
   const registers = [registry];
   const requests = new Counter({
     name: 'switchyard_requests_total',
-    help: 'Finished requests, by client dialect, alias, answering (or last tried) provider and model, and HTTP status.',
-    labelNames: ['dialect', 'alias', 'provider', 'model', 'status'] as const,
+    help: 'Finished requests, by client dialect, alias, answering (or last tried) provider and model, HTTP status, and the virtual key\'s team (governance; "" without one).',
+    labelNames: ['dialect', 'alias', 'provider', 'model', 'status', 'team'] as const,
     registers,
   });
   const duration = new Histogram({
@@ -124,13 +127,13 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
   const tokens = new Counter({
     name: 'switchyard_tokens_total',
     help: 'Tokens by provider, model and type: input (all input, cache reads included), cached_input (cache reads), output.',
-    labelNames: ['provider', 'model', 'type'] as const,
+    labelNames: ['provider', 'model', 'type', 'team'] as const,
     registers,
   });
   const cost = new Counter({
     name: 'switchyard_cost_usd_total',
-    help: 'Cost in USD from the price table and pricing.overrides.',
-    labelNames: ['provider', 'model'] as const,
+    help: 'Cost in USD from the price table and pricing.overrides, by provider, model and the virtual key\'s team.',
+    labelNames: ['provider', 'model', 'team'] as const,
     registers,
   });
   const unpriced = new Counter({
@@ -222,6 +225,15 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
     },
   });
   new Gauge({
+    name: 'switchyard_governance_store_up',
+    help: 'Whether governance\'s counter store (Redis) is reachable: 1 up, 0 unreachable (then on_counter_store_error applies). Always 1 with the memory store or with governance off.',
+    registers,
+    collect() {
+      const s = readGovernanceStore?.();
+      this.set(!s || s.up ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'switchyard_config_revision',
     help: 'The config-store revision this replica serves (0: none yet); replicas that agree show the same value.',
     registers,
@@ -252,6 +264,9 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
     observeConfigStore(read) {
       readConfigStore = read;
     },
+    observeGovernanceStore(read) {
+      readGovernanceStore = read;
+    },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
@@ -264,7 +279,8 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
       const provider = l.provider(r.provider);
       const model = l.model(r.provider, r.upstreamModel);
       const alias = l.alias(r.alias);
-      requests.labels(r.dialect, alias, provider, model, String(r.status)).inc();
+      const team = l.team(r.team);
+      requests.labels(r.dialect, alias, provider, model, String(r.status), team).inc();
       duration.labels(r.dialect, alias, provider, model).observe(r.latencyMs / 1000);
       overhead.labels(r.dialect).observe(Math.max(0, r.latencyMs - r.upstreamMs) / 1000);
       if (r.ttftMs !== undefined && r.fallbackIndex !== undefined) ttft.labels(r.dialect, alias, provider, model, r.stream ? 'true' : 'false').observe(r.ttftMs / 1000);
@@ -294,11 +310,11 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
 
       const u = r.usage;
       if (u && provider) {
-        if (u.inputTokens) tokens.labels(provider, model, 'input').inc(u.inputTokens);
-        if (u.outputTokens) tokens.labels(provider, model, 'output').inc(u.outputTokens);
-        if (u.cachedInputTokens) tokens.labels(provider, model, 'cached_input').inc(u.cachedInputTokens);
+        if (u.inputTokens) tokens.labels(provider, model, 'input', team).inc(u.inputTokens);
+        if (u.outputTokens) tokens.labels(provider, model, 'output', team).inc(u.outputTokens);
+        if (u.cachedInputTokens) tokens.labels(provider, model, 'cached_input', team).inc(u.cachedInputTokens);
         const s = spend.of(r);
-        if (s.costUsd > 0) cost.labels(provider, model).inc(s.costUsd);
+        if (s.costUsd > 0) cost.labels(provider, model, team).inc(s.costUsd);
         if (!s.priced) unpriced.labels(provider, model).inc();
       }
     },

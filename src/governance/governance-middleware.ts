@@ -1,0 +1,202 @@
+/**
+ * Governance as pipeline middleware, before routing. In order:
+ *   1. authentication (the virtual key, by the SHA-256 of its secret),
+ *   2. the key is enabled and not expired, and may use the requested model (and any fallbacks),
+ *   3. one atomic reservation for every limit of the key and its team: concurrency, request and
+ *      token rate limits, budgets (worst-case cost at the route's most expensive target),
+ *   4. after the answer (a stream: when it ends), settlement to the real usage and cost.
+ * With governance off the factory returns undefined: nothing runs per request.
+ */
+import { GatewayError } from '../core/errors.js';
+import type { Usage } from '../core/response.js';
+import type { MiddlewareFactory } from '../gateway.js';
+import type { Middleware } from '../pipeline/compose.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { tapStream } from '../pipeline/event-stream.js';
+import type { PipelineResult, RouteInfo } from '../pipeline/result.js';
+import { targetsFor } from '../pipeline/route-step.js';
+import { costOf, PriceTable } from '../pricing/price-table.js';
+import type { Runtime } from '../routing/runtime.js';
+import type { CounterAdjust, CounterCheck } from './counter-store.js';
+import { estimateChatTokens, estimateEmbeddingsTokens, mergeUsage, worstCaseUsd } from './estimate-request.js';
+import type { CompiledKey, CompiledLimit, GovernancePolicy } from './governance-policy.js';
+import { authenticateKey, checkKeyUsable, keyAllowsModel, NANO_USD, policyFor } from './governance-policy.js';
+import type { GovernanceService, Where } from './governance-service.js';
+import type { HeaderLimit } from './rate-limit-headers.js';
+import { rateLimitHeaders } from './rate-limit-headers.js';
+import { windowOf } from './windows.js';
+
+/** How long a concurrency counter outlives its last use (a replica that died holding slots). */
+const CONCURRENCY_TTL_MS = 15 * 60_000;
+/** Counters outlive their window a little, so a late settlement still finds them. */
+const WINDOW_SLACK_MS = 60_000;
+
+/** The Redis/memory key of a limit's counter in the window that holds `now`. */
+export function counterKey(prefix: string, l: CompiledLimit, now: number): { key: string; expireAt: number; resetAt: number } {
+  const base = `${prefix}${l.scope === 'key' ? 'k' : 't'}:${l.owner}:`;
+  if (l.metric === 'concurrent') return { key: `${base}concurrent`, expireAt: now + CONCURRENCY_TTL_MS, resetAt: now };
+  const w = windowOf(l.period!, now);
+  return { key: `${base}${l.metric}:${l.period}:${w.start}`, expireAt: w.end + WINDOW_SLACK_MS, resetAt: w.end };
+}
+
+function refusal(l: CompiledLimit, resetAt: number, now: number): GatewayError {
+  const who = l.scope === 'key' ? `virtual key ${l.owner}` : `team ${l.owner}`;
+  if (l.metric === 'usd') {
+    const when = Number.isFinite(resetAt) ? `; the window resets at ${new Date(resetAt).toISOString()}` : ' (a total budget: it does not reset)';
+    const opts = Number.isFinite(resetAt) ? { retryAfterMs: resetAt - now } : {};
+    return new GatewayError('GW_ERR_BUDGET_EXHAUSTED', `budget exhausted: the ${l.period} budget of ${who} ($${l.shown}) has less left than this request may cost${when}`, opts);
+  }
+  if (l.metric === 'concurrent') {
+    return new GatewayError('GW_ERR_RATE_LIMITED', `rate limited: ${who} already has ${l.shown} requests in flight (max_concurrent); retry when one finishes`, { retryAfterMs: 1000 });
+  }
+  const what = l.metric === 'requests' ? `${l.shown} requests` : `${l.shown} tokens`;
+  return new GatewayError('GW_ERR_RATE_LIMITED', `rate limited: ${who} allows ${what} per ${l.period}; the window resets at ${new Date(resetAt).toISOString()}`, { retryAfterMs: Math.max(1, resetAt - now) });
+}
+
+interface Reservation {
+  where: Where;
+  keys: string[];
+  limits: CompiledLimit[];
+  amounts: number[];
+}
+
+function actualAmount(metric: CompiledLimit['metric'], usage: Partial<Usage> | undefined, usd: number, reserved: number): number {
+  switch (metric) {
+    case 'concurrent':
+      return 0;
+    case 'requests':
+      return reserved;
+    case 'tokens':
+      return usage ? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) : 0;
+    case 'usd':
+      return Math.ceil(usd * NANO_USD);
+  }
+}
+
+export interface GovernanceMiddlewareOptions {
+  service: GovernanceService;
+  clock?: () => number;
+}
+
+export function governanceMiddleware(o: GovernanceMiddlewareOptions): MiddlewareFactory {
+  const clock = o.clock ?? Date.now;
+  return (snapshot: Runtime) => {
+    const g = snapshot.config.governance;
+    if (!g.enabled) return undefined;
+    o.service.configure(g);
+    const policy: GovernancePolicy = policyFor(snapshot.config);
+    const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
+    const prefix = o.service.keyPrefix;
+    const service = o.service;
+
+    const settle = (r: Reservation, result: { usage?: Partial<Usage> | undefined; route?: RouteInfo | undefined; keepAll?: boolean }) => {
+      let usd = 0;
+      if (result.usage && result.route) {
+        const t = result.route.target;
+        const price = prices.lookup({ provider: t.provider.name, providerType: t.provider.type, model: t.model });
+        if (price) usd = costOf(price, { inputTokens: 0, outputTokens: 0, ...result.usage });
+      }
+      const adjusts: CounterAdjust[] = [];
+      r.limits.forEach((l, i) => {
+        const reserved = r.amounts[i]!;
+        if (l.metric === 'concurrent') adjusts.push({ key: r.keys[i]!, delta: -reserved });
+        else if (!result.keepAll) {
+          const delta = actualAmount(l.metric, result.usage, usd, reserved) - reserved;
+          if (delta !== 0) adjusts.push({ key: r.keys[i]!, delta });
+        }
+      });
+      service.settle(r.where, adjusts);
+    };
+
+    const governance: Middleware = async (ctx: RequestContext, next) => {
+      const now = clock();
+      const key: CompiledKey = authenticateKey(policy, ctx.headers);
+      ctx.principal = key.team !== undefined ? { id: key.id, kind: 'virtual-key', team: key.team } : { id: key.id, kind: 'virtual-key' };
+      checkKeyUsable(key, now);
+      const model = ctx.request.model;
+      const fallbacks = ctx.kind === 'chat' ? (ctx.request.fallbacks ?? []) : [];
+      for (const m of [model, ...fallbacks]) {
+        if (!keyAllowsModel(key, m)) {
+          throw new GatewayError('GW_ERR_MODEL_NOT_ALLOWED', `virtual key ${key.id} may not use the model '${m}'; GET /v1/models lists the models it may use`, { param: 'model' });
+        }
+      }
+      if (key.limits.length === 0) return next();
+
+      // The worst case, reserved now and settled to what the answer really used.
+      let tokens = 0;
+      let usdNano = 0;
+      if (key.needsTokens || key.needsCost) {
+        const est = ctx.kind === 'chat' ? estimateChatTokens(ctx.request, g.default_max_tokens) : estimateEmbeddingsTokens(ctx.request);
+        tokens = est.input + est.output;
+        if (key.needsCost) {
+          const targets = ctx.kind === 'chat' ? targetsFor(snapshot, ctx.request) : snapshot.resolve(model);
+          usdNano = Math.ceil(worstCaseUsd(prices, targets, est) * NANO_USD);
+        }
+      }
+      const checks: CounterCheck[] = [];
+      const resets: number[] = [];
+      const amounts: number[] = [];
+      for (const l of key.limits) {
+        const k = counterKey(prefix, l, now);
+        const amount = l.metric === 'usd' ? usdNano : l.metric === 'tokens' ? tokens : 1;
+        checks.push({ key: k.key, limit: l.limit, amount, expireAt: k.expireAt });
+        resets.push(k.resetAt);
+        amounts.push(amount);
+      }
+      const { result, where } = await service.reserve(checks, now);
+
+      // Headers: of each kind, the limit with the least left.
+      let requests: HeaderLimit | undefined;
+      let tokenLimit: HeaderLimit | undefined;
+      key.limits.forEach((l, i) => {
+        const v = result.values[i];
+        if (v === undefined || (l.metric !== 'requests' && l.metric !== 'tokens')) return;
+        const h = { limit: l.limit, remaining: l.limit - v, resetAt: resets[i]! };
+        if (l.metric === 'requests') {
+          if (!requests || h.remaining < requests.remaining) requests = h;
+        } else if (!tokenLimit || h.remaining < tokenLimit.remaining) tokenLimit = h;
+      });
+      if (requests || tokenLimit) rateLimitHeaders(ctx.dialect.id, now, { requests, tokens: tokenLimit }, ctx.responseHeaders);
+
+      if (!result.ok) {
+        const l = key.limits[result.index]!;
+        const err = refusal(l, resets[result.index]!, now);
+        if (l.metric === 'usd') ctx.responseHeaders['x-should-retry'] = 'false';
+        throw err;
+      }
+
+      const r: Reservation = { where, keys: checks.map((c) => c.key), limits: key.limits, amounts };
+      let out: PipelineResult;
+      try {
+        out = await next();
+      } catch (e) {
+        settle(r, {});
+        throw e;
+      }
+      if (out.kind === 'response') {
+        settle(r, { usage: out.response.usage, route: out.route });
+        return out;
+      }
+      if (out.kind === 'embeddings') {
+        settle(r, { usage: { inputTokens: out.response.usage.inputTokens, outputTokens: 0 }, route: out.route });
+        return out;
+      }
+      let usage: Partial<Usage> | undefined;
+      const route = out.route;
+      return {
+        ...out,
+        stream: tapStream(out.stream, {
+          event(e) {
+            if (e.type === 'usage' || (e.type === 'start' && e.usage)) usage = mergeUsage(usage, e.usage!);
+            else if (e.type === 'finish' && e.usage) usage = mergeUsage(usage, e.usage);
+          },
+          done(end) {
+            // A stream cut before its usage arrived may still be billed upstream: keep the worst case.
+            settle(r, usage ? { usage, route } : { keepAll: end.kind !== 'end' });
+          },
+        }),
+      };
+    };
+    return governance;
+  };
+}

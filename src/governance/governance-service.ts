@@ -1,0 +1,127 @@
+/**
+ * Owns governance's counter store for the life of the process (snapshots come and go; counters
+ * and the Redis connection stay) and applies `on_counter_store_error`:
+ *   - fail_open: while Redis cannot be reached, each replica counts locally against
+ *     limit / replicas seen (approximate); counting resumes from Redis when it answers again;
+ *   - fail_closed: requests are refused with 503 until it answers.
+ * Each change between reachable and not is logged once and shown by a gauge.
+ */
+import { GatewayError } from '../core/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { CounterAdjust, CounterCheck, CounterStore, ReserveResult } from './counter-store.js';
+import type { GovernanceConfig } from './governance-schema.js';
+import { MemoryCounterStore } from './memory-counter-store.js';
+import { RedisCounterStore } from './redis-counter-store.js';
+
+/** Where a reservation was made, so its settlement goes to the same place. */
+export type Where = 'store' | 'local';
+
+export interface GovernanceStatus {
+  /** Counter store type in use. */
+  kind: 'memory' | 'redis';
+  up: boolean;
+  /** fail_open: replicas seen in Redis (the local limits divide by it). */
+  replicasSeen: number;
+}
+
+export class GovernanceService {
+  private store: CounterStore | undefined;
+  private storeSpec = '';
+  private readonly local = new MemoryCounterStore();
+  private up = true;
+  private mode: GovernanceConfig['on_counter_store_error'] = 'fail_open';
+  private prefix = 'switchyard:gov:';
+  private readonly retired: CounterStore[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Opens (or, when `counters` changed, replaces) the store for a snapshot's config; cheap when unchanged. */
+  configure(g: GovernanceConfig): void {
+    this.mode = g.on_counter_store_error;
+    const spec = JSON.stringify(g.counters);
+    if (spec === this.storeSpec && this.store) return;
+    if (this.store) this.retired.push(this.store);
+    this.storeSpec = spec;
+    if (g.counters.type === 'redis') {
+      this.prefix = g.counters.key_prefix;
+      this.up = false;
+      this.store = new RedisCounterStore({ url: g.counters.url, timeoutMs: g.counters.timeout_ms, prefix: g.counters.key_prefix, onStatus: (up, err) => this.setUp(up, err) });
+    } else {
+      this.prefix = 'gov:';
+      this.up = true;
+      this.store = new MemoryCounterStore();
+    }
+  }
+
+  get keyPrefix(): string {
+    return this.prefix;
+  }
+
+  /** Waits (bounded) for Redis to connect, so a fresh replica counts exactly from its first request. */
+  async ready(ms = 2000): Promise<void> {
+    if (this.store instanceof RedisCounterStore) await this.store.waitReady(ms);
+  }
+
+  status(): GovernanceStatus | undefined {
+    const s = this.store;
+    if (!s) return undefined;
+    return { kind: s.kind, up: s.kind === 'memory' ? true : this.up, replicasSeen: s instanceof RedisCounterStore ? s.replicasSeen : 1 };
+  }
+
+  private setUp(up: boolean, err?: unknown): void {
+    if (up === this.up) return;
+    this.up = up;
+    if (up) this.logger.info('governance: the counter store (Redis) is reachable again; counting resumes there');
+    else {
+      const how = this.mode === 'fail_open' ? 'serving with local counters (each replica: limit / replicas seen) until it returns' : 'refusing requests with 503 until it returns (fail_closed)';
+      this.logger.warn({ err: { message: String((err as Error | undefined)?.message ?? err ?? 'not connected') } }, `governance: the counter store (Redis) cannot be reached; ${how}`);
+    }
+  }
+
+  /** One atomic check-and-reserve for every limit of a request. Throws 503 when fail_closed and Redis is down. */
+  async reserve(checks: readonly CounterCheck[], now: number): Promise<{ result: ReserveResult; where: Where }> {
+    const s = this.store!;
+    if (s instanceof MemoryCounterStore) return { result: s.reserveNow(checks, now), where: 'store' };
+    const redis = s as RedisCounterStore;
+    if (redis.ready) {
+      try {
+        const result = await redis.reserve(checks, now);
+        this.setUp(true);
+        return { result, where: 'store' };
+      } catch (e) {
+        this.setUp(false, e);
+      }
+    } else this.setUp(false);
+    if (this.mode === 'fail_closed') {
+      throw new GatewayError('GW_ERR_GOVERNANCE_UNAVAILABLE', 'the gateway cannot check this key\'s limits: its counter store (Redis) cannot be reached (governance.on_counter_store_error: fail_closed); retry shortly');
+    }
+    const n = redis.replicasSeen;
+    const scaled = n <= 1 ? checks : checks.map((c) => ({ ...c, limit: Math.max(1, Math.floor(c.limit / n)) }));
+    return { result: this.local.reserveNow(scaled, now), where: 'local' };
+  }
+
+  /** Settles a request's reservations (off the request's path; a failure is logged by the status change). */
+  settle(where: Where, adjusts: readonly CounterAdjust[]): void {
+    if (adjusts.length === 0) return;
+    if (where === 'local') return this.local.adjustNow(adjusts);
+    const s = this.store!;
+    if (s instanceof MemoryCounterStore) return s.adjustNow(adjusts);
+    s.adjust(adjusts).catch((e: unknown) => this.setUp(false, e));
+  }
+
+  /** Current counter values, for the admin API's live usage (local ones while Redis is down). */
+  async read(keys: readonly string[]): Promise<number[]> {
+    const s = this.store;
+    if (!s) return keys.map(() => 0);
+    if (s instanceof RedisCounterStore && !s.ready) return this.local.read(keys);
+    try {
+      return await s.read(keys);
+    } catch {
+      return this.local.read(keys);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.store?.close(), this.local.close(), ...this.retired.map((s) => s.close())]);
+  }
+}
