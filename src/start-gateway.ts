@@ -31,6 +31,8 @@ export interface StartOptions {
   env?: Record<string, string | undefined>;
   /** How often replicas poll the config store's latest revision (Postgres). Default 2000 ms. */
   configPollMs?: number;
+  /** The wall clock governance's windows and expiry use (tests pin it inside one window). Default Date.now. */
+  governanceClock?: () => number;
 }
 
 export interface RunningGateway {
@@ -62,7 +64,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const plugins = [...obs.plugins, ...(options.plugins ?? [])];
   // Outermost first: governance (refuses before anything is spent), then cache, then mcp.
   const governance = new GovernanceService(logger);
-  const middleware: MiddlewareFactory[] = [governanceMiddleware({ service: governance }), ...(options.middleware ?? [])];
+  const middleware: MiddlewareFactory[] = [governanceMiddleware({ service: governance, ...(options.governanceClock ? { clock: options.governanceClock } : {}) }), ...(options.middleware ?? [])];
   const gateway = new Gateway({ runtime, logger, plugins, middleware });
   if (config.governance.enabled) await governance.ready();
   obs.attach(gateway);

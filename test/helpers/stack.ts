@@ -27,7 +27,7 @@ export interface StackOptions {
   /** Builds the config from the mock's URL; default: openai + anthropic + review-model. */
   config?: (mockUrl: string) => Record<string, unknown>;
   /** Extra start options (middleware, plugins). */
-  start?: Pick<StartOptions, 'middleware' | 'plugins'>;
+  start?: Pick<StartOptions, 'middleware' | 'plugins' | 'governanceClock'>;
 }
 
 export function defaultConfig(mockUrl: string): Record<string, unknown> {
