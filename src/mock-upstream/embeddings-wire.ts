@@ -1,6 +1,6 @@
 /**
- * Embeddings for the mock upstream: deterministic vectors (the same text always gives the same
- * unit vector, different texts different ones), in the shapes of OpenAI `/v1/embeddings`, Gemini
+ * Embeddings for the mock upstream: deterministic, similarity-preserving vectors (a hashed bag of
+ * words: texts sharing their content words point the same way), in the shapes of OpenAI `/v1/embeddings`, Gemini
  * `batchEmbedContents` and Bedrock Titan / Cohere InvokeModel. Input tokens are whitespace words
  * (at least 1 per input).
  */
@@ -11,28 +11,50 @@ import { jsonResponse, type IncomingMockRequest, type PreparedResponse, type Wir
 /** Default vector size of the mock's models. */
 export const MOCK_EMBEDDING_DIMENSIONS = 16;
 
-/** A deterministic unit vector for a text (FNV-1a seeded xorshift). */
-export function mockEmbedding(text: string, dimensions = MOCK_EMBEDDING_DIMENSIONS): number[] {
+/**
+ * Words that carry no meaning for the mock's similarity: case, punctuation and these are ignored,
+ * so "What is the capital of France?" and "what's the capital of france" embed identically.
+ */
+const STOPWORDS = new Set(
+  'a an and are be can could do does for how i in is it me of on or please s tell the to was what whats which who why would you your'.split(' '),
+);
+
+/** A deterministic pseudo-random vector for one token (FNV-1a seeded xorshift). */
+function tokenVector(token: string, dimensions: number): number[] {
   let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
+  for (let i = 0; i < token.length; i++) {
+    h ^= token.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   const out: number[] = [];
   let x = h || 1;
-  let norm = 0;
   for (let i = 0; i < dimensions; i++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     x >>>= 0;
-    const v = x / 0xffffffff - 0.5;
-    out.push(v);
-    norm += v * v;
+    out.push(x / 0xffffffff - 0.5);
   }
+  return out;
+}
+
+/**
+ * A deterministic unit vector for a text: the sum of its content words' vectors (a hashed bag of
+ * words), or of the whole text's when it has none. Word order, case, punctuation and stop words do
+ * not change it; each different content word moves it away.
+ */
+export function mockEmbedding(text: string, dimensions = MOCK_EMBEDDING_DIMENSIONS): number[] {
+  const words = (text.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => !STOPWORDS.has(w));
+  const sum = new Array<number>(dimensions).fill(0);
+  for (const w of words.length ? words : [text]) {
+    const v = tokenVector(w, dimensions);
+    for (let i = 0; i < dimensions; i++) sum[i]! += v[i]!;
+  }
+  let norm = 0;
+  for (const v of sum) norm += v * v;
   const n = Math.sqrt(norm) || 1;
   // float32-exact values, so base64 round trips compare equal.
-  return out.map((v) => Math.fround(v / n));
+  return sum.map((v) => Math.fround(v / n));
 }
 
 export function tokensOf(text: string): number {

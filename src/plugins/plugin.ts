@@ -43,6 +43,12 @@ export interface RequestRecord {
   clientKeyId?: string;
   /** The team of the client's key, when it has one. */
   team?: string;
+  /** What the response cache did: hit, semantic-hit, miss or bypass (undefined: no cache for this request). */
+  cache?: 'hit' | 'semantic-hit' | 'miss' | 'bypass';
+  /** Cosine similarity of a semantic hit. */
+  cacheSimilarity?: number;
+  /** What a cache hit would have cost upstream, in USD (the hit itself costs 0). */
+  cacheSavedUsd?: number;
   /** Why the gateway itself made this request (e.g. `semantic-cache`), for requests it sends on its own. */
   purpose?: string;
   /** A middleware rewrote the canonical request (raw same-dialect passthrough was off). */

@@ -35,6 +35,9 @@ export const INSERT_COLUMNS = [
   'request_meta',
   'request_body',
   'response_body',
+  'cache',
+  'cache_similarity',
+  'cache_saved_usd',
 ] as const satisfies ReadonlyArray<keyof LogRow>;
 
 /** Columns holding JSON (TEXT in SQLite, JSONB in Postgres). */

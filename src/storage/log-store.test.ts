@@ -45,6 +45,9 @@ export function makeRow(over: Partial<LogRow> = {}): LogRow {
     request_meta: { messages: 1 },
     request_body: null,
     response_body: null,
+    cache: null,
+    cache_similarity: null,
+    cache_saved_usd: null,
     ...over,
   };
 }
@@ -85,6 +88,7 @@ function contract(name: string, open: () => Promise<{ reopen: () => Promise<LogS
           stream: i % 3 === 0,
           fallback_index: i === 7 ? 1 : 0,
           response_body: i === 3 ? { text: 'nul \u0000 here', n: [1, 2] } : null,
+          ...(i === 4 ? { cache: 'semantic-hit', cache_similarity: 0.97, cache_saved_usd: 0.0025 } : {}),
         }),
       );
       await store.insert(rows);
@@ -94,6 +98,8 @@ function contract(name: string, open: () => Promise<{ reopen: () => Promise<LogS
       assert.equal(page.rows[0]!.request_id, 'req-24');
       assert.equal(typeof page.rows[0]!.id, 'number');
       assert.equal(typeof page.rows[0]!.ts, 'number');
+      const r4 = page.rows.find((r) => r.request_id === 'req-4')!;
+      assert.deepEqual([r4.cache, r4.cache_similarity, r4.cache_saved_usd], ['semantic-hit', 0.97, 0.0025]);
       const r3 = page.rows.find((r) => r.request_id === 'req-3')!;
       assert.equal(r3.stream, true);
       assert.deepEqual(r3.attempts, rows[3]!.attempts);

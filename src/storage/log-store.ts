@@ -59,6 +59,12 @@ export interface LogRow {
   request_body: unknown;
   /** The answer: the response, or the streamed text (full only). */
   response_body: unknown;
+  /** What the response cache did: hit, semantic-hit, miss, bypass; null when the cache was off. */
+  cache: string | null;
+  /** Cosine similarity of a semantic hit. */
+  cache_similarity: number | null;
+  /** What a hit would have cost upstream (the hit costs 0). */
+  cache_saved_usd: number | null;
 }
 
 export interface LogQuery {

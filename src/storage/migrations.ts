@@ -91,6 +91,20 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX request_logs_request_id ON request_logs (request_id)',
     ],
   },
+  {
+    version: 2,
+    name: 'request_logs_cache',
+    sqlite: [
+      'ALTER TABLE request_logs ADD COLUMN cache TEXT',
+      'ALTER TABLE request_logs ADD COLUMN cache_similarity REAL',
+      'ALTER TABLE request_logs ADD COLUMN cache_saved_usd REAL',
+    ],
+    postgres: [
+      'ALTER TABLE request_logs ADD COLUMN IF NOT EXISTS cache TEXT',
+      'ALTER TABLE request_logs ADD COLUMN IF NOT EXISTS cache_similarity DOUBLE PRECISION',
+      'ALTER TABLE request_logs ADD COLUMN IF NOT EXISTS cache_saved_usd DOUBLE PRECISION',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (

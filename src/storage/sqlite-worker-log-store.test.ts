@@ -52,6 +52,9 @@ function row(i: number, over: Partial<LogRow> = {}): LogRow {
     request_meta: { messages: 1 },
     request_body: { messages: [{ role: 'user', content: `question ${i}` }] },
     response_body: { text: `answer ${i}`, when: new Date(T0) },
+    cache: null,
+    cache_similarity: null,
+    cache_saved_usd: null,
     ...over,
   };
 }

@@ -49,6 +49,9 @@ export function buildLogRow(input: { record: RequestRecord; spend: Spend; conten
     request_meta: withText ? requestMeta(r) : null,
     request_body: content === 'full' ? (r.request?.raw ?? null) : null,
     response_body: content === 'full' ? responseBody(r) : null,
+    cache: r.cache ?? null,
+    cache_similarity: r.cacheSimilarity ?? null,
+    cache_saved_usd: r.cacheSavedUsd ?? null,
   };
 }
 

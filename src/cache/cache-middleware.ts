@@ -1,0 +1,319 @@
+/**
+ * The response cache as pipeline middleware (after governance, before routing), for chat requests:
+ *   1. exact lookup: SHA-256 of the canonical request + route + namespace (cache-key.ts);
+ *   2. semantic lookup (when on for the alias, the conversation is short and ends with a user
+ *      text message): embed that message through the gateway's own routing, then the nearest
+ *      entry with the same context key at or above the threshold;
+ *   3. a miss goes upstream; its answer is stored whole (a stream: once it finished cleanly —
+ *      never a truncated, failed or cancelled one), in canonical form, so any dialect, JSON or
+ *      stream, can be answered from it.
+ * Every cache failure (store down, embedding failed or slow, index error) is a miss: the request
+ * goes upstream as if there were no cache. A hit has no route, so it costs 0 in spend and budgets;
+ * the record carries `cache` ('hit' | 'semantic-hit' | 'miss' | 'bypass') and the cost saved.
+ */
+import { GatewayError } from '../core/errors.js';
+import type { CoreResponse } from '../core/response.js';
+import type { GatewayServices, MiddlewareFactory } from '../gateway.js';
+import { serverKeyId } from '../governance/governance-policy.js';
+import { sha256Hex } from '../governance/check-governance-config.js';
+import type { ChatMiddleware } from '../pipeline/compose.js';
+import { forChat } from '../pipeline/compose.js';
+import type { ChatContext } from '../pipeline/context.js';
+import { stateKey } from '../pipeline/context.js';
+import { responseToEvents, streamFromEvents, tapStream } from '../pipeline/event-stream.js';
+import { RECORD_EXTRAS } from '../pipeline/record-extras.js';
+import type { ChatResult, RouteInfo } from '../pipeline/result.js';
+import { targetsFor } from '../pipeline/route-step.js';
+import { costOf, PriceTable } from '../pricing/price-table.js';
+import type { Runtime } from '../routing/runtime.js';
+import { ResponseAssembler } from './assemble-response.js';
+import { contextKey, exactKey, lastUserText } from './cache-key.js';
+import type { CacheConfig, CacheNamespaceMode } from './cache-schema.js';
+import type { CacheService, IndexHandle } from './cache-service.js';
+import type { CacheStore } from './cache-store.js';
+
+/** What the cache did for a request (also the x-switchyard-cache response header). */
+export type CacheOutcome = 'hit' | 'semantic-hit' | 'miss' | 'bypass';
+
+/**
+ * Set on a request answered from the cache: the answer has no route and costs nothing; governance
+ * settles such a request's reservation to 0 (tokens and USD).
+ */
+export const CACHE_HIT = stateKey<{ outcome: 'hit' | 'semantic-hit' }>('cache-hit');
+
+/** A cached answer as stored. */
+interface CachedAnswer {
+  v: 1;
+  response: CoreResponse;
+  /** The target that produced it, for the cost saved by later hits. */
+  provider?: string;
+  providerType?: string;
+  model?: string;
+  storedAt: number;
+}
+
+/** The cache settings that apply to one model name on one snapshot. */
+interface Effective {
+  ttlMs: number;
+  semantic: boolean;
+  threshold: number;
+}
+
+type Control = 'default' | 'no-cache' | 'no-store' | 'refresh';
+
+function header(ctx: ChatContext, name: string): string | undefined {
+  const h = ctx.headers[name];
+  return typeof h === 'string' ? h.trim() : Array.isArray(h) ? h[0]?.trim() : undefined;
+}
+
+function control(ctx: ChatContext): Control {
+  const h = header(ctx, 'x-switchyard-cache');
+  if (h === undefined || h === '') return 'default';
+  const v = h.toLowerCase();
+  if (v === 'no-cache' || v === 'no-store' || v === 'refresh') return v;
+  throw new GatewayError('GW_ERR_INVALID_REQUEST', `x-switchyard-cache: expected no-cache, no-store or refresh, got "${h.slice(0, 64)}"`, { param: 'x-switchyard-cache' });
+}
+
+function ttlOverride(ctx: ChatContext, ttlMs: number): number {
+  const h = header(ctx, 'x-switchyard-cache-ttl');
+  if (h === undefined) return ttlMs;
+  const n = Number(h);
+  if (!/^\d+$/.test(h) || !Number.isSafeInteger(n)) {
+    throw new GatewayError('GW_ERR_INVALID_REQUEST', `x-switchyard-cache-ttl: expected a whole number of seconds, got "${h.slice(0, 64)}"`, { param: 'x-switchyard-cache-ttl' });
+  }
+  return Math.min(ttlMs, n * 1000);
+}
+
+/** The secret a client presented (for the client-key namespace when governance is off). */
+function presentedKey(ctx: ChatContext): string | undefined {
+  const auth = header(ctx, 'authorization');
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  return header(ctx, 'x-api-key') ?? header(ctx, 'x-goog-api-key');
+}
+
+/**
+ * Who may share entries: `key:<id>`, `team:<name>` or `global`. Without a principal (governance
+ * off), the client key's id when server.api_keys authenticates clients, else global.
+ */
+export function namespaceOf(ctx: ChatContext, mode: CacheNamespaceMode): string {
+  if (mode === 'global') return 'global';
+  const p = ctx.principal;
+  if (p) {
+    if (mode === 'team' && p.team !== undefined) return `team:${p.team}`;
+    return `key:${p.id}`;
+  }
+  if (ctx.snapshot.clientKeys.size > 0) {
+    const k = presentedKey(ctx);
+    if (k !== undefined && ctx.snapshot.clientKeys.has(k)) return `key:${serverKeyId(sha256Hex(k))}`;
+  }
+  return 'global';
+}
+
+/** Per-model settings on a snapshot: the alias's `cache` override over `cache`. */
+function effectiveFor(snapshot: Runtime, cfg: CacheConfig): (model: string) => Effective | undefined {
+  const global: Effective | undefined = cfg.enabled ? { ttlMs: cfg.ttl_s * 1000, semantic: cfg.semantic.enabled, threshold: cfg.semantic.threshold } : undefined;
+  const perAlias = new Map<string, Effective | undefined>();
+  for (const [name, alias] of Object.entries(snapshot.config.models)) {
+    const o = alias.cache;
+    if (o === undefined) continue;
+    if (o === false || (typeof o === 'object' && o.enabled === false)) perAlias.set(name, undefined);
+    else if (o === true) perAlias.set(name, { ttlMs: cfg.ttl_s * 1000, semantic: cfg.semantic.enabled, threshold: cfg.semantic.threshold });
+    else
+      perAlias.set(name, {
+        ttlMs: (o.ttl_s ?? cfg.ttl_s) * 1000,
+        semantic: o.semantic ?? cfg.semantic.enabled,
+        threshold: o.threshold ?? cfg.semantic.threshold,
+      });
+  }
+  return (model) => (perAlias.has(model) ? perAlias.get(model) : global);
+}
+
+/** Whether any model on the snapshot is cached (else the factory adds nothing). */
+function anyCached(snapshot: Runtime, cfg: CacheConfig): boolean {
+  if (cfg.enabled) return true;
+  return Object.values(snapshot.config.models).some((a) => a.cache === true || (typeof a.cache === 'object' && a.cache.enabled !== false));
+}
+
+function anySemantic(snapshot: Runtime, cfg: CacheConfig): boolean {
+  if (cfg.enabled && cfg.semantic.enabled) return true;
+  return Object.values(snapshot.config.models).some((a) => typeof a.cache === 'object' && a.cache.enabled !== false && (a.cache.semantic ?? cfg.semantic.enabled));
+}
+
+/** Rejects after `ms` unless `p` settled first. */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+export interface CacheMiddlewareOptions {
+  service: CacheService;
+}
+
+export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
+  const { service } = o;
+  return (snapshot: Runtime, services: GatewayServices) => {
+    const cfg = snapshot.config.cache;
+    if (!anyCached(snapshot, cfg)) return undefined;
+    const clock = services.clock;
+    const store: CacheStore = service.storeFor(cfg.store, clock);
+    const index: IndexHandle | undefined = anySemantic(snapshot, cfg) ? service.indexFor(cfg.semantic.index, snapshot.config.storage, clock, cfg.semantic.timeout_ms) : undefined;
+    const settingsFor = effectiveFor(snapshot, cfg);
+    const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
+    const storeTimeoutMs = cfg.store.type === 'redis' ? cfg.store.timeout_ms * 2 : 1000;
+    const semanticCfg = cfg.semantic;
+    const counters = service.counters;
+
+    const savedUsd = (a: CachedAnswer): number => {
+      if (!a.provider || !a.model) return 0;
+      const price = prices.lookup({ provider: a.provider, providerType: a.providerType ?? '', model: a.model });
+      return price ? costOf(price, a.response.usage) : 0;
+    };
+
+    const note = (ctx: ChatContext, outcome: CacheOutcome, extra: { similarity?: number; savedUsd?: number } = {}) => {
+      ctx.responseHeaders['x-switchyard-cache'] = outcome;
+      if (extra.similarity !== undefined) ctx.responseHeaders['x-switchyard-cache-similarity'] = extra.similarity.toFixed(4);
+      const fields: Record<string, unknown> = { cache: outcome };
+      if (extra.similarity !== undefined) fields['cacheSimilarity'] = extra.similarity;
+      if (extra.savedUsd !== undefined) fields['cacheSavedUsd'] = extra.savedUsd;
+      ctx.state.set(RECORD_EXTRAS, { ...ctx.state.get(RECORD_EXTRAS), ...fields });
+    };
+
+    const answer = (ctx: ChatContext, a: CachedAnswer, outcome: 'hit' | 'semantic-hit', similarity?: number): ChatResult => {
+      const saved = savedUsd(a);
+      counters[outcome === 'hit' ? 'hits' : 'semanticHits']++;
+      counters.savedUsd += saved;
+      ctx.state.set(CACHE_HIT, { outcome });
+      note(ctx, outcome, { savedUsd: saved, ...(similarity !== undefined ? { similarity } : {}) });
+      if (ctx.request.stream) return { kind: 'stream', stream: streamFromEvents(responseToEvents(a.response)) };
+      return { kind: 'response', response: a.response };
+    };
+
+    const parse = (value: string): CachedAnswer | undefined => {
+      try {
+        const a = JSON.parse(value) as CachedAnswer;
+        return a && a.v === 1 && a.response && Array.isArray(a.response.content) ? a : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+
+    const embed = async (ctx: ChatContext, text: string, timeoutMs: number): Promise<number[] | undefined> => {
+      try {
+        const [v] = await services.embed({ snapshot, model: semanticCfg.embedding_model, texts: [text], timeoutMs, signal: ctx.signal, purpose: 'semantic-cache', requestId: `${ctx.id}:cache-embed` });
+        return v && v.length ? v : undefined;
+      } catch (err) {
+        counters.errors.embedding++;
+        ctx.log.debug({ err: { message: (err as Error).message } }, 'semantic cache: the embedding failed; treated as a miss');
+        return undefined;
+      }
+    };
+
+    const save = (args: { ctx: ChatContext; ns: string; key: string; ttlMs: number; response: CoreResponse; route: RouteInfo | undefined; semantic?: { contextKey: string; text: string; vector?: number[]; ctxSignal: AbortSignal } }) => {
+      if (args.ttlMs <= 0 || args.response.choices?.length || args.response.finishReason === 'error') return;
+      const t = args.route?.target;
+      const entry: CachedAnswer = { v: 1, response: args.response, storedAt: clock.now() };
+      if (t) {
+        entry.provider = t.provider.name;
+        entry.providerType = t.provider.type;
+        entry.model = t.model;
+      }
+      const value = JSON.stringify(entry);
+      counters.stored++;
+      within(store.set(args.ns, args.key, value, args.ttlMs), storeTimeoutMs, 'cache store write').then(
+        () => service.report('exact', true),
+        (err: unknown) => service.report('exact', false, err),
+      );
+      const sem = args.semantic;
+      if (!sem || !index) return;
+      void (async () => {
+        const vector = sem.vector ?? (await embed(args.ctx, sem.text, semanticCfg.timeout_ms));
+        const idx = index.current();
+        if (!vector || !idx) return;
+        try {
+          await within(idx.add({ namespace: args.ns, contextKey: sem.contextKey, vector, value, expiresAt: clock.now() + args.ttlMs }), semanticCfg.timeout_ms * 4, 'semantic index write');
+          service.report('semantic', true);
+        } catch (err) {
+          service.report('semantic', false, err);
+        }
+      })();
+    };
+
+    const cache: ChatMiddleware = async (ctx, next) => {
+      const settings = settingsFor(ctx.request.model);
+      if (!settings) return next();
+      const mode = control(ctx);
+      const ttlMs = ttlOverride(ctx, settings.ttlMs);
+      let route: string[];
+      try {
+        route = targetsFor(snapshot, ctx.request).map((t) => t.label);
+      } catch {
+        return next(); // an unknown model: routing answers with its own error
+      }
+      const ns = namespaceOf(ctx, cfg.namespace);
+      const request = ctx.request;
+      const key = exactKey({ request, route, namespace: ns });
+      const lookup = mode === 'default' || mode === 'no-store';
+      const keep = mode === 'default' || mode === 'refresh';
+
+      const text = settings.semantic && index && request.messages.length <= semanticCfg.max_messages ? lastUserText(request) : undefined;
+      const ctxKey = text !== undefined ? contextKey({ request, route, namespace: ns }) : undefined;
+      let vector: number[] | undefined;
+
+      if (lookup) {
+        try {
+          const value = await within(store.get(ns, key), storeTimeoutMs, 'cache store read');
+          service.report('exact', true);
+          const a = value === undefined ? undefined : parse(value);
+          if (a) return answer(ctx, a, 'hit');
+        } catch (err) {
+          service.report('exact', false, err);
+          ctx.log.debug({ err: { message: (err as Error).message } }, 'cache: lookup failed; treated as a miss');
+        }
+        if (text !== undefined && ctxKey !== undefined) {
+          const started = performance.now();
+          vector = await embed(ctx, text, semanticCfg.timeout_ms);
+          const idx = index?.current();
+          const left = semanticCfg.timeout_ms - (performance.now() - started);
+          if (vector && idx && left > 0) {
+            try {
+              const m = await within(idx.search({ namespace: ns, contextKey: ctxKey, vector, threshold: settings.threshold, now: clock.now() }), Math.max(1, left), 'semantic index lookup');
+              service.report('semantic', true);
+              const a = m && parse(m.value);
+              if (m && a) return answer(ctx, a, 'semantic-hit', m.similarity);
+            } catch (err) {
+              service.report('semantic', false, err);
+              ctx.log.debug({ err: { message: (err as Error).message } }, 'semantic cache: lookup failed; treated as a miss');
+            }
+          }
+        }
+        counters.misses++;
+        note(ctx, 'miss');
+      } else {
+        counters.bypasses++;
+        note(ctx, 'bypass');
+      }
+
+      const result = await next();
+      if (!keep) return result;
+      const semantic = text !== undefined && ctxKey !== undefined ? { contextKey: ctxKey, text, ctxSignal: ctx.signal, ...(vector ? { vector } : {}) } : undefined;
+      const base = { ctx, ns, key, ttlMs, route: result.route, ...(semantic ? { semantic } : {}) };
+      if (result.kind === 'response') {
+        save({ ...base, response: result.response });
+        return result;
+      }
+      const assembler = new ResponseAssembler();
+      return {
+        ...result,
+        stream: tapStream(result.stream, {
+          event: (e) => assembler.add(e),
+          done(end) {
+            if (end.kind !== 'end') return;
+            const response = assembler.result();
+            if (response) save({ ...base, response });
+          },
+        }),
+      };
+    };
+    return forChat(cache);
+  };
+}

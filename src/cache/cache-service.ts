@@ -1,0 +1,206 @@
+/**
+ * Owns the cache's stores and indexes for the life of the process: snapshots come and go, but a
+ * store or index is opened once per configuration (keyed by its config) and closed when the
+ * gateway closes. Also keeps the counters behind GET /api/cache/stats and the metrics, and the
+ * reachable/unreachable state of each backend, logged once per change.
+ */
+import type { Logger } from '../observability/logger.js';
+import type { Clock } from '../routing/clock.js';
+import { openSqlite } from '../storage/sqlite-driver.js';
+import type { CacheConfig } from './cache-schema.js';
+import type { CacheStore } from './cache-store.js';
+import { MemoryCacheStore } from './cache-store.js';
+import { EmbeddedSemanticIndex } from './embedded-semantic-index.js';
+import { PostgresSemanticIndex } from './postgres-semantic-index.js';
+import { RedisCacheStore } from './redis-cache-store.js';
+import type { SemanticIndex } from './semantic-index.js';
+
+/** Where a lookup or store failed (each a miss, counted). */
+export type CacheErrorStage = 'store' | 'index' | 'embedding';
+export type CacheBackend = 'exact' | 'semantic';
+
+export interface CacheCounters {
+  hits: number;
+  semanticHits: number;
+  misses: number;
+  bypasses: number;
+  stored: number;
+  savedUsd: number;
+  errors: Record<CacheErrorStage, number>;
+}
+
+export interface CacheBackendStatus {
+  backend: CacheBackend;
+  type: string;
+  up: boolean;
+}
+
+/** A semantic index being opened (embedded: SQLite is read first); lookups miss until it is. */
+export interface IndexHandle {
+  readonly type: 'embedded' | 'postgres';
+  current(): SemanticIndex | undefined;
+}
+
+const SWEEP_MS = 60_000;
+
+export class CacheService {
+  private readonly stores = new Map<string, CacheStore>();
+  private readonly indexes = new Map<string, { handle: IndexHandle; opening?: Promise<void>; index?: SemanticIndex }>();
+  private readonly up = new Map<string, boolean>();
+  private activeStore: { spec: string; type: string } | undefined;
+  private activeIndex: { spec: string; type: string } | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private clock: Clock | undefined;
+  readonly counters: CacheCounters = { hits: 0, semanticHits: 0, misses: 0, bypasses: 0, stored: 0, savedUsd: 0, errors: { store: 0, index: 0, embedding: 0 } };
+
+  constructor(private readonly logger: Logger) {}
+
+  /** The exact store for a snapshot's `cache.store` (opened on first use). */
+  storeFor(cfg: CacheConfig['store'], clock: Clock): CacheStore {
+    this.clock = clock;
+    const spec = JSON.stringify(cfg);
+    let s = this.stores.get(spec);
+    if (!s) {
+      const id = `exact:${spec}`;
+      if (cfg.type === 'redis') {
+        s = new RedisCacheStore({ url: cfg.url, prefix: cfg.key_prefix, timeoutMs: cfg.timeout_ms, onStatus: (up, err) => this.setUp(id, 'exact', up, err) });
+      } else {
+        this.up.set(id, true);
+        s = new MemoryCacheStore({ maxBytes: cfg.max_bytes, clock });
+      }
+      this.stores.set(spec, s);
+    }
+    this.activeStore = { spec, type: cfg.type };
+    return s;
+  }
+
+  /** The semantic index for a snapshot's config (opened once, in the background). */
+  indexFor(cfg: CacheConfig['semantic']['index'], storage: { sqlite_path: string; postgres_url?: string | undefined }, clock: Clock, timeoutMs: number): IndexHandle {
+    this.clock = clock;
+    const spec = cfg.type === 'postgres' ? `postgres:${storage.postgres_url ?? ''}` : `embedded:${storage.sqlite_path}`;
+    let entry = this.indexes.get(spec);
+    if (!entry) {
+      const id = `semantic:${spec}`;
+      const e: { handle: IndexHandle; opening?: Promise<void>; index?: SemanticIndex } = { handle: { type: cfg.type, current: () => e.index } };
+      entry = e;
+      this.indexes.set(spec, e);
+      if (cfg.type === 'postgres') {
+        if (!storage.postgres_url) {
+          this.setUp(id, 'semantic', false, new Error('cache.semantic.index is postgres but storage.postgres_url is not set'));
+        } else {
+          this.up.set(id, true);
+          e.index = new PostgresSemanticIndex({ url: storage.postgres_url, timeoutMs });
+        }
+      } else {
+        this.up.set(id, true);
+        e.opening = (async () => {
+          try {
+            const db = await openSqlite(storage.sqlite_path);
+            db.exec('PRAGMA busy_timeout = 200');
+            if (storage.sqlite_path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+            e.index = EmbeddedSemanticIndex.open(db, clock.now());
+          } catch (err) {
+            this.setUp(id, 'semantic', false, err);
+            e.index = new EmbeddedSemanticIndex();
+          }
+        })();
+      }
+      this.startSweeper();
+    }
+    this.activeIndex = { spec, type: cfg.type };
+    return entry.handle;
+  }
+
+  private startSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const now = (this.clock ?? { now: Date.now }).now();
+      for (const e of this.indexes.values()) {
+        const idx = e.index;
+        if (idx instanceof EmbeddedSemanticIndex) {
+          try {
+            idx.sweep(now);
+          } catch {
+            // SQLite busy: the next sweep tries again
+          }
+        } else if (idx instanceof PostgresSemanticIndex) idx.sweep(now).catch(() => {});
+      }
+    }, SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** Waits (bounded) for indexes being opened and Redis stores connecting. */
+  async ready(ms = 2000): Promise<void> {
+    const waits: Array<Promise<unknown>> = [];
+    for (const e of this.indexes.values()) if (e.opening) waits.push(e.opening);
+    for (const s of this.stores.values()) if (s instanceof RedisCacheStore) waits.push(s.waitReady(ms));
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(waits), new Promise((r) => (t = setTimeout(r, ms)))]);
+    clearTimeout(t);
+  }
+
+  /** Records the outcome of an operation on a backend (a failure marks it down, a success up). */
+  report(backend: CacheBackend, ok: boolean, err?: unknown): void {
+    const spec = backend === 'exact' ? this.activeStore && `exact:${this.activeStore.spec}` : this.activeIndex && `semantic:${this.activeIndex.spec}`;
+    if (!ok) this.counters.errors[backend === 'exact' ? 'store' : 'index']++;
+    if (spec) this.setUp(spec, backend, ok, err);
+  }
+
+  private setUp(id: string, backend: CacheBackend, up: boolean, err?: unknown): void {
+    if (this.up.get(id) === up) return;
+    const first = !this.up.has(id);
+    this.up.set(id, up);
+    const what = backend === 'exact' ? 'the exact cache store' : 'the semantic cache index';
+    if (up) {
+      if (!first) this.logger.info(`cache: ${what} is reachable again; lookups resume`);
+    } else this.logger.warn({ err: { message: String((err as Error | undefined)?.message ?? err ?? 'unreachable') } }, `cache: ${what} cannot be reached; requests go upstream uncached until it returns`);
+  }
+
+  /** State of the backends the current config uses (for the gauge and the stats). */
+  status(): CacheBackendStatus[] {
+    const out: CacheBackendStatus[] = [];
+    if (this.activeStore) out.push({ backend: 'exact', type: this.activeStore.type, up: this.up.get(`exact:${this.activeStore.spec}`) ?? false });
+    if (this.activeIndex) out.push({ backend: 'semantic', type: this.activeIndex.type, up: this.up.get(`semantic:${this.activeIndex.spec}`) ?? false });
+    return out;
+  }
+
+  /** The store and index the current config uses (admin API). */
+  current(): { store?: CacheStore; index?: SemanticIndex } {
+    const out: { store?: CacheStore; index?: SemanticIndex } = {};
+    if (this.activeStore) {
+      const s = this.stores.get(this.activeStore.spec);
+      if (s) out.store = s;
+    }
+    if (this.activeIndex) {
+      const i = this.indexes.get(this.activeIndex.spec)?.index;
+      if (i) out.index = i;
+    }
+    return out;
+  }
+
+  /** Deletes every entry (or a namespace's) from the current store and index. */
+  async clear(namespace?: string): Promise<{ exact: number; semantic: number }> {
+    const { store, index } = this.current();
+    const exact = store ? await store.clear(namespace) : 0;
+    const semantic = index ? await index.clear(namespace) : 0;
+    return { exact, semantic };
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    const all: Array<Promise<unknown>> = [];
+    for (const s of this.stores.values()) all.push(s.close().catch(() => {}));
+    for (const e of this.indexes.values()) {
+      all.push(
+        (async () => {
+          await e.opening;
+          await e.index?.close();
+        })().catch(() => {}),
+      );
+    }
+    await Promise.all(all);
+    this.stores.clear();
+    this.indexes.clear();
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Where exact cache entries live. Entries are opaque strings (a cached answer's JSON) under a
+ * namespace and a key; a store never decides what to cache. Any method may reject (store down):
+ * the caller treats that as a miss.
+ */
+import type { Clock } from '../routing/clock.js';
+
+export interface CacheStoreStats {
+  entries: number;
+  /** Bytes of cached values, where the store knows it cheaply (memory). */
+  bytes?: number;
+}
+
+export interface CacheStore {
+  readonly kind: 'memory' | 'redis';
+  get(namespace: string, key: string): Promise<string | undefined>;
+  set(namespace: string, key: string, value: string, ttlMs: number): Promise<void>;
+  /** Deletes every entry, or a namespace's; returns how many went. */
+  clear(namespace?: string): Promise<number>;
+  stats(): Promise<CacheStoreStats>;
+  close(): Promise<void>;
+}
+
+interface MemoryEntry {
+  namespace: string;
+  value: string;
+  expiresAt: number;
+  bytes: number;
+}
+
+/**
+ * An in-process store bounded by bytes: a Map in least-recently-used order (a read moves the entry
+ * to the end; inserts past max_bytes evict from the front). Expiry is checked on read with the
+ * gateway's clock, and expired entries are swept as inserts walk past them.
+ */
+export class MemoryCacheStore implements CacheStore {
+  readonly kind = 'memory';
+  private readonly entries = new Map<string, MemoryEntry>();
+  private bytes = 0;
+
+  constructor(private readonly o: { maxBytes: number; clock: Clock }) {}
+
+  private id(namespace: string, key: string): string {
+    return `${namespace}\u0000${key}`;
+  }
+
+  private drop(id: string, e: MemoryEntry): void {
+    this.entries.delete(id);
+    this.bytes -= e.bytes;
+  }
+
+  async get(namespace: string, key: string): Promise<string | undefined> {
+    const id = this.id(namespace, key);
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    if (e.expiresAt <= this.o.clock.now()) {
+      this.drop(id, e);
+      return undefined;
+    }
+    this.entries.delete(id);
+    this.entries.set(id, e);
+    return e.value;
+  }
+
+  async set(namespace: string, key: string, value: string, ttlMs: number): Promise<void> {
+    const id = this.id(namespace, key);
+    const bytes = value.length * 2 + id.length * 2 + 64;
+    if (bytes > this.o.maxBytes) return;
+    const old = this.entries.get(id);
+    if (old) this.drop(id, old);
+    const now = this.o.clock.now();
+    for (const [oid, e] of this.entries) {
+      if (this.bytes + bytes <= this.o.maxBytes && e.expiresAt > now) break;
+      this.drop(oid, e);
+    }
+    this.entries.set(id, { namespace, value, expiresAt: now + ttlMs, bytes });
+    this.bytes += bytes;
+  }
+
+  async clear(namespace?: string): Promise<number> {
+    let n = 0;
+    for (const [id, e] of this.entries) {
+      if (namespace !== undefined && e.namespace !== namespace) continue;
+      this.drop(id, e);
+      n++;
+    }
+    return n;
+  }
+
+  async stats(): Promise<CacheStoreStats> {
+    const now = this.o.clock.now();
+    let entries = 0;
+    for (const e of this.entries.values()) if (e.expiresAt > now) entries++;
+    return { entries, bytes: this.bytes };
+  }
+
+  async close(): Promise<void> {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+}

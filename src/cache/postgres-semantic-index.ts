@@ -1,0 +1,136 @@
+/**
+ * The shared semantic index: Postgres with the pgvector extension (storage.postgres_url), one
+ * table for every replica. Vectors are stored untyped with their size, and searched through a
+ * partial HNSW index per size (`(embedding::vector(n)) vector_cosine_ops WHERE dims = n`), created
+ * when a size is first seen. Iterative index scans (pgvector 0.8) keep the namespace and context
+ * filter from starving the nearest-neighbour scan.
+ */
+import pg from 'pg';
+import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
+
+const TABLE = 'switchyard_semantic_cache';
+/** Arbitrary constant naming the table's creation lock (replicas starting together). */
+const CREATE_LOCK = 0x5377_5343;
+
+function vectorLiteral(v: readonly number[]): string {
+  return `[${v.map((x) => (Number.isFinite(x) ? x : 0)).join(',')}]`;
+}
+
+export class PostgresSemanticIndex implements SemanticIndex {
+  readonly kind = 'postgres';
+  private readonly pool: pg.Pool;
+  private migrated: Promise<void> | undefined;
+  private readonly sized = new Map<number, Promise<void>>();
+
+  constructor(o: { url: string; timeoutMs: number }) {
+    this.pool = new pg.Pool({
+      connectionString: o.url,
+      max: 4,
+      application_name: 'switchyard-semantic-cache',
+      connectionTimeoutMillis: Math.max(1000, o.timeoutMs * 2),
+      query_timeout: Math.max(2000, o.timeoutMs * 4),
+      options: '-c hnsw.iterative_scan=relaxed_order',
+    });
+    // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
+    this.pool.on('error', () => {});
+  }
+
+  /** Creates the extension and table once (again after a failure). */
+  private migrate(): Promise<void> {
+    this.migrated ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
+        await client.query('CREATE EXTENSION IF NOT EXISTS vector');
+        await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (
+          id BIGSERIAL PRIMARY KEY,
+          namespace TEXT NOT NULL,
+          context_key TEXT NOT NULL,
+          dims INTEGER NOT NULL,
+          embedding vector NOT NULL,
+          value TEXT NOT NULL,
+          expires_at BIGINT NOT NULL
+        )`);
+        await client.query(`CREATE INDEX IF NOT EXISTS ${TABLE}_group ON ${TABLE} (namespace, context_key)`);
+        await client.query(`CREATE INDEX IF NOT EXISTS ${TABLE}_expires ON ${TABLE} (expires_at)`);
+        await client.query('COMMIT');
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw e;
+      } finally {
+        client.release();
+      }
+    })().catch((e: unknown) => {
+      this.migrated = undefined;
+      throw e;
+    });
+    return this.migrated;
+  }
+
+  /** The HNSW index for vectors of `dims` dimensions. */
+  private ensureSize(dims: number): Promise<void> {
+    if (!Number.isInteger(dims) || dims <= 0 || dims > 16000) return Promise.reject(new Error(`unsupported embedding size ${dims}`));
+    let p = this.sized.get(dims);
+    if (!p) {
+      p = this.migrate()
+        .then(() => this.pool.query(`CREATE INDEX IF NOT EXISTS ${TABLE}_hnsw_${dims} ON ${TABLE} USING hnsw ((embedding::vector(${dims})) vector_cosine_ops) WHERE dims = ${dims}`))
+        .then(() => undefined)
+        .catch((e: unknown) => {
+          this.sized.delete(dims);
+          throw e;
+        });
+      this.sized.set(dims, p);
+    }
+    return p;
+  }
+
+  async search(q: SemanticQuery): Promise<SemanticMatch | undefined> {
+    const dims = q.vector.length;
+    await this.ensureSize(dims);
+    const r = await this.pool.query<{ value: string; distance: number }>(
+      `SELECT value, (embedding::vector(${dims})) <=> $1::vector(${dims}) AS distance FROM ${TABLE}
+       WHERE dims = ${dims} AND namespace = $2 AND context_key = $3 AND expires_at > $4
+       ORDER BY (embedding::vector(${dims})) <=> $1::vector(${dims}) LIMIT 1`,
+      [vectorLiteral(q.vector), q.namespace, q.contextKey, Math.round(q.now)],
+    );
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const similarity = 1 - Number(row.distance);
+    return similarity >= q.threshold ? { value: row.value, similarity } : undefined;
+  }
+
+  async add(e: SemanticEntry): Promise<void> {
+    await this.ensureSize(e.vector.length);
+    await this.pool.query(`INSERT INTO ${TABLE} (namespace, context_key, dims, embedding, value, expires_at) VALUES ($1, $2, $3, $4::vector, $5, $6)`, [
+      e.namespace,
+      e.contextKey,
+      e.vector.length,
+      vectorLiteral(e.vector),
+      e.value,
+      Math.round(e.expiresAt),
+    ]);
+  }
+
+  /** Deletes expired rows (the service calls it now and then). */
+  async sweep(now: number): Promise<void> {
+    await this.migrate();
+    await this.pool.query(`DELETE FROM ${TABLE} WHERE expires_at <= $1`, [Math.round(now)]);
+  }
+
+  async clear(namespace?: string): Promise<number> {
+    await this.migrate();
+    const r = namespace === undefined ? await this.pool.query(`DELETE FROM ${TABLE}`) : await this.pool.query(`DELETE FROM ${TABLE} WHERE namespace = $1`, [namespace]);
+    return r.rowCount ?? 0;
+  }
+
+  async stats(): Promise<{ entries: number }> {
+    await this.migrate();
+    const r = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${TABLE} WHERE expires_at > $1`, [Date.now()]);
+    return { entries: Number(r.rows[0]?.n ?? 0) };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => {});
+  }
+}

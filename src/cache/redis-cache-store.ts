@@ -1,0 +1,108 @@
+/**
+ * Exact cache entries in Redis, shared by replicas. Its own connection (never the one governance
+ * counts on): no offline queue and no retries per command, so a Redis that is down or slow makes
+ * a command fail within `timeout_ms` — a miss — instead of holding requests.
+ * Keys: `<prefix>e:<namespace length>:<namespace>:<sha256>` (the length keeps namespaces that
+ * prefix each other apart for a namespace's DELETE), values with PX expiry.
+ */
+import { Redis } from 'ioredis';
+import type { CacheStore, CacheStoreStats } from './cache-store.js';
+
+export interface RedisCacheStoreOptions {
+  url: string;
+  prefix: string;
+  timeoutMs: number;
+  /** Called on every change between reachable and not. */
+  onStatus?: (up: boolean, err?: Error) => void;
+}
+
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+export class RedisCacheStore implements CacheStore {
+  readonly kind = 'redis';
+  private readonly redis: Redis;
+  private closed = false;
+
+  constructor(private readonly o: RedisCacheStoreOptions) {
+    this.redis = new Redis(o.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: o.timeoutMs,
+      connectTimeout: Math.max(1000, o.timeoutMs * 4),
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+    });
+    this.redis.on('ready', () => o.onStatus?.(true));
+    this.redis.on('close', () => {
+      if (!this.closed) o.onStatus?.(false, new Error('connection to Redis closed'));
+    });
+    this.redis.on('error', (err: Error) => {
+      if (!this.closed) o.onStatus?.(false, err);
+    });
+  }
+
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  /** Resolves when connected, or after `ms` (whichever first). */
+  waitReady(ms: number): Promise<boolean> {
+    if (this.ready) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const on = () => {
+        clearTimeout(t);
+        resolve(true);
+      };
+      const t = setTimeout(() => {
+        this.redis.off('ready', on);
+        resolve(false);
+      }, ms);
+      this.redis.once('ready', on);
+    });
+  }
+
+  private nsPrefix(namespace: string): string {
+    return `${this.o.prefix}e:${namespace.length}:${namespace}:`;
+  }
+
+  async get(namespace: string, key: string): Promise<string | undefined> {
+    const v = await this.redis.get(this.nsPrefix(namespace) + key);
+    return v ?? undefined;
+  }
+
+  async set(namespace: string, key: string, value: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.nsPrefix(namespace) + key, value, 'PX', Math.max(1, Math.round(ttlMs)));
+  }
+
+  private async scan(match: string, each: (keys: string[]) => Promise<void>): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await each(keys);
+    } while (cursor !== '0');
+  }
+
+  async clear(namespace?: string): Promise<number> {
+    const match = namespace === undefined ? `${globEscape(this.o.prefix)}e:*` : `${globEscape(this.nsPrefix(namespace))}*`;
+    let n = 0;
+    await this.scan(match, async (keys) => {
+      n += await this.redis.unlink(...keys);
+    });
+    return n;
+  }
+
+  async stats(): Promise<CacheStoreStats> {
+    let entries = 0;
+    await this.scan(`${globEscape(this.o.prefix)}e:*`, async (keys) => {
+      entries += keys.length;
+    });
+    return { entries };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.redis.disconnect();
+  }
+}
