@@ -28,6 +28,17 @@ export interface Usage {
 
 export type ResponsePart = TextPart | ToolCallPart | ReasoningPart;
 
+/**
+ * One further answer, when the client asked for several (OpenAI `n`) and the upstream gave them.
+ * Choice 0 is the response itself (`content`, `finishReason`); these are choices 1 and up.
+ */
+export interface ResponseChoice {
+  index: number;
+  content: ResponsePart[];
+  finishReason: FinishReason;
+  rawFinishReason?: string;
+}
+
 export interface CoreResponse {
   id: string;
   /** The model that answered, as the upstream named it. */
@@ -41,6 +52,8 @@ export interface CoreResponse {
   created?: number;
   /** Upstream fields with no canonical counterpart (e.g. system_fingerprint, service_tier). */
   providerExtras?: Record<string, unknown>;
+  /** Choices 1 and up, when the client asked for `n` > 1 and the target carried it; in index order. */
+  choices?: ResponseChoice[];
 }
 
 export function emptyUsage(): Usage {

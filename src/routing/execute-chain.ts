@@ -78,6 +78,7 @@ const BREAKER_ERRORS = new Set<ErrorCode>([
   'GW_ERR_UPSTREAM_CONNECT',
   'GW_ERR_UPSTREAM_TIMEOUT',
   'GW_ERR_UPSTREAM_PROTOCOL',
+  'GW_ERR_UPSTREAM_INCOMPLETE',
   'GW_ERR_STREAM_INTERRUPTED',
 ]);
 
@@ -115,7 +116,8 @@ export async function executeChain<R>(input: ChainInput<R>): Promise<ChainSucces
 
   if (!lastError) throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', 'no target could be tried');
   if (attempts.length <= 1) throw lastError;
-  throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', `all targets failed: ${summarize(attempts)}`, {
+  // The last error's own message says what happened (an address not reached, an empty body).
+  throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', `all targets failed: ${summarize(attempts)}; last error: ${lastError.message}`, {
     status: lastError.status,
     ...(lastError.retryAfterMs !== undefined ? { retryAfterMs: lastError.retryAfterMs } : {}),
   });
@@ -203,7 +205,7 @@ async function tryTarget<R>(input: ChainInput<R>, index: number, signal: AbortSi
     if (key) record.keyId = key.id;
     if (isHedge) record.hedge = true;
     attempts.push(record);
-    input.logger.warn({ target: target.label, keyId: key?.id, code: err.code, status: err.upstreamStatus, durationMs }, 'upstream attempt failed');
+    input.logger.warn({ target: target.label, keyId: key?.id, code: err.code, status: err.upstreamStatus, durationMs, message: err.message }, 'upstream attempt failed');
 
     if (FINAL.has(err.code)) return { ok: false, error: err, final: true };
     if (BREAKER_ERRORS.has(err.code)) breakers?.failure(target.label);

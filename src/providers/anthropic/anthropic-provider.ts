@@ -7,6 +7,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { CoreRequest } from '../../core/request.js';
 import type { ProviderAdapter, ProviderCallContext, ProviderResult } from '../provider-adapter.js';
 import { createSseUpstreamStream } from '../shared/sse-stream.js';
+import { anthropicJsonToSse } from './anthropic-json-to-sse.js';
 import { errorMessageFromBody, mapHttpError, parseJsonBody, readBodyText, UpstreamClient } from '../shared/upstream-client.js';
 import { convertToAnthropicRequest } from './convert-to-anthropic-request.js';
 import { mapAnthropicResponse } from './map-anthropic-response.js';
@@ -67,6 +68,8 @@ export function createAnthropicProvider(options: AnthropicProviderOptions): Prov
           signal: ctx.signal,
           timeouts: ctx.timeouts,
           rawDialect: 'anthropic-messages',
+          jsonAnswer: (json) => anthropicJsonToSse(json, name),
+          logger: ctx.logger,
         });
         return { kind: 'stream', stream, ...result };
       }

@@ -161,7 +161,7 @@ describe('createAnthropicStreamMapper', () => {
       ]),
     );
     assert.equal(r.ended, false);
-    assert.equal(r.error?.code, 'GW_ERR_STREAM_INTERRUPTED');
+    assert.equal(r.error?.code, 'GW_ERR_UPSTREAM_INCOMPLETE');
   });
 
   it('reports data that is not JSON as a protocol error', async () => {

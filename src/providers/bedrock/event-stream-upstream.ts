@@ -52,7 +52,7 @@ export function createEventStreamUpstream(options: EventStreamUpstreamOptions): 
       },
       end(o) {
         if (framer.pending || !mapper.finished) {
-          return new GatewayError('GW_ERR_STREAM_INTERRUPTED', `${provider}: upstream stream ended before the response was complete`, { provider, retryable: true });
+          return new GatewayError('GW_ERR_UPSTREAM_INCOMPLETE', `${provider}: upstream stream ended before the response was complete (no final event)`, { provider });
         }
         const events: StreamEvent[] = [];
         mapper.flush(events);

@@ -8,6 +8,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { CoreRequest } from '../../core/request.js';
 import type { ProviderAdapter, ProviderCallContext, ProviderResult } from '../provider-adapter.js';
 import { createSseUpstreamStream } from '../shared/sse-stream.js';
+import { geminiJsonToSse } from './gemini-json-to-sse.js';
 import { parseJsonBody, readBodyText, UpstreamClient } from '../shared/upstream-client.js';
 import type { UpstreamResponse } from '../shared/upstream-client.js';
 import { convertToGeminiRequest } from './convert-to-gemini-request.js';
@@ -76,7 +77,9 @@ export function createGeminiProvider(options: GeminiProviderOptions): ProviderAd
       if (req.stream) {
         const res = await post(`${resource}:streamGenerateContent?alt=sse`, body, ctx, 'text/event-stream');
         const mapper = createGeminiStreamMapper({ provider: name, model: ctx.model, rememberSignature });
-        const stream = createSseUpstreamStream({ body: res.body, mapper, provider: name, signal: ctx.signal, timeouts: ctx.timeouts });
+        // A GenerateContentResponse is also one stream chunk (an array, without alt=sse, is several).
+        const jsonAnswer = (json: string) => geminiJsonToSse(json, name);
+        const stream = createSseUpstreamStream({ body: res.body, mapper, provider: name, signal: ctx.signal, timeouts: ctx.timeouts, jsonAnswer, logger: ctx.logger });
         return { kind: 'stream', stream, ...result };
       }
       const res = await post(`${resource}:generateContent`, body, ctx);

@@ -38,7 +38,29 @@ export function mapOpenAIResponse(body: unknown, provider: string): CoreResponse
     throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: response is not an object`, { provider });
   }
   const b = body as Record<string, any>;
-  const choice = Array.isArray(b.choices) ? b.choices[0] : undefined;
+  const list: any[] = Array.isArray(b.choices) ? b.choices : [];
+  const first = list.find((c) => (c?.index ?? 0) === 0) ?? list[0];
+  const main = mapChoice(first);
+  const usage = mapOpenAIUsage(b.usage);
+  const extras: Record<string, unknown> = {};
+  for (const k in b) if (!KNOWN.has(k)) extras[k] = b[k];
+  const res: CoreResponse = {
+    id: String(b.id ?? ''),
+    model: String(b.model ?? ''),
+    content: main.content,
+    finishReason: main.finishReason,
+    usage: { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0, ...usage },
+    providerExtras: extras,
+  };
+  if (main.rawFinishReason !== undefined) res.rawFinishReason = main.rawFinishReason;
+  if (typeof b.created === 'number') res.created = b.created;
+  // Choices 1 and up (the client asked for `n` > 1), kept apart in index order.
+  const more = list.filter((c) => c !== first && typeof c?.index === 'number' && c.index > 0).sort((x, y) => x.index - y.index);
+  if (more.length > 0) res.choices = more.map((c) => ({ index: c.index as number, ...mapChoice(c) }));
+  return res;
+}
+
+function mapChoice(choice: any): { content: ResponsePart[]; finishReason: FinishReason; rawFinishReason?: string } {
   const message = choice?.message ?? {};
   const content: ResponsePart[] = [];
   const reasoning = message.reasoning_content ?? message.reasoning;
@@ -50,19 +72,6 @@ export function mapOpenAIResponse(body: unknown, provider: string): CoreResponse
       content.push({ type: 'tool-call', id: String(tc.id ?? ''), name: String(tc.function?.name ?? ''), arguments: String(tc.function?.arguments ?? '') });
     }
   }
-  const usage = mapOpenAIUsage(b.usage);
-  const extras: Record<string, unknown> = {};
-  for (const k in b) if (!KNOWN.has(k)) extras[k] = b[k];
   const finishReason = typeof message.refusal === 'string' && message.refusal ? 'refusal' : mapOpenAIFinishReason(choice?.finish_reason);
-  const res: CoreResponse = {
-    id: String(b.id ?? ''),
-    model: String(b.model ?? ''),
-    content,
-    finishReason,
-    usage: { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0, ...usage },
-    providerExtras: extras,
-  };
-  if (choice?.finish_reason != null) res.rawFinishReason = String(choice.finish_reason);
-  if (typeof b.created === 'number') res.created = b.created;
-  return res;
+  return choice?.finish_reason != null ? { content, finishReason, rawFinishReason: String(choice.finish_reason) } : { content, finishReason };
 }

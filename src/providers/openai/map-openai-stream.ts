@@ -2,6 +2,10 @@
  * OpenAI chat.completion.chunk stream → canonical events. Block indexes: reasoning 0, text 1,
  * tool call n → 2 + n. A block is closed when another kind starts, so every client dialect sees
  * blocks one after another. `data: [DONE]` and a finish_reason both mark the response complete.
+ *
+ * With `n` > 1 the chunks of the choices interleave: each choice keeps its own open block, its
+ * events carry `choice` and its block indexes are offset by CHOICE_STRIDE, so no answer runs into
+ * another; the response is complete once every choice has finished.
  */
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../../core/stream-event.js';
@@ -11,46 +15,113 @@ import { mapOpenAIFinishReason, mapOpenAIUsage } from './map-openai-response.js'
 const REASONING = 0;
 const TEXT = 1;
 const TOOL_BASE = 2;
+/** Block index distance between choices (a choice never has this many tool calls). */
+export const CHOICE_STRIDE = 1 << 16;
 
 export interface OpenAIStreamMapperOptions {
   provider: string;
   /** Whether the client asked for the usage chunk (we always ask upstream; hide it otherwise). */
   clientWantsUsage: boolean;
+  /** How many choices the request asked for (OpenAI `n`, default 1). */
+  choices?: number;
+}
+
+interface ChoiceState {
+  /** The open block's canonical index, or -1. */
+  open: number;
+  openKind: 'reasoning' | 'text' | 'tool' | undefined;
+  toolsSeen: Set<number>;
+  finished: boolean;
 }
 
 export function createOpenAIStreamMapper(options: OpenAIStreamMapperOptions): StreamMapper {
   const { provider } = options;
+  const expected = Math.max(1, options.choices ?? 1);
   let started = false;
-  let finished = false;
-  /** The open block's canonical index, or -1. */
-  let open = -1;
-  let openKind: 'reasoning' | 'text' | 'tool' | undefined;
-  const toolsSeen = new Set<number>();
-
-  const closeOpen = (out: StreamEvent[]) => {
-    if (open < 0) return;
-    if (openKind === 'reasoning') out.push({ type: 'reasoning-end', index: open });
-    else if (openKind === 'text') out.push({ type: 'text-end', index: open });
-    else out.push({ type: 'tool-call-end', index: open });
-    open = -1;
-    openKind = undefined;
+  let done = false;
+  let finishedChoices = 0;
+  const states = new Map<number, ChoiceState>();
+  const stateOf = (n: number): ChoiceState => {
+    let st = states.get(n);
+    if (!st) states.set(n, (st = { open: -1, openKind: undefined, toolsSeen: new Set(), finished: false }));
+    return st;
   };
-  const openBlock = (index: number, kind: 'reasoning' | 'text', out: StreamEvent[]) => {
-    if (open === index) return;
-    closeOpen(out);
-    open = index;
-    openKind = kind;
-    out.push(kind === 'text' ? { type: 'text-start', index } : { type: 'reasoning-start', index });
+
+  const closeOpen = (st: ChoiceState, tag: { choice?: number }, out: StreamEvent[]) => {
+    if (st.open < 0) return;
+    const index = st.open;
+    if (st.openKind === 'reasoning') out.push({ type: 'reasoning-end', index, ...tag });
+    else if (st.openKind === 'text') out.push({ type: 'text-end', index, ...tag });
+    else out.push({ type: 'tool-call-end', index, ...tag });
+    st.open = -1;
+    st.openKind = undefined;
+  };
+  const openBlock = (st: ChoiceState, index: number, kind: 'reasoning' | 'text', tag: { choice?: number }, out: StreamEvent[]) => {
+    if (st.open === index) return;
+    closeOpen(st, tag, out);
+    st.open = index;
+    st.openKind = kind;
+    out.push(kind === 'text' ? { type: 'text-start', index, ...tag } : { type: 'reasoning-start', index, ...tag });
+  };
+
+  const pushChoice = (choice: any, chunk: any, out: StreamEvent[]) => {
+    const n = typeof choice.index === 'number' && choice.index >= 0 ? choice.index : 0;
+    const st = stateOf(n);
+    const base = n * CHOICE_STRIDE;
+    const tag: { choice?: number } = n > 0 ? { choice: n } : {};
+    const delta = choice.delta ?? {};
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === 'string' && reasoning.length > 0) {
+      openBlock(st, base + REASONING, 'reasoning', tag, out);
+      out.push({ type: 'reasoning-delta', index: base + REASONING, text: reasoning, ...tag });
+    }
+    if (typeof delta.content === 'string' && delta.content.length > 0) {
+      openBlock(st, base + TEXT, 'text', tag, out);
+      out.push({ type: 'text-delta', index: base + TEXT, text: delta.content, ...tag });
+    }
+    if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
+      openBlock(st, base + TEXT, 'text', tag, out);
+      out.push({ type: 'text-delta', index: base + TEXT, text: delta.refusal, ...tag });
+    }
+    if (Array.isArray(delta.tool_calls)) {
+      for (const tc of delta.tool_calls) {
+        const index = base + TOOL_BASE + (typeof tc.index === 'number' ? tc.index : 0);
+        if (!st.toolsSeen.has(index)) {
+          st.toolsSeen.add(index);
+          closeOpen(st, tag, out);
+          st.open = index;
+          st.openKind = 'tool';
+          out.push({ type: 'tool-call-start', index, id: String(tc.id ?? `call_${index}`), name: String(tc.function?.name ?? ''), ...tag });
+        }
+        const args = tc.function?.arguments;
+        if (typeof args === 'string' && args.length > 0) out.push({ type: 'tool-call-delta', index, argumentsDelta: args, ...tag });
+      }
+    }
+    if (choice.finish_reason != null) {
+      closeOpen(st, tag, out);
+      const finish: StreamEvent = {
+        type: 'finish',
+        finishReason: mapOpenAIFinishReason(choice.finish_reason),
+        rawFinishReason: String(choice.finish_reason),
+        ...tag,
+      };
+      if (chunk.usage) finish.usage = mapOpenAIUsage(chunk.usage);
+      out.push(finish);
+      if (!st.finished) {
+        st.finished = true;
+        finishedChoices++;
+      }
+    }
   };
 
   return {
     get finished() {
-      return finished;
+      return done || finishedChoices >= expected;
     },
     push(message, out) {
       const data = message.data;
       if (data === '[DONE]') {
-        finished = true;
+        done = true;
         return;
       }
       let chunk: any;
@@ -62,7 +133,7 @@ export function createOpenAIStreamMapper(options: OpenAIStreamMapperOptions): St
       if (chunk.error) {
         const msg = typeof chunk.error.message === 'string' ? chunk.error.message : 'upstream stream error';
         out.push({ type: 'error', error: new GatewayError('GW_ERR_UPSTREAM_ERROR', `${provider}: ${msg}`, { provider }) });
-        finished = true;
+        done = true;
         return;
       }
       if (!started) {
@@ -71,53 +142,17 @@ export function createOpenAIStreamMapper(options: OpenAIStreamMapperOptions): St
         if (typeof chunk.created === 'number') start.created = chunk.created;
         out.push(start);
       }
-      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-      if (choice) {
-        const delta = choice.delta ?? {};
-        const reasoning = delta.reasoning_content ?? delta.reasoning;
-        if (typeof reasoning === 'string' && reasoning.length > 0) {
-          openBlock(REASONING, 'reasoning', out);
-          out.push({ type: 'reasoning-delta', index: REASONING, text: reasoning });
-        }
-        if (typeof delta.content === 'string' && delta.content.length > 0) {
-          openBlock(TEXT, 'text', out);
-          out.push({ type: 'text-delta', index: TEXT, text: delta.content });
-        }
-        if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
-          openBlock(TEXT, 'text', out);
-          out.push({ type: 'text-delta', index: TEXT, text: delta.refusal });
-        }
-        if (Array.isArray(delta.tool_calls)) {
-          for (const tc of delta.tool_calls) {
-            const index = TOOL_BASE + (typeof tc.index === 'number' ? tc.index : 0);
-            if (!toolsSeen.has(index)) {
-              toolsSeen.add(index);
-              closeOpen(out);
-              open = index;
-              openKind = 'tool';
-              out.push({ type: 'tool-call-start', index, id: String(tc.id ?? `call_${index}`), name: String(tc.function?.name ?? '') });
-            }
-            const args = tc.function?.arguments;
-            if (typeof args === 'string' && args.length > 0) out.push({ type: 'tool-call-delta', index, argumentsDelta: args });
-          }
-        }
-        if (choice.finish_reason != null) {
-          closeOpen(out);
-          const finish: StreamEvent = {
-            type: 'finish',
-            finishReason: mapOpenAIFinishReason(choice.finish_reason),
-            rawFinishReason: String(choice.finish_reason),
-          };
-          if (chunk.usage) finish.usage = mapOpenAIUsage(chunk.usage);
-          out.push(finish);
-          finished = true;
-          return;
-        }
+      const list: any[] = Array.isArray(chunk.choices) ? chunk.choices : [];
+      let finishedHere = false;
+      for (const choice of list) {
+        if (choice === null || typeof choice !== 'object') continue;
+        pushChoice(choice, chunk, out);
+        if (choice.finish_reason != null) finishedHere = true;
       }
-      if (chunk.usage && (!choice || choice.finish_reason == null)) {
+      if (chunk.usage && !finishedHere) {
         out.push({ type: 'usage', usage: mapOpenAIUsage(chunk.usage) });
         // The usage-only chunk was our own request when the client did not ask for it.
-        if (!options.clientWantsUsage && (!Array.isArray(chunk.choices) || chunk.choices.length === 0)) return false;
+        if (!options.clientWantsUsage && list.length === 0) return false;
       }
       return;
     },

@@ -12,6 +12,7 @@ import { convertToOpenAIRequest } from './convert-to-openai-request.js';
 import { mapOpenAIResponse } from './map-openai-response.js';
 import { createOpenAIStreamMapper } from './map-openai-stream.js';
 import { apiForModel, sendOpenAIResponses } from './send-openai-responses.js';
+import { openAIJsonToSse } from './openai-json-to-sse.js';
 
 export interface OpenAIProviderOptions {
   name: string;
@@ -88,9 +89,19 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ProviderAd
         throw mapHttpError({ status: res.status, headers: res.headers, message: errorMessageFromBody(text), provider: name });
       }
       if (req.stream) {
-        const openaiMapper = createOpenAIStreamMapper({ provider: name, clientWantsUsage: req.streamUsage === true });
+        const choices = req.dialect === 'openai-chat' && typeof req.raw.n === 'number' ? req.raw.n : 1;
+        const openaiMapper = createOpenAIStreamMapper({ provider: name, clientWantsUsage: req.streamUsage === true, choices });
         const mapper = options.normalizePayload ? normalizingMapper(openaiMapper, options.normalizePayload) : openaiMapper;
-        const stream = createSseUpstreamStream({ body: res.body, mapper, provider: name, signal: ctx.signal, timeouts: ctx.timeouts, rawDialect: 'openai-chat' });
+        const stream = createSseUpstreamStream({
+          body: res.body,
+          mapper,
+          provider: name,
+          signal: ctx.signal,
+          timeouts: ctx.timeouts,
+          rawDialect: 'openai-chat',
+          jsonAnswer: (json) => openAIJsonToSse(json, name),
+          logger: ctx.logger,
+        });
         return { kind: 'stream', stream, unmapped };
       }
       let text = await readBodyText(res, name, ctx.signal, ctx.timeouts);

@@ -35,6 +35,8 @@ export function createBodyStream(options: BodyStreamOptions): UpstreamStream {
   const { body, decoder, provider } = options;
   let sink: StreamSink | undefined;
   let done = false;
+  /** Whether any byte of the body arrived: a 200 with no body at all is a protocol error, not a truncation. */
+  let received = false;
 
   const out: DecoderOutput = {
     emit(frame) {
@@ -53,6 +55,7 @@ export function createBodyStream(options: BodyStreamOptions): UpstreamStream {
   };
   const onData = (chunk: Buffer | string) => {
     if (done) return;
+    if (chunk.length > 0) received = true;
     try {
       decoder.data(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, out);
     } catch (err) {
@@ -63,6 +66,9 @@ export function createBodyStream(options: BodyStreamOptions): UpstreamStream {
   };
   const onEnd = () => {
     if (done) return;
+    if (!received) {
+      return fail(new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with 200 and an empty body`, { provider }));
+    }
     let err: GatewayError | undefined;
     try {
       err = decoder.end(out);
@@ -74,7 +80,7 @@ export function createBodyStream(options: BodyStreamOptions): UpstreamStream {
     done = true;
     sink?.end();
   };
-  const onError = (err: unknown) => fail(mapTransportError(err, provider, options.signal, options.timeouts));
+  const onError = (err: unknown) => fail(mapTransportError(err, provider, options.signal, options.timeouts, { phase: 'body' }));
 
   return {
     start(s) {

@@ -107,6 +107,6 @@ describe('SSE upstream stream', () => {
   });
 
   it('reports a stream that ends before the response is complete', async () => {
-    await assert.rejects(run(['data: {"a":1}\n\n'], testMapper()), { code: 'GW_ERR_STREAM_INTERRUPTED' });
+    await assert.rejects(run(['data: {"a":1}\n\n'], testMapper()), { code: 'GW_ERR_UPSTREAM_INCOMPLETE' });
   });
 });

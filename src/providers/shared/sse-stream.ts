@@ -10,6 +10,12 @@
  * parsing; it works on text and has no byte offsets, which is why the cutting happens here. A part
  * with a hidden or rewritten message falls back to writing each forwarded message as text, and so
  * does a stream whose lines end in a lone CR (no boundary can be found in its bytes).
+ *
+ * Lenient upstreams: some OpenAI-compatible servers answer `stream: true` with one complete JSON
+ * body. A body whose first byte is `{` or `[` cannot be SSE (an SSE line starts with a field name, a colon
+ * or a blank), so it is read whole and, when the provider can (`jsonAnswer`), rewritten into the
+ * provider's own stream and mapped like one: a JSON answer is a complete answer. A body that ends
+ * before the provider's final event is GW_ERR_UPSTREAM_INCOMPLETE (retryable before commit).
  */
 import { StringDecoder } from 'node:string_decoder';
 import { createParser } from 'eventsource-parser';
@@ -21,6 +27,7 @@ import type { StreamFrame, Timeouts, UpstreamStream } from '../provider-adapter.
 import { createBodyStream } from './body-stream.js';
 import type { DecoderOutput } from './body-stream.js';
 import type { UpstreamResponse } from './upstream-client.js';
+import type { Logger } from '../../observability/logger.js';
 
 /** Maps one provider's stream messages to canonical events; holds the per-stream state. */
 export interface StreamMapper {
@@ -43,6 +50,14 @@ export interface SseStreamOptions {
   timeouts: Timeouts;
   /** When set, frames carry the upstream's bytes for clients that speak this dialect. */
   rawDialect?: DialectId;
+  /**
+   * Rewrites a complete JSON answer (sent by an upstream that ignored `stream: true`) into the SSE
+   * text the provider would have streamed; may throw a GatewayError. Without it, such a body is a
+   * protocol error.
+   */
+  jsonAnswer?: (json: string) => string;
+  /** Told (warn) when the upstream answered the stream request with JSON. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 const LF_LF = Buffer.from('\n\n');
@@ -96,11 +111,35 @@ export function createSseUpstreamStream(options: SseStreamOptions): UpstreamStre
   let held: Buffer[] = [];
   // Set when the stream turns out to have no findable boundaries: plain text parsing from then on.
   let text: StringDecoder | undefined = rawDialect ? undefined : new StringDecoder('utf8');
+  // Whether the body's first non-blank byte has been seen, and whether it opened a JSON body.
+  let sniffed = false;
+  let json: Buffer[] | undefined;
 
   return createBodyStream({
     ...options,
     decoder: {
       data(chunk, out) {
+        if (json) {
+          json.push(chunk);
+          return;
+        }
+        if (!sniffed) {
+          const first = firstNonBlank(chunk);
+          if (first < 0) {
+            held.push(chunk);
+            return;
+          }
+          sniffed = true;
+          if (chunk[first] === 0x7b || chunk[first] === 0x5b) {
+            json = [...held, chunk];
+            held = [];
+            return;
+          }
+          if (held.length > 0) {
+            chunk = Buffer.concat([...held, chunk]);
+            held = [];
+          }
+        }
         if (text) return parse(text.write(chunk), undefined, out);
         let end = lastBoundaryEnd(chunk);
         if (end < 0 && held.length > 0) end = seamBoundaryEnd(held[held.length - 1]!, chunk);
@@ -122,18 +161,47 @@ export function createSseUpstreamStream(options: SseStreamOptions): UpstreamStre
         parse(complete.toString('utf8'), complete, out);
       },
       end(out) {
+        if (json) return jsonEnd(Buffer.concat(json).toString('utf8'), out);
+        if (!sniffed) {
+          return new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with 200 and an empty body`, { provider });
+        }
         const rest = text ? text.end() : Buffer.concat(held).toString('utf8');
         held = [];
         parsed = [];
         if (rest) parser.feed(rest);
         parser.reset({ consume: true });
         emit(parsed, undefined, out);
-        return mapper.finished
-          ? undefined
-          : new GatewayError('GW_ERR_STREAM_INTERRUPTED', `${provider}: upstream stream ended before the response was complete`, { provider, retryable: true });
+        return mapper.finished ? undefined : incomplete(provider);
       },
     },
   });
+
+  /** A complete JSON answer to a stream request: rewritten into the provider's stream, then mapped. */
+  function jsonEnd(body: string, out: DecoderOutput): GatewayError | undefined {
+    if (!options.jsonAnswer) {
+      return new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with a JSON body instead of a stream: ${body.slice(0, 200)}`, { provider });
+    }
+    options.logger?.warn({ provider }, 'upstream answered a stream request with one JSON body; taken as the complete answer');
+    const sse = options.jsonAnswer(body);
+    parse(sse, rawDialect ? Buffer.from(sse) : undefined, out);
+    parsed = [];
+    parser.reset({ consume: true });
+    emit(parsed, undefined, out);
+    return mapper.finished ? undefined : incomplete(provider);
+  }
+}
+
+function incomplete(provider: string): GatewayError {
+  return new GatewayError('GW_ERR_UPSTREAM_INCOMPLETE', `${provider}: upstream stream ended before the response was complete (no final event)`, { provider });
+}
+
+/** Index of the first byte that is not whitespace (or a UTF-8 BOM byte), or -1. */
+function firstNonBlank(buf: Buffer): number {
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i]!;
+    if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09 && b !== 0xef && b !== 0xbb && b !== 0xbf) return i;
+  }
+  return -1;
 }
 
 /** End (exclusive) of the last blank line in `buf`, or -1. */

@@ -28,6 +28,8 @@ export interface UpstreamRequest {
 
 export interface UpstreamResponse {
   status: number;
+  /** `host:port` the answer came from (for messages). */
+  address?: string;
   headers: Dispatcher.ResponseData['headers'];
   body: Dispatcher.ResponseData['body'];
 }
@@ -36,10 +38,13 @@ export class UpstreamClient {
   readonly provider: string;
   private readonly pool: Pool;
   private readonly prefix: string;
+  /** `host:port` of the upstream origin, named in connect errors. */
+  readonly address: string;
 
   constructor(options: UpstreamClientOptions) {
     const url = new URL(options.baseUrl);
     this.provider = options.provider;
+    this.address = originAddress(url);
     this.prefix = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
       connections: options.maxConnections,
@@ -60,9 +65,9 @@ export class UpstreamClient {
         headersTimeout: req.timeouts.firstByteMs,
         bodyTimeout: req.timeouts.idleMs,
       });
-      return { status: res.statusCode, headers: res.headers, body: res.body };
+      return { status: res.statusCode, address: this.address, headers: res.headers, body: res.body };
     } catch (err) {
-      throw mapTransportError(err, this.provider, req.signal, req.timeouts);
+      throw mapTransportError(err, this.provider, req.signal, req.timeouts, { phase: 'request', address: this.address });
     }
   }
 
@@ -84,8 +89,37 @@ const CONNECT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-/** Turns an undici/network error into a GatewayError; an abort carries its own reason through. */
-export function mapTransportError(err: unknown, provider: string, signal: AbortSignal | undefined, timeouts?: Timeouts): GatewayError {
+/** Codes that say the upstream could not be reached at all. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** `host:port` of a URL, with the scheme's default port when none is written. */
+export function originAddress(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.hostname}:${port}`;
+}
+
+/**
+ * Where a transport error happened: before an answer began (`request`: connecting, sending, waiting
+ * for the headers) or while its body was being read (`body`: the answer began, then broke).
+ */
+export interface TransportErrorWhere {
+  phase: 'request' | 'body';
+  /** `host:port` of the upstream, named in the message. */
+  address?: string;
+}
+
+/**
+ * Turns an undici/network error into a GatewayError; an abort carries its own reason through.
+ * Before an answer began, a network failure is GW_ERR_UPSTREAM_CONNECT naming host and port; once
+ * it began (reading the body), a closed or reset connection is GW_ERR_UPSTREAM_INCOMPLETE.
+ */
+export function mapTransportError(
+  err: unknown,
+  provider: string,
+  signal: AbortSignal | undefined,
+  timeouts?: Timeouts,
+  where: TransportErrorWhere = { phase: 'request' },
+): GatewayError {
   if (err instanceof GatewayError) return err;
   if (signal?.aborted) {
     const reason: unknown = signal.reason;
@@ -100,13 +134,21 @@ export function mapTransportError(err: unknown, provider: string, signal: AbortS
   if (code === 'UND_ERR_BODY_TIMEOUT') {
     return new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `${provider}: response went silent for idle_ms (${timeouts?.idleMs ?? '?'} ms)`, { provider, cause: err });
   }
+  const at = where.address ? ` ${where.address}` : '';
+  if (where.phase === 'body') {
+    const why = code ?? message;
+    return new GatewayError('GW_ERR_UPSTREAM_INCOMPLETE', `${provider}: the upstream${at} closed the connection before its answer was complete (${why})`, { provider, cause: err });
+  }
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
-    return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${provider}: connect timed out`, { provider, cause: err });
+    return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${provider}: connecting to${at || ' the upstream'} timed out`, { provider, cause: err });
+  }
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+    return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${provider}: could not connect to${at || ' the upstream'} (${code})`, { provider, cause: err });
   }
   if (code !== undefined && CONNECT_CODES.has(code)) {
-    return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${provider}: connection failed (${code})`, { provider, cause: err });
+    return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${provider}: the connection to${at || ' the upstream'} failed before an answer (${code})`, { provider, cause: err });
   }
-  return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${provider}: request failed: ${message}`, { provider, cause: err });
+  return new GatewayError('GW_ERR_UPSTREAM_CONNECT', `${provider}: request to${at || ' the upstream'} failed: ${message}`, { provider, cause: err });
 }
 
 /** Milliseconds the upstream asked to wait: `retry-after-ms`, else `retry-after` (seconds or HTTP date). */
@@ -178,12 +220,15 @@ export async function readBodyText(res: UpstreamResponse, provider: string, sign
   try {
     return await res.body.text();
   } catch (err) {
-    throw mapTransportError(err, provider, signal, timeouts);
+    throw mapTransportError(err, provider, signal, timeouts, res.address ? { phase: 'body', address: res.address } : { phase: 'body' });
   }
 }
 
 /** Parses JSON leniently; an unparseable body becomes a retryable protocol error. */
 export function parseJsonBody(text: string, provider: string): unknown {
+  if (text.trim() === '') {
+    throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered with an empty body`, { provider });
+  }
   try {
     return JSON.parse(text);
   } catch {
