@@ -170,7 +170,7 @@ export function reduceAnthropicRequest(body: Record<string, any>): MockConversat
     else if (tc.type === 'tool' && typeof tc.name === 'string') toolChoice = { name: tc.name };
   }
 
-  return {
+  const conv: MockConversation = {
     systemText,
     countedTexts,
     lastUserText: lastUser ? textOfBlocks(lastUser.content) : '',
@@ -181,11 +181,27 @@ export function reduceAnthropicRequest(body: Record<string, any>): MockConversat
     maxTokens: body.max_tokens as number,
     priorToolCalls,
   };
+  // Structured outputs: `output_config.format` (and the older beta `output_format`).
+  const format = isRecord(body.output_config) && isRecord(body.output_config.format) ? body.output_config.format : body.output_format;
+  if (isRecord(format) && format.type === 'json_schema') conv.responseFormat = { kind: 'json-schema', schema: format.schema };
+  if (Array.isArray(body.stop_sequences)) conv.stop = body.stop_sequences.filter((x: unknown): x is string => typeof x === 'string');
+  if (isRecord(body.thinking) && (body.thinking.type === 'enabled' || body.thinking.type === 'adaptive')) conv.thinking = true;
+  return conv;
+}
+
+/** A stand-in for the opaque signature of a thinking block: base64 of a fixed tag and the text. */
+export function mockThinkingSignature(thinking: string): string {
+  return Buffer.from(`mock-signature:${thinking}`).toString('base64');
 }
 
 function stopReasonOf(turn: MockTurn): string {
   if (turn.kind === 'tool-call') return 'tool_use';
+  if (turn.stopSequence !== undefined) return 'stop_sequence';
   return turn.truncated ? 'max_tokens' : 'end_turn';
+}
+
+function stopSequenceOf(turn: MockTurn): string | null {
+  return turn.kind === 'text' && turn.stopSequence !== undefined ? turn.stopSequence : null;
 }
 
 export function anthropicToolUseId(turn: Extract<MockTurn, { kind: 'tool-call' }>): string {
@@ -204,53 +220,67 @@ export function formatAnthropicTurn(turn: MockTurn, opts: { model: string; strea
     output_tokens: outputTokens,
     service_tier: 'standard',
   });
-  const message = (content: unknown[], stopReason: string | null, outputTokens: number) => ({
+  const message = (content: unknown[], stopReason: string | null, outputTokens: number, stopSequence: string | null = null) => ({
     model: opts.model,
     id,
     type: 'message',
     role: 'assistant',
     content,
     stop_reason: stopReason,
-    stop_sequence: null,
+    stop_sequence: stopSequence,
     usage: usage(outputTokens),
   });
+  const thinking = turn.reasoning;
 
   if (!opts.stream) {
     const block =
       turn.kind === 'text'
         ? { type: 'text', text: turn.text }
         : { type: 'tool_use', id: anthropicToolUseId(turn), name: turn.name, input: turn.arguments };
-    return jsonResponse(200, message([block], stopReasonOf(turn), turn.outputTokens), headers);
+    const blocks = thinking === undefined ? [block] : [{ type: 'thinking', thinking, signature: mockThinkingSignature(thinking) }, block];
+    return jsonResponse(200, message(blocks, stopReasonOf(turn), turn.outputTokens, stopSequenceOf(turn)), headers);
   }
 
   const ev = (payload: Record<string, unknown> & { type: string }) => namedFrame(payload.type, payload);
   const events: string[] = [ev({ type: 'message_start', message: message([], null, 1) })];
-  if (turn.kind === 'text') {
-    events.push(ev({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
+  // With thinking, the thinking block comes first (index 0) and the answer's block follows.
+  let index = 0;
+  if (thinking !== undefined) {
+    events.push(ev({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } }));
     events.push(ev({ type: 'ping' }));
+    for (const piece of splitForStreaming(thinking)) {
+      events.push(ev({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } }));
+    }
+    events.push(ev({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: mockThinkingSignature(thinking) } }));
+    events.push(ev({ type: 'content_block_stop', index }));
+    index++;
+  }
+  if (turn.kind === 'text') {
+    events.push(ev({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } }));
+    if (index === 0) events.push(ev({ type: 'ping' }));
     for (const piece of splitForStreaming(turn.text)) {
-      events.push(ev({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }));
+      events.push(ev({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } }));
     }
   } else {
     events.push(
       ev({
         type: 'content_block_start',
-        index: 0,
+        index,
         content_block: { type: 'tool_use', id: anthropicToolUseId(turn), name: turn.name, input: {} },
       }),
     );
-    events.push(ev({ type: 'ping' }));
+    if (index === 0) events.push(ev({ type: 'ping' }));
     // Like the real API: an empty first delta, then the JSON in pieces.
-    events.push(ev({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '' } }));
+    events.push(ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }));
     for (const piece of splitJsonForStreaming(JSON.stringify(turn.arguments))) {
-      events.push(ev({ type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: piece } }));
+      events.push(ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }));
     }
   }
-  events.push(ev({ type: 'content_block_stop', index: 0 }));
+  events.push(ev({ type: 'content_block_stop', index }));
   events.push(
     ev({
       type: 'message_delta',
-      delta: { stop_reason: stopReasonOf(turn), stop_sequence: null },
+      delta: { stop_reason: stopReasonOf(turn), stop_sequence: stopSequenceOf(turn) },
       usage: {
         input_tokens: turn.inputTokens,
         cache_creation_input_tokens: 0,

@@ -74,7 +74,7 @@ export function reduceBedrockRequest(body: Record<string, any>): MockConversatio
   }
   const choice: MockConversation['toolChoice'] = isRecord(tc.toolChoice) && isRecord(tc.toolChoice.tool) && typeof tc.toolChoice.tool.name === 'string' ? { name: tc.toolChoice.tool.name } : undefined;
   const maxTokens = isRecord(body.inferenceConfig) && typeof body.inferenceConfig.maxTokens === 'number' ? body.inferenceConfig.maxTokens : undefined;
-  return {
+  const conv: MockConversation = {
     systemText: system.length > 0 ? system.join(' ') : undefined,
     countedTexts,
     lastUserText: textsOf(userContent).join(' '),
@@ -85,10 +85,14 @@ export function reduceBedrockRequest(body: Record<string, any>): MockConversatio
     maxTokens,
     priorToolCalls,
   };
+  const stops = isRecord(body.inferenceConfig) ? body.inferenceConfig.stopSequences : undefined;
+  if (Array.isArray(stops)) conv.stop = stops.filter((x: unknown): x is string => typeof x === 'string');
+  return conv;
 }
 
 function stopReasonOf(turn: MockTurn): string {
   if (turn.kind === 'tool-call') return 'tool_use';
+  if (turn.stopSequence !== undefined) return 'stop_sequence';
   return turn.truncated ? 'max_tokens' : 'end_turn';
 }
 

@@ -75,7 +75,7 @@ export function reduceGeminiRequest(body: Record<string, any>): MockConversation
     toolChoice = { name: fcc.allowedFunctionNames[0] };
   }
   const gen = isRecord(body.generationConfig) ? body.generationConfig : {};
-  return {
+  const conv: MockConversation = {
     systemText: system.length > 0 ? system.join(' ') : undefined,
     countedTexts,
     lastUserText: textOfParts(userParts).join(' '),
@@ -86,6 +86,20 @@ export function reduceGeminiRequest(body: Record<string, any>): MockConversation
     maxTokens: typeof gen.maxOutputTokens === 'number' ? gen.maxOutputTokens : undefined,
     priorToolCalls,
   };
+  const schema = gen.responseJsonSchema ?? gen.responseSchema;
+  if (schema !== undefined) conv.responseFormat = { kind: 'json-schema', schema: lowerCaseTypes(schema) };
+  else if (gen.responseMimeType === 'application/json') conv.responseFormat = { kind: 'json' };
+  if (Array.isArray(gen.stopSequences)) conv.stop = gen.stopSequences.filter((x: unknown): x is string => typeof x === 'string');
+  return conv;
+}
+
+/** Gemini's OpenAPI-style schemas write types in capitals (`OBJECT`); JSON Schema's are lower case. */
+function lowerCaseTypes(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(lowerCaseTypes);
+  if (!isRecord(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'type' && typeof v === 'string' ? v.toLowerCase() : lowerCaseTypes(v);
+  return out;
 }
 
 function usageOf(turn: MockTurn, outputSoFar = turn.outputTokens) {

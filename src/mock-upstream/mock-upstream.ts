@@ -92,6 +92,9 @@
  *                     `data: {"error":{...,"type":"server_error"}}`; Anthropic `event: error` with
  *                     overloaded_error), then the end. Non-stream: the provider's plain error
  *                     instead of a 200 (OpenAI 500 server_error, Anthropic 529 overloaded_error).
+ *   json-for-stream   a lenient server: a stream request is answered as if it were not one (the
+ *                     complete JSON body, application/json); non-stream requests are unchanged.
+ *   empty-body        200 with the route's headers and an empty body (stream or not).
  *   error-first-event only replaces 200 answers (a 401 or 400 is sent as is); cut-mid-stream and
  *   slow-drip apply to whatever the route answered, fixture replays included.
  */
@@ -127,7 +130,9 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'cut-mid-stream'; afterEvents?: number }
   | { kind: 'slow-drip'; intervalMs: number }
-  | { kind: 'error-first-event' };
+  | { kind: 'error-first-event' }
+  | { kind: 'json-for-stream' }
+  | { kind: 'empty-body' };
 
 export interface FaultRule {
   fault: Fault;
@@ -256,6 +261,12 @@ function statusFaultResponse({
     : openaiError({ status: fault.status, headers: { ...openaiHeaders(ctx), ...headers } });
 }
 
+/** The same request without streaming: `stream: false` in the body, Gemini's non-stream method. */
+function asNonStream(path: string, body: unknown): { path: string; body: unknown } {
+  const b = typeof body === 'object' && body !== null && !Array.isArray(body) ? { ...(body as Record<string, unknown>), stream: false } : body;
+  return { path: path.replace(/:streamGenerateContent$/, ':generateContent').replace(/\/converse-stream$/, '/converse'), body: b };
+}
+
 export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const host = opts.host ?? '127.0.0.1';
   const fixturesDir = opts.fixturesDir ?? defaultFixturesDir();
@@ -317,6 +328,11 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
   };
 
   const send = async ({ res, prepared, fault, provider, ctx, signal }: Delivery): Promise<void> => {
+    if (fault.kind === 'empty-body' && prepared.status === 200) {
+      res.writeHead(200, { ...prepared.headers, 'content-length': '0' });
+      res.end();
+      return;
+    }
     if (prepared.type === 'json') {
       const p =
         fault.kind === 'error-first-event' && prepared.status === 200
@@ -412,7 +428,8 @@ export async function startMockUpstream(opts: MockUpstreamOptions = {}): Promise
       default:
         break;
     }
-    const prepared = await route({ method, path, headers: req.headers, body, ctx });
+    const lenient = fault.kind === 'json-for-stream' ? asNonStream(path, body) : undefined;
+    const prepared = await route({ method, path: lenient?.path ?? path, headers: req.headers, body: lenient ? lenient.body : body, ctx });
     if (signal.aborted) return;
     await send({ res, prepared, fault, provider, ctx, signal });
   };

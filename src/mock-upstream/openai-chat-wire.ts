@@ -6,7 +6,9 @@
  */
 import {
   buildMockReply,
+  countWords,
   isRecord,
+  type MockResponseFormat,
   splitForStreaming,
   splitJsonForStreaming,
   type MockConversation,
@@ -212,7 +214,7 @@ export function reduceOpenAIChatRequest(body: Record<string, any>): MockConversa
         ? body.max_tokens
         : undefined;
 
-  return {
+  const conv: MockConversation = {
     systemText: systemTexts.length > 0 ? systemTexts.join(' ') : undefined,
     countedTexts,
     lastUserText: lastUser ? textOf(lastUser.content) : '',
@@ -225,16 +227,34 @@ export function reduceOpenAIChatRequest(body: Record<string, any>): MockConversa
     maxTokens,
     priorToolCalls,
   };
+  const rf = openAIResponseFormat(body.response_format);
+  if (rf) conv.responseFormat = rf;
+  if (typeof body.stop === 'string') conv.stop = [body.stop];
+  else if (Array.isArray(body.stop)) conv.stop = body.stop.filter((x: unknown): x is string => typeof x === 'string');
+  // Reasoning models think when asked for an effort; chat completions report it only as tokens.
+  if (typeof body.reasoning_effort === 'string' && body.reasoning_effort !== 'none') conv.thinking = true;
+  return conv;
 }
 
-function usageOf(turn: MockTurn): Record<string, unknown> {
+/** `response_format` {type: json_object} / {type: json_schema, json_schema: {schema}}. */
+function openAIResponseFormat(rf: unknown): MockResponseFormat | undefined {
+  if (!isRecord(rf)) return undefined;
+  if (rf.type === 'json_object') return { kind: 'json' };
+  if (rf.type === 'json_schema' && isRecord(rf.json_schema)) return { kind: 'json-schema', schema: rf.json_schema.schema };
+  return undefined;
+}
+
+function usageOf(turns: MockTurn[]): Record<string, unknown> {
+  const input = turns[0]!.inputTokens;
+  const output = turns.reduce((n, t) => n + t.outputTokens, 0);
+  const reasoning = turns.reduce((n, t) => n + (t.reasoning ? countWords(t.reasoning) : 0), 0);
   return {
-    prompt_tokens: turn.inputTokens,
-    completion_tokens: turn.outputTokens,
-    total_tokens: turn.inputTokens + turn.outputTokens,
+    prompt_tokens: input,
+    completion_tokens: output,
+    total_tokens: input + output,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: 0,
+      reasoning_tokens: reasoning,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
@@ -261,22 +281,30 @@ export interface FormatOpenAIOptions {
 }
 
 export function formatOpenAIChatTurn(turn: MockTurn, opts: FormatOpenAIOptions): PreparedResponse {
+  return formatOpenAIChatTurns([turn], opts);
+}
+
+/** One answer per choice (`n`): a `chat.completion` with every choice, or their chunks interleaved. */
+export function formatOpenAIChatTurns(turns: MockTurn[], opts: FormatOpenAIOptions): PreparedResponse {
   const { ctx } = opts;
   const id = `chatcmpl-mock${String(ctx.seq).padStart(6, '0')}`;
   const headers = openaiHeaders(ctx);
   if (!opts.stream) {
-    const message: Record<string, unknown> =
-      turn.kind === 'text'
-        ? { role: 'assistant', content: turn.text, refusal: null, annotations: [] }
-        : {
-            role: 'assistant',
-            content: null,
-            tool_calls: [
-              { id: openaiToolCallId(turn), type: 'function', function: { name: turn.name, arguments: JSON.stringify(turn.arguments) } },
-            ],
-            refusal: null,
-            annotations: [],
-          };
+    const choices = turns.map((turn, index) => {
+      const message: Record<string, unknown> =
+        turn.kind === 'text'
+          ? { role: 'assistant', content: turn.text, refusal: null, annotations: [] }
+          : {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                { id: openaiToolCallId(turn), type: 'function', function: { name: turn.name, arguments: JSON.stringify(turn.arguments) } },
+              ],
+              refusal: null,
+              annotations: [],
+            };
+      return { index, message, logprobs: null, finish_reason: finishReasonOf(turn) };
+    });
     return jsonResponse(
       200,
       {
@@ -284,8 +312,8 @@ export function formatOpenAIChatTurn(turn: MockTurn, opts: FormatOpenAIOptions):
         object: 'chat.completion',
         created: ctx.created,
         model: opts.model,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonOf(turn) }],
-        usage: usageOf(turn),
+        choices,
+        usage: usageOf(turns),
         service_tier: 'default',
         system_fingerprint: OPENAI_SYSTEM_FINGERPRINT,
       },
@@ -308,37 +336,44 @@ export function formatOpenAIChatTurn(turn: MockTurn, opts: FormatOpenAIOptions):
     if (opts.includeObfuscation) payload.obfuscation = 'mockpad'.slice(0, 1 + (n++ % 7));
     return dataFrame(payload);
   };
-  const delta = (d: Record<string, unknown>, finish: string | null = null): string =>
-    chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }]);
+  const delta = (index: number, d: Record<string, unknown>, finish: string | null = null): string =>
+    chunk([{ index, delta: d, logprobs: null, finish_reason: finish }]);
 
-  const events: string[] = [];
-  if (turn.kind === 'text') {
-    events.push(delta({ role: 'assistant', content: '', refusal: null }));
-    for (const piece of splitForStreaming(turn.text)) events.push(delta({ content: piece }));
-  } else {
-    events.push(
-      delta({
-        role: 'assistant',
-        content: null,
-        tool_calls: [{ index: 0, id: openaiToolCallId(turn), type: 'function', function: { name: turn.name, arguments: '' } }],
-        refusal: null,
-      }),
-    );
-    for (const piece of splitJsonForStreaming(JSON.stringify(turn.arguments))) {
-      events.push(delta({ tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+  // Per choice: its opening chunk, then its pieces; the pieces of the choices interleave as the real API's do.
+  const openings: string[] = [];
+  const pieces: string[][] = [];
+  turns.forEach((turn, index) => {
+    if (turn.kind === 'text') {
+      openings.push(delta(index, { role: 'assistant', content: '', refusal: null }));
+      pieces.push(splitForStreaming(turn.text).map((piece) => delta(index, { content: piece })));
+    } else {
+      openings.push(
+        delta(index, {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ index: 0, id: openaiToolCallId(turn), type: 'function', function: { name: turn.name, arguments: '' } }],
+          refusal: null,
+        }),
+      );
+      pieces.push(splitJsonForStreaming(JSON.stringify(turn.arguments)).map((piece) => delta(index, { tool_calls: [{ index: 0, function: { arguments: piece } }] })));
     }
-  }
-  events.push(delta({}, finishReasonOf(turn)));
-  if (opts.includeUsage) events.push(chunk([], usageOf(turn)));
+  });
+  const events: string[] = [...openings];
+  const longest = Math.max(...pieces.map((p) => p.length));
+  for (let i = 0; i < longest; i++) for (const p of pieces) if (i < p.length) events.push(p[i]!);
+  turns.forEach((turn, index) => events.push(delta(index, {}, finishReasonOf(turn))));
+  if (opts.includeUsage) events.push(chunk([], usageOf(turns)));
   events.push(dataFrame('[DONE]'));
-  return { type: 'sse', status: 200, headers: { ...SSE_HEADERS, ...headers }, events, preamble: 1 };
+  return { type: 'sse', status: 200, headers: { ...SSE_HEADERS, ...headers }, events, preamble: openings.length };
 }
 
 /** Answers one chat completion request that passed validateOpenAIChatRequest. */
 export function answerOpenAIChat(b: Record<string, any>, ctx: WireContext): PreparedResponse {
-  const turn = buildMockReply(reduceOpenAIChatRequest(b));
+  const conv = reduceOpenAIChatRequest(b);
+  const count = Number.isInteger(b.n) && b.n > 1 ? Math.min(b.n, 128) : 1;
+  const turns = Array.from({ length: count }, (_, choice) => buildMockReply(conv, choice));
   const so = isRecord(b.stream_options) ? b.stream_options : {};
-  return formatOpenAIChatTurn(turn, {
+  return formatOpenAIChatTurns(turns, {
     model: b.model,
     stream: b.stream === true,
     includeUsage: so.include_usage === true,

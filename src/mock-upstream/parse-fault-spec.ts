@@ -1,7 +1,7 @@
 /**
  * Parses the command-line form of a fault rule:
  *   <kind>[:<value>][:<key>=<value>...]
- * kinds: none | blackhole | reset | error-first-event | status:<code> | latency:<ms>
+ * kinds: none | blackhole | reset | error-first-event | json-for-stream | empty-body | status:<code> | latency:<ms>
  *        | cut-mid-stream[:<events>] | slow-drip:<intervalMs>
  * keys:  retry-after=<seconds>, retry-after-ms=<ms> (status); jitter=<ms> (latency);
  *        after=<events> (cut-mid-stream); times=<n> and path=</v1/...> (any kind).
@@ -41,6 +41,8 @@ export function parseFaultSpec(spec: string): FaultRule {
     case 'blackhole':
     case 'reset':
     case 'error-first-event':
+    case 'json-for-stream':
+    case 'empty-body':
       maxPositional(0);
       fault = { kind };
       break;
@@ -75,7 +77,7 @@ export function parseFaultSpec(spec: string): FaultRule {
       break;
     default:
       throw new Error(
-        `invalid fault "${spec}": unknown kind "${kind}" (none, blackhole, reset, status:<code>, latency:<ms>, cut-mid-stream[:<n>], slow-drip:<ms>, error-first-event)`,
+        `invalid fault "${spec}": unknown kind "${kind}" (none, blackhole, reset, status:<code>, latency:<ms>, cut-mid-stream[:<n>], slow-drip:<ms>, error-first-event, json-for-stream, empty-body)`,
       );
   }
   for (const key of options.keys()) {
