@@ -4,6 +4,7 @@ import {
   argumentsFromSchema,
   buildMockReply,
   countWords,
+  instanceFromSchema,
   splitForStreaming,
   splitJsonForStreaming,
   type MockConversation,
@@ -89,4 +90,53 @@ test('stream splitting keeps every character', () => {
     assert.equal(pieces.join(''), json);
   }
   assert.equal(countWords('  a b\n\tc  '), 3);
+});
+
+test('choices, structured output, stop sequences and thinking', () => {
+  const second = buildMockReply(base, 1);
+  assert.ok(second.kind === 'text' && second.text === '[choice 1] mock reply to: hello world');
+  const json = buildMockReply({ ...base, responseFormat: { kind: 'json' } });
+  assert.ok(json.kind === 'text');
+  assert.deepEqual(JSON.parse(json.text), { reply: 'mock reply to: hello world' });
+  const stopped = buildMockReply({ ...base, stop: ['zzz', 'to:', 'reply'] });
+  assert.ok(stopped.kind === 'text');
+  assert.deepEqual([stopped.text, stopped.stopSequence, stopped.truncated], ['mock', 'reply', false]);
+  const thought = buildMockReply({ ...base, thinking: true });
+  assert.ok(thought.kind === 'text');
+  assert.equal(thought.reasoning, 'thinking about: hello world');
+  assert.equal(thought.outputTokens, 5 + 4);
+});
+
+test('instanceFromSchema: a minimal valid instance', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      s: { type: 'string', minLength: 6 },
+      short: { type: 'string', maxLength: 2 },
+      when: { type: 'string', format: 'date' },
+      n: { type: 'integer', minimum: 5 },
+      x: { type: 'number', exclusiveMaximum: 0 },
+      e: { enum: ['a', 'b'] },
+      c: { const: 42 },
+      maybe: { anyOf: [{ type: 'null' }, { type: 'boolean' }] },
+      list: { type: 'array', items: { $ref: '#/$defs/item' }, minItems: 2 },
+      both: { allOf: [{ type: 'object', properties: { a: { type: 'string' } } }, { type: 'object', properties: { b: { type: 'integer' } } }] },
+      nullable: { type: ['null', 'string'] },
+    },
+    $defs: { item: { type: 'object', properties: { id: { type: 'integer' } } } },
+  };
+  assert.deepEqual(instanceFromSchema(schema), {
+    s: 'mockkk',
+    short: 'mo',
+    when: '2025-01-01',
+    n: 5,
+    x: -1,
+    e: 'a',
+    c: 42,
+    maybe: true,
+    list: [{ id: 1 }, { id: 1 }],
+    both: { a: 'mock', b: 1 },
+    nullable: 'mock',
+  });
+  assert.deepEqual(instanceFromSchema(undefined), {});
 });

@@ -22,6 +22,7 @@ GET /v1/models) and prints the URL it listens on. Stops on SIGINT / SIGTERM.
   --fault SPEC    a fault rule, repeatable, applied in order:
                     none | blackhole | reset | error-first-event | status:<code>[:retry-after=<s>][:retry-after-ms=<ms>]
                     | latency:<ms>[:jitter=<ms>] | cut-mid-stream[:<events>] | slow-drip:<intervalMs>
+                    | json-for-stream | empty-body
                   any rule also takes :times=<n> and :path=</v1/...>
   --fixtures DIR  recordings for fixture:<folder>/<file-base> models (default $SWITCHYARD_FIXTURES_DIR
                   or ../shared/fixtures beside the project)`;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
+import type { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../../core/stream-event.js';
 import type { StreamFrame } from '../provider-adapter.js';
 import { createSseUpstreamStream } from './sse-stream.js';
@@ -31,7 +32,12 @@ function testMapper(opts: { hide?: string; rewrite?: [string, string] } = {}): S
 }
 
 /** Feeds `chunks` as the upstream body and collects every frame until the stream ends. */
-async function run(chunks: Array<string | Buffer>, mapper: StreamMapper, rawDialect: 'openai-chat' | null = 'openai-chat'): Promise<StreamFrame[]> {
+async function run(
+  chunks: Array<string | Buffer>,
+  mapper: StreamMapper,
+  rawDialect: 'openai-chat' | null = 'openai-chat',
+  jsonAnswer?: (json: string) => string,
+): Promise<StreamFrame[]> {
   const body = new PassThrough();
   const stream = createSseUpstreamStream({
     body: body as unknown as UpstreamResponse['body'],
@@ -40,6 +46,7 @@ async function run(chunks: Array<string | Buffer>, mapper: StreamMapper, rawDial
     signal: new AbortController().signal,
     timeouts: { connectMs: 1000, firstByteMs: 1000, idleMs: 1000 },
     ...(rawDialect ? { rawDialect } : {}),
+    ...(jsonAnswer ? { jsonAnswer } : {}),
   });
   const frames: StreamFrame[] = [];
   const done = new Promise<void>((resolve, reject) => stream.start({ frame: (f) => frames.push(f), end: resolve, error: reject }));
@@ -108,5 +115,24 @@ describe('SSE upstream stream', () => {
 
   it('reports a stream that ends before the response is complete', async () => {
     await assert.rejects(run(['data: {"a":1}\n\n'], testMapper()), { code: 'GW_ERR_UPSTREAM_INCOMPLETE' });
+  });
+
+  it('takes a complete JSON body as the answer when the provider can rewrite it as its stream', async () => {
+    const toSse = (json: string) => `data: ${JSON.parse(json).text}\n\ndata: [DONE]\n\n`;
+    for (const rawDialect of ['openai-chat', null] as const) {
+      const frames = await run(['  \n{"text":', '"whole"}'], testMapper(), rawDialect, toSse);
+      assert.deepEqual(texts(frames), ['whole']);
+      if (rawDialect) assert.equal(Buffer.concat(frames.filter((f) => f.raw).map((f) => f.raw!.bytes)).toString(), 'data: whole\n\ndata: [DONE]\n\n');
+    }
+  });
+
+  it('reports a JSON body as a protocol error when the provider cannot rewrite it', async () => {
+    await assert.rejects(run(['{"id":"x"}'], testMapper()), (e: GatewayError) => e.code === 'GW_ERR_UPSTREAM_PROTOCOL' && /JSON body instead of a stream/.test(e.message));
+  });
+
+  it('reports an empty 200 body as a protocol error, not a truncated stream', async () => {
+    for (const chunks of [[], ['\n\n']]) {
+      await assert.rejects(run(chunks, testMapper()), (e: GatewayError) => e.code === 'GW_ERR_UPSTREAM_PROTOCOL' && e.retryable && /empty body/.test(e.message));
+    }
   });
 });
