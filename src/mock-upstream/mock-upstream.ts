@@ -45,6 +45,20 @@
  *     - when max_tokens (OpenAI max_completion_tokens, else max_tokens; Anthropic max_tokens) is
  *       below the reply's whitespace-separated word count, the reply is cut to that many words
  *       (joined by single spaces) and finishes with "length" / "max_tokens"; else "stop" / "end_turn".
+ *   Choices (OpenAI `n` > 1): one answer per choice; choice i > 0 is prefixed `[choice i] `. Streams
+ *     interleave the choices' chunks piece by piece; usage counts every choice's output.
+ *   Structured output (OpenAI `response_format`, Anthropic `output_config.format` / `output_format`,
+ *     Gemini `responseMimeType` / `responseSchema` / `responseJsonSchema`): json_object answers
+ *     {"reply": <the text above>}; json_schema answers a minimal instance of the schema (every
+ *     property; strings "mock", the first enum value, the smallest allowed number, minItems items,
+ *     local $refs followed; see instanceFromSchema in build-mock-reply.ts).
+ *   Stop sequences (OpenAI `stop`, Anthropic `stop_sequences`, Gemini `stopSequences`, Bedrock
+ *     `inferenceConfig.stopSequences`): the text ends just before the first one it contains;
+ *     finish "stop" / stop_reason "stop_sequence" with `stop_sequence` / Bedrock "stop_sequence".
+ *   Thinking (Anthropic `thinking.type` enabled or adaptive; OpenAI `reasoning_effort` other than
+ *     none): reasoning text `thinking about: <last user text or tool result>`. Anthropic answers it
+ *     as a thinking block (thinking_delta pieces, then a signature_delta) before the answer's block;
+ *     OpenAI reports its words as completion_tokens_details.reasoning_tokens. Its words count as output.
  *   Usage: input tokens = whitespace-separated words of all message text (string contents, text
  *     parts, tool result texts) and the system text, at least 1; output tokens = words of the reply
  *     (10 for a tool call). OpenAI: prompt_tokens, completion_tokens, total_tokens,
