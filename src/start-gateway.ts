@@ -2,6 +2,8 @@
 import type { Config } from './config/schema.js';
 import { ControlPlane } from './control/control-plane.js';
 import { Gateway } from './gateway.js';
+import { cacheMiddleware } from './cache/cache-middleware.js';
+import { CacheService } from './cache/cache-service.js';
 import { governanceMiddleware } from './governance/governance-middleware.js';
 import { GovernanceService } from './governance/governance-service.js';
 import type { MiddlewareFactory } from './gateway.js';
@@ -16,6 +18,10 @@ import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
 import type { DrainReport } from './server/drain.js';
 import { createAdminRouter } from './server/admin/admin-router.js';
+import { cacheResource } from './server/admin/cache-resource.js';
+import type { Clock } from './routing/clock.js';
+import { teamsResource } from './server/admin/teams-resource.js';
+import { virtualKeysResource } from './server/admin/virtual-keys-resource.js';
 
 export interface StartOptions {
   config: Config;
@@ -33,6 +39,8 @@ export interface StartOptions {
   configPollMs?: number;
   /** The wall clock governance's windows and expiry use (tests pin it inside one window). Default Date.now. */
   governanceClock?: () => number;
+  /** The gateway's clock (deadlines, breakers, cache expiry); tests pass a fake one. Default: the system clock. */
+  clock?: Clock;
 }
 
 export interface RunningGateway {
@@ -64,16 +72,19 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const plugins = [...obs.plugins, ...(options.plugins ?? [])];
   // Outermost first: governance (refuses before anything is spent), then cache, then mcp.
   const governance = new GovernanceService(logger);
-  const middleware: MiddlewareFactory[] = [governanceMiddleware({ service: governance, ...(options.governanceClock ? { clock: options.governanceClock } : {}) }), ...(options.middleware ?? [])];
-  const gateway = new Gateway({ runtime, logger, plugins, middleware });
+  const cache = new CacheService(logger);
+  const middleware: MiddlewareFactory[] = [governanceMiddleware({ service: governance, ...(options.governanceClock ? { clock: options.governanceClock } : {}) }), cacheMiddleware({ service: cache }), ...(options.middleware ?? [])];
+  const gateway = new Gateway({ runtime, logger, plugins, middleware, ...(options.clock ? { clock: options.clock } : {}) });
   if (config.governance.enabled) await governance.ready();
+  await cache.ready();
   obs.attach(gateway);
   const admin = createAdminApi({ adminToken: () => gateway.currentRuntime.config.server.admin_token, adminReadToken: () => gateway.currentRuntime.config.server.admin_read_token, requestLog: obs.requestLog, ...(obs.metrics ? { metrics: obs.metrics } : {}), logger });
   control.attach(gateway);
   obs.metrics?.observeConfigStore(() => control.status());
   obs.metrics?.observeGovernanceStore(() => governance.status());
+  obs.metrics?.observeCache({ status: () => cache.status(), errors: () => cache.counters.errors });
   const tokens = () => ({ admin: gateway.currentRuntime.config.server.admin_token, read: gateway.currentRuntime.config.server.admin_read_token });
-  const adminRouter = createAdminRouter({ control, tokens, logger });
+  const adminRouter = createAdminRouter({ control, tokens, logger, routes: [...teamsResource(governance), ...virtualKeysResource(governance), ...cacheResource({ service: cache, config: () => gateway.currentRuntime.config.cache })] });
   const app = createApp({ gateway, logger, admin, adminRouter });
   let addr: Awaited<ReturnType<App['listen']>>;
   try {
@@ -82,6 +93,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     await Promise.all(plugins.map((p) => p.close?.()));
     await control.close();
     await governance.close();
+    await cache.close();
     throw e;
   }
   const running: RunningGateway = {
@@ -101,6 +113,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await control.close();
       await gateway.close();
       await governance.close();
+      await cache.close();
       await Promise.all(plugins.map((p) => p.close?.()));
     },
   };

@@ -8,6 +8,7 @@
  */
 import type { z } from 'zod';
 import { aliasSchema, providerSchema, withDefaultProviderType } from '../config/schema.js';
+import { GOVERNANCE_NAME, GOVERNANCE_NAME_RULE, teamSchema, virtualKeySchema } from '../governance/governance-schema.js';
 
 /** A path inside one entity; "*" matches every element of an array (or every value of a record). */
 export type SecretPath = readonly string[];
@@ -46,7 +47,26 @@ export const MODELS_KIND: EntityKind = {
   name: { pattern: /^[^/\s]{1,128}$/, rule: 'alias names are 1 to 128 characters without "/" or spaces' },
 };
 
-export const ENTITY_KINDS: readonly EntityKind[] = [PROVIDERS_KIND, MODELS_KIND];
+export const TEAMS_KIND: EntityKind = {
+  kind: 'teams',
+  singular: 'team',
+  configPath: ['teams'],
+  schema: teamSchema,
+  secrets: [],
+  name: { pattern: GOVERNANCE_NAME, rule: `team ${GOVERNANCE_NAME_RULE}` },
+};
+
+/** Virtual keys: API-created ones hold only key_sha256; a file-defined `key` is a secret. */
+export const VIRTUAL_KEYS_KIND: EntityKind = {
+  kind: 'virtual-keys',
+  singular: 'virtual key',
+  configPath: ['virtual_keys'],
+  schema: virtualKeySchema,
+  secrets: [['key']],
+  name: { pattern: GOVERNANCE_NAME, rule: `virtual key ${GOVERNANCE_NAME_RULE}` },
+};
+
+export const ENTITY_KINDS: readonly EntityKind[] = [PROVIDERS_KIND, MODELS_KIND, TEAMS_KIND, VIRTUAL_KEYS_KIND];
 
 export function entityKind(kind: string): EntityKind | undefined {
   return ENTITY_KINDS.find((k) => k.kind === kind);

@@ -51,7 +51,7 @@ export const NANO_USD = 1e9;
 
 const ORDER: Metric[] = ['concurrent', 'requests', 'tokens', 'usd'];
 
-function limitsOf(scope: 'key' | 'team', owner: string, o: { budgets: BudgetConfig[]; rate_limits: RateLimitConfig[]; max_concurrent?: number | undefined }): CompiledLimit[] {
+export function limitsOf(scope: 'key' | 'team', owner: string, o: { budgets: BudgetConfig[]; rate_limits: RateLimitConfig[]; max_concurrent?: number | undefined }): CompiledLimit[] {
   const out: CompiledLimit[] = [];
   if (o.max_concurrent !== undefined) out.push({ scope, owner, metric: 'concurrent', limit: o.max_concurrent, shown: o.max_concurrent });
   for (const r of o.rate_limits) {
@@ -67,6 +67,11 @@ export function modelMatcher(patterns: readonly string[]): RegExp | undefined {
   if (patterns.includes('*')) return undefined;
   const alts = patterns.map((p) => p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*'));
   return new RegExp(`^(?:${alts.join('|') || '(?!)'})$`);
+}
+
+/** A concurrency counter that only counts (the in-flight figure of the live usage). */
+export function inFlightOnly(scope: 'key' | 'team', owner: string): CompiledLimit {
+  return { scope, owner, metric: 'concurrent', limit: Number.MAX_SAFE_INTEGER, shown: Number.POSITIVE_INFINITY };
 }
 
 const cache = new WeakMap<Config, GovernancePolicy>();
@@ -95,7 +100,13 @@ export function compilePolicy(config: Config): GovernancePolicy {
     const hex = k.key_sha256 ?? (k.key !== undefined ? sha256Hex(k.key) : undefined);
     if (!hex) continue;
     const team = k.team !== undefined ? config.teams[k.team] : undefined;
-    const limits = [...limitsOf('key', name, k), ...(team ? limitsOf('team', k.team!, team) : [])].sort((a, b) => ORDER.indexOf(a.metric) - ORDER.indexOf(b.metric));
+    const limits = [...limitsOf('key', name, k), ...(team ? limitsOf('team', k.team!, team) : [])];
+    if (limits.length > 0) {
+      // In-flight counts for the admin API's live usage, even without a max_concurrent to enforce.
+      if (!limits.some((l) => l.metric === 'concurrent' && l.scope === 'key')) limits.push(inFlightOnly('key', name));
+      if (team && !limits.some((l) => l.metric === 'concurrent' && l.scope === 'team')) limits.push(inFlightOnly('team', k.team!));
+    }
+    limits.sort((a, b) => ORDER.indexOf(a.metric) - ORDER.indexOf(b.metric) || (a.scope === b.scope ? 0 : a.scope === 'key' ? -1 : 1));
     const models = modelMatcher(k.models);
     const compiled: CompiledKey = {
       id: name,
