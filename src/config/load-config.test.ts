@@ -43,6 +43,7 @@ describe('parseConfig: valid files', () => {
         routing: { deadline_ms: 25000, max_deadline_ms: 300000, circuit_breaker: { failure_threshold: 5, cooldown_ms: 30000 } },
         logging: { level: 'info', content: 'metadata', retention_days: 30, queue_size: 10000, flush_interval_ms: 1000 },
         storage: { sqlite_path: './data/switchyard.db' },
+        responses: { store: true, retention_days: 30 },
         telemetry: { service_name: 'switchyard' },
         pricing: { overrides: {} },
         metrics: { enabled: true },
