@@ -126,7 +126,7 @@ function decodeCursor(v: string): { ts: number; id: number } {
   return { ts: Number(m[1]), id: Number(m[2]) };
 }
 
-const LOG_PARAMS = new Set(['from', 'to', 'alias', 'provider', 'model', 'status', 'request_id', 'limit', 'cursor']);
+const LOG_PARAMS = new Set(['from', 'to', 'alias', 'provider', 'model', 'status', 'request_id', 'key', 'team', 'limit', 'cursor']);
 
 export function parseLogQuery(params: URLSearchParams): LogQuery {
   for (const k of params.keys()) if (!LOG_PARAMS.has(k)) throw badParam(k, `unknown parameter; use ${[...LOG_PARAMS].join(', ')}`);
@@ -135,7 +135,7 @@ export function parseLogQuery(params: URLSearchParams): LogQuery {
   const to = parseTime('to', params.get('to'));
   if (from !== undefined) q.from = from;
   if (to !== undefined) q.to = to;
-  for (const [param, key] of [['alias', 'alias'], ['provider', 'provider'], ['model', 'model'], ['request_id', 'requestId']] as const) {
+  for (const [param, key] of [['alias', 'alias'], ['provider', 'provider'], ['model', 'model'], ['request_id', 'requestId'], ['key', 'key'], ['team', 'team']] as const) {
     const v = params.get(param);
     if (v) q[key] = v;
   }
@@ -201,6 +201,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
           error_rate: t.requests ? t.errors / t.requests : 0,
           fallback_rate: t.requests ? t.fallbacks / t.requests : 0,
           by_provider_model: s.by_provider_model,
+          by_key: s.by_key,
+          by_team: s.by_team,
           errors_by_code: s.errors_by_code,
         },
         requestId,

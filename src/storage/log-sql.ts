@@ -9,6 +9,7 @@ export const INSERT_COLUMNS = [
   'ts',
   'request_id',
   'client_key_id',
+  'team',
   'dialect',
   'requested_model',
   'alias',
@@ -61,6 +62,8 @@ export function buildLogQuery(q: LogQuery): Sql {
   if (q.provider !== undefined) add('provider = ?', q.provider);
   if (q.model !== undefined) add('model = ?', q.model);
   if (q.requestId !== undefined) add('request_id = ?', q.requestId);
+  if (q.key !== undefined) add('client_key_id = ?', q.key);
+  if (q.team !== undefined) add('team = ?', q.team);
   if (q.statusMin !== undefined) add('status >= ?', q.statusMin);
   if (q.statusMax !== undefined) add('status <= ?', q.statusMax);
   if (q.after) add('(ts < ? OR (ts = ? AND id < ?))', q.after.ts, q.after.ts, q.after.id);
@@ -96,6 +99,20 @@ export function buildStatsQuery(grouped: boolean): string {
 )
 SELECT ${grouped ? 'provider, model, ' : ''}${AGGREGATES}
 FROM r${grouped ? ' GROUP BY provider, model ORDER BY cost_usd DESC, requests DESC' : ''}`;
+}
+
+/** The same aggregates grouped by virtual key and team (`key`) or by team alone (`team`). */
+export function buildOwnerStatsQuery(by: 'key' | 'team'): string {
+  const cols = by === 'key' ? 'client_key_id, team' : 'team';
+  const select = by === 'key' ? 'client_key_id AS key, team' : 'team';
+  return `WITH r AS (
+  SELECT client_key_id, team, latency_ms, error_code, fallback_index, priced, input_tokens, output_tokens, cached_input_tokens, cost_usd,
+    ROW_NUMBER() OVER (PARTITION BY ${cols} ORDER BY latency_ms) AS rn,
+    COUNT(*) OVER (PARTITION BY ${cols}) AS n
+  FROM request_logs WHERE ts >= ? AND ts < ?
+)
+SELECT ${select}, ${AGGREGATES}
+FROM r GROUP BY ${cols} ORDER BY cost_usd DESC, requests DESC`;
 }
 
 export const ERRORS_BY_CODE_SQL =

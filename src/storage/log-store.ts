@@ -28,7 +28,10 @@ export interface LogRow {
   /** Epoch ms when the request arrived. */
   ts: number;
   request_id: string;
+  /** The virtual key (governance) or client key id, never the secret. */
   client_key_id: string | null;
+  /** The virtual key's team (governance). */
+  team?: string | null;
   dialect: string;
   requested_model: string | null;
   alias: string | null;
@@ -76,6 +79,9 @@ export interface LogQuery {
   provider?: string;
   model?: string;
   requestId?: string;
+  /** Virtual key id (client_key_id). */
+  key?: string;
+  team?: string;
   /** Exact status, or a range (e.g. 500..599 for "5xx"). */
   statusMin?: number;
   statusMax?: number;
@@ -105,9 +111,16 @@ export interface StatsGroup {
   unpriced: number;
 }
 
+/** Aggregates of one virtual key (with its team) or one team. */
+export type StatsByOwner = Omit<StatsGroup, 'provider' | 'model'> & { key?: string | null; team: string | null };
+
 export interface Stats {
   totals: Omit<StatsGroup, 'provider' | 'model'>;
   by_provider_model: StatsGroup[];
+  /** Per virtual key (client_key_id) and its team; rows without a key are grouped under null. */
+  by_key: StatsByOwner[];
+  /** Per team; rows without a team are grouped under null. */
+  by_team: StatsByOwner[];
   errors_by_code: Array<{ code: string; count: number }>;
 }
 

@@ -105,6 +105,20 @@ export const MIGRATIONS: readonly Migration[] = [
       'ALTER TABLE request_logs ADD COLUMN IF NOT EXISTS cache_saved_usd DOUBLE PRECISION',
     ],
   },
+  {
+    version: 3,
+    name: 'request_logs_team',
+    sqlite: [
+      'ALTER TABLE request_logs ADD COLUMN team TEXT',
+      'CREATE INDEX request_logs_client_key_ts ON request_logs (client_key_id, ts)',
+      'CREATE INDEX request_logs_team_ts ON request_logs (team, ts)',
+    ],
+    postgres: [
+      'ALTER TABLE request_logs ADD COLUMN IF NOT EXISTS team TEXT',
+      'CREATE INDEX IF NOT EXISTS request_logs_client_key_ts ON request_logs (client_key_id, ts)',
+      'CREATE INDEX IF NOT EXISTS request_logs_team_ts ON request_logs (team, ts)',
+    ],
+  },
 ];
 
 export const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -4,8 +4,8 @@
  * each version once. A batch is one multi-row INSERT.
  */
 import pg from 'pg';
-import type { LogPage, LogQuery, LogRow, LogStore, Stats, StatsGroup } from './log-store.js';
-import { buildLogQuery, buildStatsQuery, DELETE_BATCH_SQL, ERRORS_BY_CODE_SQL, INSERT_COLUMNS, JSON_COLUMNS, normalizeGroup, numberPlaceholders } from './log-sql.js';
+import type { LogPage, LogQuery, LogRow, LogStore, Stats, StatsByOwner, StatsGroup } from './log-store.js';
+import { buildLogQuery, buildOwnerStatsQuery, buildStatsQuery, DELETE_BATCH_SQL, ERRORS_BY_CODE_SQL, INSERT_COLUMNS, JSON_COLUMNS, normalizeGroup, numberPlaceholders } from './log-sql.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
 
 /** Arbitrary constant naming Switchyard's migration lock. */
@@ -84,14 +84,18 @@ export class PostgresLogStore implements LogStore {
 
   async stats(range: { from: number; to: number }): Promise<Stats> {
     const p = [range.from, range.to];
-    const [totals, groups, errors] = await Promise.all([
+    const [totals, groups, errors, byKey, byTeam] = await Promise.all([
       this.pool.query(numberPlaceholders(buildStatsQuery(false)), p),
       this.pool.query(numberPlaceholders(buildStatsQuery(true)), p),
       this.pool.query(numberPlaceholders(ERRORS_BY_CODE_SQL), p),
+      this.pool.query(numberPlaceholders(buildOwnerStatsQuery('key')), p),
+      this.pool.query(numberPlaceholders(buildOwnerStatsQuery('team')), p),
     ]);
     return {
       totals: normalizeGroup(totals.rows[0] as Omit<StatsGroup, 'provider' | 'model'>),
       by_provider_model: (groups.rows as StatsGroup[]).map(normalizeGroup),
+      by_key: (byKey.rows as StatsByOwner[]).map(normalizeGroup),
+      by_team: (byTeam.rows as StatsByOwner[]).map(normalizeGroup),
       errors_by_code: errors.rows as Array<{ code: string; count: number }>,
     };
   }

@@ -7,8 +7,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { LogPage, LogQuery, LogRow, LogStore, Stats, StatsGroup } from './log-store.js';
-import { buildLogQuery, buildStatsQuery, DELETE_BATCH_SQL, ERRORS_BY_CODE_SQL, INSERT_COLUMNS, JSON_COLUMNS, normalizeGroup } from './log-sql.js';
+import type { LogPage, LogQuery, LogRow, LogStore, Stats, StatsByOwner, StatsGroup } from './log-store.js';
+import { buildLogQuery, buildOwnerStatsQuery, buildStatsQuery, DELETE_BATCH_SQL, ERRORS_BY_CODE_SQL, INSERT_COLUMNS, JSON_COLUMNS, normalizeGroup } from './log-sql.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
 import { openSqlite } from './sqlite-driver.js';
 import type { SqliteDb, SqliteStatement } from './sqlite-driver.js';
@@ -67,7 +67,9 @@ export class SqliteLogStore implements LogStore {
     const totals = this.db.prepare(buildStatsQuery(false)).get(range.from, range.to) as Omit<StatsGroup, 'provider' | 'model'>;
     const groups = this.db.prepare(buildStatsQuery(true)).all(range.from, range.to) as StatsGroup[];
     const errors = this.db.prepare(ERRORS_BY_CODE_SQL).all(range.from, range.to) as Array<{ code: string; count: number }>;
-    return { totals: normalizeGroup(totals), by_provider_model: groups.map(normalizeGroup), errors_by_code: errors };
+    const byKey = this.db.prepare(buildOwnerStatsQuery('key')).all(range.from, range.to) as StatsByOwner[];
+    const byTeam = this.db.prepare(buildOwnerStatsQuery('team')).all(range.from, range.to) as StatsByOwner[];
+    return { totals: normalizeGroup(totals), by_provider_model: groups.map(normalizeGroup), by_key: byKey.map(normalizeGroup), by_team: byTeam.map(normalizeGroup), errors_by_code: errors };
   }
 
   async deleteBefore(before: number): Promise<number> {

@@ -40,6 +40,7 @@ async function gateway(storage?: Record<string, unknown>): Promise<RunningGatewa
     ...defaultConfig(mock.url),
     server: { host: '127.0.0.1', port: 0, admin_token: ADMIN },
     governance: { enabled: true },
+    logging: { level: 'silent', flush_interval_ms: 20 },
     virtual_keys: { 'file-bot': { key: FILE_KEY, rate_limits: [{ requests: 50, per: '1m' }] } },
     ...(storage ? { storage } : {}),
   });
@@ -110,6 +111,36 @@ describe('virtual keys and teams through the admin API', () => {
     ].join('\n');
     assert.ok(!everything.includes(secret), 'generated secret leaked');
     assert.ok(!everything.includes(FILE_KEY), 'file secret leaked');
+  });
+
+  it('the request log, /api/logs and /api/stats carry the key and its team', async () => {
+    const gw = await gateway();
+    await admin(gw, 'POST', 'teams', { name: 'search' });
+    const created = await admin(gw, 'POST', 'virtual-keys', { name: 'search-bot', team: 'search' });
+    assert.equal(await ask(gw, created.body.key), 200);
+    assert.equal(await ask(gw, created.body.key), 200);
+    assert.equal(await ask(gw, FILE_KEY), 200);
+    const deadline = Date.now() + 10_000;
+    let logs: any;
+    for (;;) {
+      logs = (await admin(gw, 'GET', 'logs?key=search-bot')).body;
+      if (logs.data.length === 2) break;
+      assert.ok(Date.now() < deadline, 'rows did not reach the request log');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual(logs.data.map((r: { client_key_id: string; team: string }) => [r.client_key_id, r.team]), [['search-bot', 'search'], ['search-bot', 'search']]);
+    assert.equal((await admin(gw, 'GET', 'logs?team=search')).body.data.length, 2);
+    let stats: any;
+    for (;;) {
+      stats = (await admin(gw, 'GET', 'stats')).body;
+      if (stats.requests === 3) break;
+      assert.ok(Date.now() < deadline, 'rows did not reach the request log');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const byKey = Object.fromEntries(stats.by_key.map((g: { key: string; team: string | null; requests: number }) => [g.key, [g.team, g.requests]]));
+    assert.deepEqual(byKey, { 'search-bot': ['search', 2], 'file-bot': [null, 1] });
+    const byTeam = Object.fromEntries(stats.by_team.map((g: { team: string | null; requests: number }) => [String(g.team), g.requests]));
+    assert.deepEqual(byTeam, { search: 2, null: 1 });
   });
 
   it('a key revoked through replica A is refused on B and C', async (t) => {

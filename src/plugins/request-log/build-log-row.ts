@@ -23,6 +23,7 @@ export function buildLogRow(input: { record: RequestRecord; spend: Spend; conten
     ts: Math.round(r.startedAt),
     request_id: r.requestId,
     client_key_id: r.clientKeyId ?? null,
+    team: r.team ?? null,
     dialect: r.dialect,
     requested_model: r.requestedModel ?? null,
     alias: r.alias ?? null,
