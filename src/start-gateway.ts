@@ -18,10 +18,7 @@ import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
 import type { DrainReport } from './server/drain.js';
 import { createAdminRouter } from './server/admin/admin-router.js';
-import { cacheResource } from './server/admin/cache-resource.js';
 import type { Clock } from './routing/clock.js';
-import { teamsResource } from './server/admin/teams-resource.js';
-import { virtualKeysResource } from './server/admin/virtual-keys-resource.js';
 
 export interface StartOptions {
   config: Config;
@@ -84,7 +81,15 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   obs.metrics?.observeGovernanceStore(() => governance.status());
   obs.metrics?.observeCache({ status: () => cache.status(), errors: () => cache.counters.errors });
   const tokens = () => ({ admin: gateway.currentRuntime.config.server.admin_token, read: gateway.currentRuntime.config.server.admin_read_token });
-  const adminRouter = createAdminRouter({ control, tokens, logger, routes: [...teamsResource(governance), ...virtualKeysResource(governance), ...cacheResource({ service: cache, config: () => gateway.currentRuntime.config.cache })] });
+  const adminRouter = createAdminRouter({ control, tokens, logger, routes: async () => {
+      // Loaded on the first admin request: the resources validate with zod (see start-gateway.test.ts).
+      const [{ teamsResource }, { virtualKeysResource }, { cacheResource }] = await Promise.all([
+        import('./server/admin/teams-resource.js'),
+        import('./server/admin/virtual-keys-resource.js'),
+        import('./server/admin/cache-resource.js'),
+      ]);
+      return [...teamsResource(governance), ...virtualKeysResource(governance), ...cacheResource({ service: cache, config: () => gateway.currentRuntime.config.cache })];
+    } });
   const app = createApp({ gateway, logger, admin, adminRouter });
   let addr: Awaited<ReturnType<App['listen']>>;
   try {

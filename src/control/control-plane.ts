@@ -20,7 +20,6 @@ import { loadRuntime } from '../routing/runtime.js';
 import { redactUrl } from '../storage/open-log-store.js';
 import type { Actor, CommitPlan, ConfigStore, EntityChange, PlannedChange, StoreState } from './config-store.js';
 import { applyPlan } from './config-store.js';
-import { buildEffectiveConfig } from './effective-config.js';
 import type { SecretBox } from './secret-box.js';
 import { createSecretBox, parseSecretKey, SECRET_KEY_ENV } from './secret-box.js';
 
@@ -68,6 +67,17 @@ export async function openConfigStore(storage: Config['storage']): Promise<Confi
   }
 }
 
+/**
+ * The validator (zod, the config checks) is loaded only when there is something to validate: a
+ * gateway whose store is empty never loads it, as its file was validated in the loader thread.
+ */
+let compiler: typeof import('./effective-config.js') | undefined;
+
+async function loadCompiler(): Promise<typeof import('./effective-config.js')> {
+  compiler ??= await import('./effective-config.js');
+  return compiler;
+}
+
 export class ControlPlane {
   readonly box: SecretBox | undefined;
   readonly env: Record<string, string | undefined>;
@@ -102,6 +112,7 @@ export class ControlPlane {
     const cp = new ControlPlane(store, options);
     try {
       cp.state = await store.load();
+      if (cp.state.entities.length > 0) await loadCompiler();
     } catch (e) {
       await store.close().catch(() => {});
       throw new Error(`config store: cannot read the config: ${redactUrl((e as Error).message)}`, { cause: e });
@@ -111,6 +122,10 @@ export class ControlPlane {
 
   /** The config to start on: file + store, or the file alone (with an error logged) when they do not fit together. */
   initialConfig(): Config {
+    if (this.state.entities.length === 0) {
+      this.applied = this.state.revision;
+      return this.file;
+    }
     const r = this.build(this.state);
     if (r.ok) {
       this.applied = this.state.revision;
@@ -156,8 +171,14 @@ export class ControlPlane {
     return this.gateway?.currentRuntime.config ?? this.file;
   }
 
+  /** Loads the validator; needed before validate(). */
+  async prepare(): Promise<void> {
+    await loadCompiler();
+  }
+
   private build(state: StoreState, file: Config = this.file) {
-    return buildEffectiveConfig({ file, entities: state.entities, box: this.box, env: this.env, knownProviderTypes: KNOWN_PROVIDER_TYPES });
+    if (!compiler) throw new Error('control plane: prepare() before validating');
+    return compiler.buildEffectiveConfig({ file, entities: state.entities, box: this.box, env: this.env, knownProviderTypes: KNOWN_PROVIDER_TYPES });
   }
 
   private setUp(up: boolean, err?: unknown): void {
@@ -210,6 +231,7 @@ export class ControlPlane {
   private async apply(state: StoreState, file: Config = this.file): Promise<ConfigProblem[] | undefined> {
     if (state.revision < this.applied && file === this.file) return undefined;
     this.state = state;
+    await loadCompiler();
     const r = this.build(state, file);
     if (!r.ok) {
       if (this.lastBadRevision !== state.revision) {
@@ -244,6 +266,7 @@ export class ControlPlane {
    * store cannot be reached).
    */
   async commit(actor: Actor, plan: (current: StoreState) => CommitPlan): Promise<{ revision: number; changes: EntityChange[] }> {
+    await loadCompiler();
     let result;
     try {
       result = await this.store.commit(actor, (current) => {

@@ -13,9 +13,6 @@ import type { AdminTokens } from '../admin-api.js';
 import { authenticateAdmin, sendAdminError } from '../admin-api.js';
 import type { AdminRoute } from './admin-http.js';
 import { readJsonBody, sendJson } from './admin-http.js';
-import { configResource } from './config-resource.js';
-import { modelsResource } from './models-resource.js';
-import { providersResource } from './providers-resource.js';
 
 export type AdminRouter = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void>;
 
@@ -24,11 +21,12 @@ export interface AdminRouterOptions {
   /** The current tokens (read per request: a reload may change them). */
   tokens: () => AdminTokens;
   logger: Logger;
-  /** More resources (later kinds); default: providers, models, config. */
-  routes?: AdminRoute[];
+  /**
+   * More resources (later kinds), besides providers, models and config: a list, or a loader run on
+   * the first admin request (so their validators stay out of memory until then).
+   */
+  routes?: AdminRoute[] | (() => Promise<AdminRoute[]>);
 }
-
-export const DEFAULT_ADMIN_ROUTES: readonly AdminRoute[] = [...providersResource, ...modelsResource, ...configResource];
 
 function match(pattern: string, segments: string[]): Record<string, string> | undefined {
   const parts = pattern.split('/');
@@ -51,7 +49,17 @@ function actorName(req: IncomingMessage): string | undefined {
 }
 
 export function createAdminRouter(options: AdminRouterOptions): AdminRouter {
-  const routes = [...DEFAULT_ADMIN_ROUTES, ...(options.routes ?? [])];
+  // Loaded on the first admin request: the resources validate with zod, which a gateway that is
+  // never administered does not need in memory.
+  let routesLoaded: Promise<AdminRoute[]> | undefined;
+  const loadRoutes = () =>
+    (routesLoaded ??= (async () => {
+      const [{ DEFAULT_ADMIN_ROUTES }, more] = await Promise.all([
+        import('./default-admin-routes.js'),
+        typeof options.routes === 'function' ? options.routes() : Promise.resolve(options.routes ?? []),
+      ]);
+      return [...DEFAULT_ADMIN_ROUTES, ...more];
+    })());
   return async (req, res, requestId) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const auth = authenticateAdmin(req, options.tokens());
@@ -66,6 +74,7 @@ export function createAdminRouter(options: AdminRouterOptions): AdminRouter {
       req.resume();
       return sendAdminError(res, new GatewayError('GW_ERR_INVALID_REQUEST', `malformed path ${url.pathname}`), requestId);
     }
+    const routes = await loadRoutes();
     const candidates = routes.map((r) => ({ r, params: match(r.pattern, segments) })).filter((c) => c.params);
     const found = candidates.find((c) => c.r.method === req.method);
     if (!found) {

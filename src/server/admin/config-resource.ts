@@ -111,6 +111,7 @@ export const configResource: AdminRoute[] = [
           }
         }
       }
+      await control.prepare();
       control.validate(current, changes);
       return { body: { valid: true, revision: current.revision } };
     },
