@@ -47,6 +47,9 @@ describe('parseConfig: valid files', () => {
         telemetry: { service_name: 'switchyard' },
         pricing: { overrides: {} },
         metrics: { enabled: true },
+        governance: { enabled: false, counters: { type: 'memory' }, on_counter_store_error: 'fail_open', default_max_tokens: 4096 },
+        teams: {},
+        virtual_keys: {},
       });
     }
   });
