@@ -13,6 +13,9 @@ import { openaiProviderConfigSchema } from '../providers/openai/openai-config-sc
 import { KNOWN_PROVIDER_TYPES } from '../providers/registry.js';
 import { PROVIDER_TYPES, withDefaultProviderType } from './schema.js';
 
+/** The server's connection limits and drain, as the schema fills them in. */
+const SERVER_LIMITS = { header_limit_bytes: 16384, headers_timeout_ms: 20000, request_timeout_ms: 60000, keep_alive_timeout_ms: 65000, max_connections: 8192, max_json_depth: 128, drain: { accept_ms: 5000, timeout_ms: 60000 } };
+
 const KNOWN = ['openai', 'anthropic'] as const;
 const ALL_TYPES = KNOWN_PROVIDER_TYPES;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,7 +40,7 @@ describe('parseConfig: valid files', () => {
     for (const text of ['', '{}', '# only a comment\n']) {
       const config = parseYaml(text);
       assert.deepEqual(config, {
-        server: { host: '127.0.0.1', port: 8080, body_limit_bytes: 20 * 1024 * 1024, api_keys: [] },
+        server: { host: '127.0.0.1', port: 8080, body_limit_bytes: 20 * 1024 * 1024, api_keys: [], ...SERVER_LIMITS },
         providers: {},
         models: {},
         routing: { deadline_ms: 25000, max_deadline_ms: 300000, circuit_breaker: { failure_threshold: 5, cooldown_ms: 30000 } },
@@ -100,7 +103,7 @@ server: { port: 0 }
     assert.equal(p.type, 'openai');
     assert.equal(p.base_url, 'http://127.0.0.1:9090/v1');
     assert.deepEqual(p.timeouts, { connect_ms: 500, first_byte_ms: 10000, idle_ms: 30000 });
-    assert.deepEqual(config.server, { host: '127.0.0.1', port: 0, body_limit_bytes: 20 * 1024 * 1024, api_keys: [] });
+    assert.deepEqual(config.server, { host: '127.0.0.1', port: 0, body_limit_bytes: 20 * 1024 * 1024, api_keys: [], ...SERVER_LIMITS });
   });
 
   it('reads JSON the same as YAML', () => {
@@ -630,7 +633,7 @@ describe('loadConfigFile', () => {
 
   it('loads examples/switchyard.yaml with no environment variables at all', async () => {
     const config = await loadConfigFile(join(repoRoot, 'examples/switchyard.yaml'), { env: {}, knownProviderTypes: ['openai', 'anthropic'] });
-    assert.deepEqual(config.server, { host: '127.0.0.1', port: 8080, body_limit_bytes: 20 * 1024 * 1024, api_keys: [] });
+    assert.deepEqual(config.server, { host: '127.0.0.1', port: 8080, body_limit_bytes: 20 * 1024 * 1024, api_keys: [], ...SERVER_LIMITS });
     assert.deepEqual(Object.keys(config.providers).sort(), ['mock-anthropic', 'mock-openai']);
     assert.equal(config.providers['mock-openai']!.type, 'openai');
     assert.equal(config.providers['mock-openai']!.base_url, 'http://127.0.0.1:9090/v1');
