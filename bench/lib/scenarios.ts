@@ -3,7 +3,7 @@
  * so the mock's answer (and its size) is the same whichever path the request takes; the
  * baselines are the mock itself (`direct`) for the upstream dialect the request ends up in.
  */
-import { ALIAS_ANTHROPIC, ALIAS_OPENAI, BENCH_ANTHROPIC_KEY, BENCH_OPENAI_KEY } from './switchyard-config.js';
+import { ALIAS_ANTHROPIC, ALIAS_OPENAI, BENCH_ANTHROPIC_KEY, BENCH_OPENAI_KEY, BENCH_VIRTUAL_KEY } from './switchyard-config.js';
 
 export type ServerId = 'mock' | 'bare' | 'switchyard' | 'portkey';
 export type Mode = 'json' | 'stream';
@@ -108,6 +108,18 @@ export function allScenarios(mockUrl: string): Scenario[] {
       headers: { ...OPENAI_AUTH, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${mockUrl}/v1` },
       body: openaiBody('gpt-4o-mini'),
       baseline: 'direct',
+    },
+    // Not in the default set: governance on (a virtual key with rate limits and a budget far from
+    // reached); run with the --config-extra shown at BENCH_VIRTUAL_KEY.
+    {
+      id: 'switchyard-governed',
+      title: 'Switchyard with governance (virtual key, limits and budget), OpenAI client -> openai provider',
+      server: 'switchyard',
+      path: '/v1/chat/completions',
+      headers: { ...JSON_CT, authorization: `Bearer ${BENCH_VIRTUAL_KEY}` },
+      body: openaiBody(ALIAS_OPENAI),
+      baseline: 'direct',
+      bareRow: 'bare',
     },
     // Not in the default set (--scenarios=...): the other cross direction, with its own baseline.
     {

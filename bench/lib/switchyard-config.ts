@@ -13,6 +13,13 @@ import { pathToFileURL } from 'node:url';
 
 export const BENCH_OPENAI_KEY = 'sk-bench-openai';
 export const BENCH_ANTHROPIC_KEY = 'sk-ant-bench';
+/**
+ * The virtual key of the `switchyard-governed` scenario. Run it with governance on, e.g. Redis on
+ * loopback and one key whose limits are never reached:
+ *   --scenarios=direct,bare,switchyard-governed --config-extra '{"governance":{"enabled":true,"counters":{"type":"redis","url":"redis://127.0.0.1:6379"}},
+ *   "virtual_keys":{"bench":{"key":"sk-sy-bench-virtual-key-000000000","rate_limits":[{"requests":1000000000,"per":"1m"},{"tokens":1000000000000,"per":"1m"}],"budgets":[{"max_usd":1000000,"period":"1M"}]}}}'
+ */
+export const BENCH_VIRTUAL_KEY = 'sk-sy-bench-virtual-key-000000000';
 /** Aliases the scenarios send as `model`. */
 export const ALIAS_OPENAI = 'bench-openai';
 export const ALIAS_ANTHROPIC = 'bench-anthropic';
