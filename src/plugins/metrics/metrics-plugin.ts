@@ -42,8 +42,16 @@ export interface MetricsPlugin extends GatewayPlugin {
   observeConfigStore(read: () => { up: boolean; revision: number }): void;
   /** Exposes governance's counter store state (undefined: governance never enabled). */
   observeGovernanceStore(read: () => { up: boolean } | undefined): void;
+  /** Exposes the response cache's backends (reachable or not) and its failure counters. */
+  observeCache(read: CacheObserver): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
+}
+
+/** What the metrics read from the response cache at scrape time. */
+export interface CacheObserver {
+  status(): Array<{ backend: string; type: string; up: boolean }>;
+  errors(): Record<string, number>;
 }
 
 const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
@@ -60,6 +68,7 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
   let readLog: (() => RequestLogCounters) | undefined;
   let readConfigStore: (() => { up: boolean; revision: number }) | undefined;
   let readGovernanceStore: (() => { up: boolean } | undefined) | undefined;
+  let readCache: CacheObserver | undefined;
 
   /** Labels follow the runtime the gateway currently serves (config reloads swap it). */
   const currentLabels = (): LabelValues => {
@@ -233,6 +242,39 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
       this.set(!s || s.up ? 1 : 0);
     },
   });
+  const cacheRequests = new Counter({
+    name: 'switchyard_cache_requests_total',
+    help: 'Requests the response cache looked at, by alias and result: hit, semantic_hit, miss, bypass (x-switchyard-cache: no-cache or refresh).',
+    labelNames: ['alias', 'result'] as const,
+    registers,
+  });
+  const cacheSaved = new Counter({
+    name: 'switchyard_cache_saved_usd_total',
+    help: 'What the answers served from the cache would have cost upstream, in USD (hits themselves cost 0).',
+    labelNames: ['alias'] as const,
+    registers,
+  });
+  new Gauge({
+    name: 'switchyard_cache_store_up',
+    help: "Whether the response cache's backend is reachable: 1 up, 0 unreachable (requests then go upstream uncached). backend: exact (memory or redis) or semantic (embedded or postgres). Absent with the cache off.",
+    labelNames: ['backend', 'type'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const s of readCache?.status() ?? []) this.set({ backend: s.backend, type: s.type }, s.up ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'switchyard_cache_errors_total',
+    help: 'Cache failures, each served as a miss: store (exact store read or write), index (semantic index), embedding (the embedding call failed or was slow).',
+    labelNames: ['stage'] as const,
+    registers,
+    collect() {
+      if (!readCache) return;
+      this.reset();
+      for (const [stage, n] of Object.entries(readCache.errors())) this.inc({ stage }, n);
+    },
+  });
   new Gauge({
     name: 'switchyard_config_revision',
     help: 'The config-store revision this replica serves (0: none yet); replicas that agree show the same value.',
@@ -267,6 +309,9 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
     observeGovernanceStore(read) {
       readGovernanceStore = read;
     },
+    observeCache(read) {
+      readCache = read;
+    },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
@@ -285,6 +330,10 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
       overhead.labels(r.dialect).observe(Math.max(0, r.latencyMs - r.upstreamMs) / 1000);
       if (r.ttftMs !== undefined && r.fallbackIndex !== undefined) ttft.labels(r.dialect, alias, provider, model, r.stream ? 'true' : 'false').observe(r.ttftMs / 1000);
       if (r.errorCode) errors.labels(r.dialect, r.errorCode).inc();
+      if (r.cache) {
+        cacheRequests.labels(alias, r.cache === 'semantic-hit' ? 'semantic_hit' : r.cache).inc();
+        if (r.cacheSavedUsd) cacheSaved.labels(alias).inc(r.cacheSavedUsd);
+      }
 
       const perTarget = new Map<string, number>();
       let attemptMs = 0;
