@@ -13,7 +13,7 @@ import { ERROR_CODES, GatewayError, invalidRequest, toGatewayError } from '../co
 import type { ErrorCode } from '../core/errors.js';
 import type { CoreRequest } from '../core/request.js';
 import { anthropicMessagesDialect } from '../dialects/anthropic-messages/index.js';
-import { bedrockConverseDialect } from '../dialects/bedrock-converse/index.js';
+import { bedrockConverseDialect, loadConverseCodec } from '../dialects/bedrock-converse/index.js';
 import type { ConverseCall } from '../dialects/bedrock-converse/index.js';
 import type { ClientDialect } from '../dialects/client-dialect.js';
 import { geminiDialect } from '../dialects/gemini/index.js';
@@ -176,6 +176,7 @@ export function createDialectRoutes(options: DialectRoutesOptions): DialectRoute
         if (!onlyPost(req, res, requestId, bedrockConverseDialect)) return;
         const model = decode(rawModel, bedrockConverseDialect, res, req, requestId);
         if (model === undefined) return void req.resume();
+        if (action === 'converse-stream') await loadConverseCodec();
         if (action !== 'count-tokens') return chat({ req, res, requestId, dialect: bedrockConverseDialect, model, stream: action === 'converse-stream' });
         return count({
           req,

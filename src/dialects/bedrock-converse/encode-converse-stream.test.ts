@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { GatewayError } from '../../core/errors.js';
 import type { StreamEvent } from '../../core/stream-event.js';
-import { createConverseStreamEncoder } from './encode-converse-stream.js';
+import { createConverseStreamEncoder, loadConverseCodec } from './encode-converse-stream.js';
 import { parseConverseRequest } from './parse-converse-request.js';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
@@ -25,6 +25,8 @@ function decode(bytes: Uint8Array): Array<[string, any]> {
 }
 
 describe('createConverseStreamEncoder', () => {
+  before(loadConverseCodec);
+
   it('frames a tool-call answer as the AWS SDK expects, usage last', () => {
     const enc = createConverseStreamEncoder(ctx);
     const events: StreamEvent[] = [

@@ -8,21 +8,31 @@
  * (`:exception-type` internalServerException, throttlingException, …), which the AWS SDK raises as
  * its typed exception.
  */
-import { EventStreamCodec } from '@smithy/eventstream-codec';
+import type { EventStreamCodec } from '@smithy/eventstream-codec';
 import type { MessageHeaders } from '@smithy/types';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import type { GatewayError } from '../../core/errors.js';
 import type { FinishReason, Usage } from '../../core/response.js';
 import type { StreamEvent } from '../../core/stream-event.js';
 import type { FormatContext, StreamEncoder } from '../client-dialect.js';
 import { converseStopReason, converseUsage } from './format-converse-response.js';
 
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
+let codec: EventStreamCodec | undefined;
+
+/**
+ * Loads the event-stream codec (the AWS packages stay out of a gateway that never answers a
+ * Bedrock client). The server awaits it before a Converse call; encoding needs it loaded.
+ */
+export async function loadConverseCodec(): Promise<void> {
+  if (codec) return;
+  const [{ EventStreamCodec: Codec }, { fromUtf8, toUtf8 }] = await Promise.all([import('@smithy/eventstream-codec'), import('@smithy/util-utf8')]);
+  codec ??= new Codec(toUtf8, fromUtf8);
+}
 
 function frame(headers: Record<string, string>, payload: unknown): Uint8Array {
+  if (!codec) throw new Error('loadConverseCodec() must be awaited before a ConverseStream answer is encoded');
   const h: MessageHeaders = {};
   for (const [k, v] of Object.entries(headers)) h[k] = { type: 'string', value: v };
-  return codec.encode({ headers: h, body: fromUtf8(JSON.stringify(payload)) });
+  return codec.encode({ headers: h, body: Buffer.from(JSON.stringify(payload), 'utf8') });
 }
 
 export function converseEvent(eventType: string, payload: unknown): Uint8Array {

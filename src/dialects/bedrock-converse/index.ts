@@ -11,6 +11,7 @@ import { formatConverseResponse } from './format-converse-response.js';
 import { parseConverseRequest } from './parse-converse-request.js';
 
 export type { ConverseCall } from './parse-converse-request.js';
+export { loadConverseCodec } from './encode-converse-stream.js';
 
 export const bedrockConverseDialect: ClientDialect = {
   id: 'bedrock-converse',
