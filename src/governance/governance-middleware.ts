@@ -7,6 +7,7 @@
  *   4. after the answer (a stream: when it ends), settlement to the real usage and cost.
  * With governance off the factory returns undefined: nothing runs per request.
  */
+import { CACHE_HIT } from '../cache/cache-middleware.js';
 import { GatewayError } from '../core/errors.js';
 import type { Usage } from '../core/response.js';
 import type { MiddlewareFactory } from '../gateway.js';
@@ -172,6 +173,11 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
       } catch (e) {
         settle(r, {});
         throw e;
+      }
+      // Answered from the response cache: counts as a request, costs 0 tokens and 0 USD.
+      if (ctx.state.has(CACHE_HIT)) {
+        settle(r, {});
+        return out;
       }
       if (out.kind === 'response') {
         settle(r, { usage: out.response.usage, route: out.route });
