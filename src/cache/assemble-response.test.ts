@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GatewayError } from '../core/errors.js';
+import type { CoreResponse } from '../core/response.js';
+import { responseToEvents } from '../pipeline/event-stream.js';
+import { ResponseAssembler } from './assemble-response.js';
+
+const answer: CoreResponse = {
+  id: 'r1',
+  model: 'm',
+  content: [
+    { type: 'reasoning', text: 'thinking', signature: 'sig' },
+    { type: 'text', text: 'Hello' },
+    { type: 'tool-call', id: 'c1', name: 'f', arguments: '{"a":1}' },
+  ],
+  finishReason: 'tool-calls',
+  usage: { inputTokens: 3, outputTokens: 4 },
+};
+
+describe('ResponseAssembler', () => {
+  it('rebuilds the response its events came from', () => {
+    const a = new ResponseAssembler();
+    for (const e of responseToEvents(answer)) a.add(e);
+    assert.deepEqual(a.result(), answer);
+  });
+
+  it('gives nothing for a stream without its finish, or with an error', () => {
+    const events = responseToEvents(answer);
+    const cut = new ResponseAssembler();
+    for (const e of events.slice(0, -1)) cut.add(e);
+    assert.equal(cut.result(), undefined);
+    const failed = new ResponseAssembler();
+    for (const e of events) failed.add(e);
+    failed.add({ type: 'error', error: new GatewayError('GW_ERR_STREAM_INTERRUPTED', 'x') });
+    assert.equal(failed.result(), undefined);
+  });
+});

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { systemClock } from '../routing/clock.js';
+import { MemoryCacheStore } from './cache-store.js';
+
+function clock() {
+  let t = 1_000_000;
+  return { ...systemClock, now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+describe('MemoryCacheStore', () => {
+  it('expires entries by the clock', async () => {
+    const c = clock();
+    const s = new MemoryCacheStore({ maxBytes: 1e6, clock: c });
+    await s.set('ns', 'k', 'v', 1000);
+    assert.equal(await s.get('ns', 'k'), 'v');
+    c.advance(999);
+    assert.equal(await s.get('ns', 'k'), 'v');
+    c.advance(1);
+    assert.equal(await s.get('ns', 'k'), undefined);
+  });
+
+  it('keeps namespaces apart and clears one or all', async () => {
+    const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
+    await s.set('a', 'k', '1', 1000);
+    await s.set('b', 'k', '2', 1000);
+    assert.equal(await s.get('a', 'k'), '1');
+    assert.equal(await s.get('b', 'k'), '2');
+    assert.equal(await s.clear('a'), 1);
+    assert.equal(await s.get('a', 'k'), undefined);
+    assert.equal((await s.stats()).entries, 1);
+    assert.equal(await s.clear(), 1);
+    assert.equal((await s.stats()).entries, 0);
+  });
+
+  it('evicts the least recently used past max_bytes', async () => {
+    const s = new MemoryCacheStore({ maxBytes: 1000, clock: clock() });
+    const v = 'x'.repeat(150);
+    await s.set('n', 'a', v, 1e6);
+    await s.set('n', 'b', v, 1e6);
+    await s.get('n', 'a'); // a is now the most recently used
+    await s.set('n', 'c', v, 1e6);
+    assert.equal(await s.get('n', 'b'), undefined);
+    assert.equal(await s.get('n', 'a'), v);
+    assert.equal(await s.get('n', 'c'), v);
+    assert.ok(((await s.stats()).bytes ?? 0) <= 1000);
+  });
+});
