@@ -75,7 +75,21 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
     }),
     { format: 'json', knownProviderTypes: KNOWN_PROVIDER_TYPES, env: {} },
   );
-  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: silentLogger() });
+  } catch (e) {
+    await mock.close();
+    throw e;
+  }
+  try {
+    return await fuzzAgainst(gw);
+  } finally {
+    await gw.close();
+    await mock.close();
+  }
+
+  async function fuzzAgainst(gw: Awaited<ReturnType<typeof startGateway>>): Promise<FuzzReport> {
   const port = gw.port;
   const base = gw.url;
 
@@ -336,9 +350,8 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const rssEndMb = process.memoryUsage().rss / 1048576;
   if (rssEndMb - rssStartMb > (o.maxRssGrowthMb ?? 300)) fail(`RSS grew from ${rssStartMb.toFixed(0)} to ${rssEndMb.toFixed(0)} MB`);
 
-  await gw.close();
-  await mock.close();
   return { cases: done, byKind, byStatus, failures, rssStartMb: Math.round(rssStartMb), rssEndMb: Math.round(rssEndMb), durationMs: Math.round(performance.now() - t0) };
+  }
 }
 
 function flag(name: string, fallback: number): number {
