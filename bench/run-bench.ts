@@ -102,6 +102,7 @@ function jobFor(s: Scenario, url: string, mode: Mode, p: PhaseSpec, label: strin
     body: s.body(stream),
     stream,
     marker: CONTENT_MARKER,
+    ...(s.uniqueToken ? { uniqueToken: s.uniqueToken } : {}),
     mode: p.mode,
     concurrency: p.concurrency,
     ...(p.rate !== undefined ? { rate: p.rate } : {}),

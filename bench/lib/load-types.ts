@@ -11,6 +11,8 @@ export interface LoadJob {
   stream: boolean;
   /** When set, requests take these (path, headers, body) in turn instead (a mixed load). */
   variants?: Array<{ path: string; headers: Record<string, string>; body: string }>;
+  /** When set, this text in the body is replaced by a number unique to each request (cache at 0 % hits). */
+  uniqueToken?: string;
   /**
    * Text that marks the first content token in the answer (e.g. `:"mock"`). A response without it
    * counts as an error; for streams, the time it first appears is the time to first token.

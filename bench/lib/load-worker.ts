@@ -88,7 +88,13 @@ async function runJob(id: number, job: LoadJob): Promise<LoadResult> {
   });
   const variants: Variant[] = (job.variants ?? [{ path: job.path, headers: job.headers, body: job.body }]).map((v) => ({ ...v, body: Buffer.from(v.body, 'utf8') }));
   let turn = 0;
-  const nextVariant = () => variants[turn++ % variants.length]!;
+  const token = job.uniqueToken;
+  let unique = 0;
+  const nextVariant = (): Variant => {
+    const v = variants[turn++ % variants.length]!;
+    if (!token) return v;
+    return { ...v, body: Buffer.from(v.body.toString('utf8').replace(token, `${process.pid}-${unique++}`), 'utf8') };
+  };
   const marker = Buffer.from(job.marker, 'utf8');
   const cap = Math.max(1, job.maxRequests);
   const latency = new Samples(cap);

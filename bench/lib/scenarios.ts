@@ -3,7 +3,7 @@
  * so the mock's answer (and its size) is the same whichever path the request takes; the
  * baselines are the mock itself (`direct`) for the upstream dialect the request ends up in.
  */
-import { ALIAS_ANTHROPIC, ALIAS_OPENAI, BENCH_ANTHROPIC_KEY, BENCH_OPENAI_KEY, BENCH_VIRTUAL_KEY } from './switchyard-config.js';
+import { ALIAS_ANTHROPIC, ALIAS_CACHED, ALIAS_OPENAI, BENCH_ANTHROPIC_KEY, BENCH_OPENAI_KEY, BENCH_VIRTUAL_KEY } from './switchyard-config.js';
 
 export type ServerId = 'mock' | 'bare' | 'switchyard' | 'portkey';
 export type Mode = 'json' | 'stream';
@@ -20,6 +20,8 @@ export interface Scenario {
   /** For ratios: the bare hop and Portkey rows that do the same job (same upstream dialect). */
   bareRow?: string;
   portkeyRow?: string;
+  /** Replaced in the body by a number unique to each request (a cache that never hits). */
+  uniqueToken?: string;
 }
 
 /**
@@ -31,12 +33,12 @@ export const CONTENT_MARKER = '"[system:';
 
 const PROMPT = 'Say hello to the benchmark in ten short words, please.';
 
-const openaiBody = (model: string) => (stream: boolean) =>
+const openaiBody = (model: string, prompt = PROMPT) => (stream: boolean) =>
   JSON.stringify({
     model,
     messages: [
       { role: 'system', content: 'You are terse.' },
-      { role: 'user', content: PROMPT },
+      { role: 'user', content: prompt },
     ],
     max_completion_tokens: 64,
     temperature: 0,
@@ -118,6 +120,29 @@ export function allScenarios(mockUrl: string): Scenario[] {
       path: '/v1/chat/completions',
       headers: { ...JSON_CT, authorization: `Bearer ${BENCH_VIRTUAL_KEY}` },
       body: openaiBody(ALIAS_OPENAI),
+      baseline: 'direct',
+      bareRow: 'bare',
+    },
+    // Not in the default set: the response cache (memory store, exact) on the alias bench-cached.
+    // Compare with `switchyard` in the same run: every request a hit, and every request a miss.
+    {
+      id: 'switchyard-cache-hit',
+      title: 'Switchyard, cache on, every request an exact hit (memory store), OpenAI client',
+      server: 'switchyard',
+      path: '/v1/chat/completions',
+      headers: JSON_CT,
+      body: openaiBody(ALIAS_CACHED),
+      baseline: 'direct',
+      bareRow: 'bare',
+    },
+    {
+      id: 'switchyard-cache-miss',
+      title: 'Switchyard, cache on, 0 % hits (each request unique: lookup, upstream, store), OpenAI client',
+      server: 'switchyard',
+      path: '/v1/chat/completions',
+      headers: JSON_CT,
+      body: openaiBody(ALIAS_CACHED, `${PROMPT} #UNIQUE#`),
+      uniqueToken: '#UNIQUE#',
       baseline: 'direct',
       bareRow: 'bare',
     },

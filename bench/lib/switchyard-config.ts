@@ -23,6 +23,8 @@ export const BENCH_VIRTUAL_KEY = 'sk-sy-bench-virtual-key-000000000';
 /** Aliases the scenarios send as `model`. */
 export const ALIAS_OPENAI = 'bench-openai';
 export const ALIAS_ANTHROPIC = 'bench-anthropic';
+/** The alias with the response cache on (memory store, exact): the cache scenarios. */
+export const ALIAS_CACHED = 'bench-cached';
 
 /** Top-level config keys for metrics and the request log, limited to the ones the tree's schema has. */
 export function observabilityConfig(workDir: string, knownKeys: ReadonlySet<string>): Record<string, unknown> {
@@ -59,6 +61,8 @@ export function switchyardBenchConfig(args: {
     models: {
       [ALIAS_OPENAI]: { targets: ['openai/gpt-4o-mini'] },
       [ALIAS_ANTHROPIC]: { targets: ['anthropic/claude-sonnet-4-5'] },
+      // Trees whose schema has no cache refuse the key: the alias is then plain.
+      [ALIAS_CACHED]: { targets: ['openai/gpt-4o-mini'], ...(args.knownKeys.has('cache') ? { cache: { ttl_s: 86400 } } : {}) },
     },
     logging: { level: 'info' },
     ...observabilityConfig(args.workDir, args.knownKeys),
