@@ -459,7 +459,10 @@ test('rolling restart: one replica drains on SIGTERM and comes back; no request 
   const a = gateways.get('a')!;
   const t0 = performance.now();
   a.child.kill('SIGTERM');
+  // Bounded: a replica that does not exit within its drain timeout (plus flush) is killed and fails.
+  const bound = setTimeout(() => a.child.kill('SIGKILL'), DRAIN.accept_ms + DRAIN.timeout_ms + 5000);
   const [code] = (await once(a.child, 'exit')) as [number | null];
+  clearTimeout(bound);
   const drainMs = performance.now() - t0;
   const drainLog = a.output.filter((l) => /drain/i.test(l)).map((l) => l.slice(0, 300));
   t.diagnostic(`replica a exited ${code} ${Math.round(drainMs)} ms after SIGTERM; its drain log: ${drainLog.join(' | ') || '(none)'}`);
