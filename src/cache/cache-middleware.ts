@@ -15,7 +15,7 @@ import { GatewayError } from '../core/errors.js';
 import type { CoreResponse } from '../core/response.js';
 import type { GatewayServices, MiddlewareFactory } from '../gateway.js';
 import { serverKeyId } from '../governance/governance-policy.js';
-import { sha256Hex } from '../governance/check-governance-config.js';
+import { sha256Hex } from '../governance/sha256-hex.js';
 import type { ChatMiddleware } from '../pipeline/compose.js';
 import { forChat } from '../pipeline/compose.js';
 import type { ChatContext } from '../pipeline/context.js';

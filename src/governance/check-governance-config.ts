@@ -1,11 +1,9 @@
 /** Cross-field checks of teams and virtual keys, run with the rest of the config's semantics. */
-import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { didYouMean } from '../config/did-you-mean.js';
+import { sha256Hex } from './sha256-hex.js';
 
-export function sha256Hex(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
-}
+export { sha256Hex };
 
 export function checkGovernanceConfig(config: Config, add: (path: readonly PropertyKey[], message: string) => void): void {
   const teams = Object.keys(config.teams);

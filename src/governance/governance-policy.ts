@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
-import { sha256Hex } from './check-governance-config.js';
+import { sha256Hex } from './sha256-hex.js';
 import type { BudgetPeriod, RateLimitConfig, BudgetConfig } from './governance-schema.js';
 
 export type Metric = 'concurrent' | 'requests' | 'tokens' | 'usd';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { VIRTUAL_KEYS_KIND } from '../../control/entity-kinds.js';
 import type { JsonObject } from '../../control/secret-fields.js';
-import { sha256Hex } from '../../governance/check-governance-config.js';
+import { sha256Hex } from '../../governance/sha256-hex.js';
 import { limitsOf, serverKeyId } from '../../governance/governance-policy.js';
 import type { GovernanceService } from '../../governance/governance-service.js';
 import { liveUsage } from '../../governance/live-usage.js';
