@@ -5,6 +5,8 @@ import { Gateway } from './gateway.js';
 import { cacheMiddleware } from './cache/cache-middleware.js';
 import { CacheService } from './cache/cache-service.js';
 import { governanceMiddleware } from './governance/governance-middleware.js';
+import { McpConnections } from './mcp/mcp-connections.js';
+import { mcpMiddleware } from './mcp/mcp-middleware.js';
 import { GovernanceService } from './governance/governance-service.js';
 import type { MiddlewareFactory } from './gateway.js';
 import { createObservability } from './observability/create-observability.js';
@@ -51,6 +53,8 @@ export interface RunningGateway {
   observability: Observability;
   /** The config store, revisions and live reload (admin API edits, SIGHUP). */
   control: ControlPlane;
+  /** The MCP server connections (mcp.servers), kept across config swaps. */
+  mcp: McpConnections;
   close(): Promise<void>;
   /**
    * Graceful shutdown (server.drain): drains the server (readiness 503, in-flight requests and
@@ -70,27 +74,36 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   // Outermost first: governance (refuses before anything is spent), then cache, then mcp.
   const governance = new GovernanceService(logger);
   const cache = new CacheService(logger);
-  const middleware: MiddlewareFactory[] = [governanceMiddleware({ service: governance, ...(options.governanceClock ? { clock: options.governanceClock } : {}) }), cacheMiddleware({ service: cache }), ...(options.middleware ?? [])];
+  // MCP connections outlive snapshot swaps: made once, reconciled against each snapshot's mcp.servers.
+  const mcp = new McpConnections({ logger });
+  const middleware: MiddlewareFactory[] = [governanceMiddleware({ service: governance, ...(options.governanceClock ? { clock: options.governanceClock } : {}) }), cacheMiddleware({ service: cache }), mcpMiddleware({ connections: mcp }), ...(options.middleware ?? [])];
   const gateway = new Gateway({ runtime, logger, plugins, middleware, ...(options.clock ? { clock: options.clock } : {}) });
   if (config.governance.enabled) await governance.ready();
   await cache.ready();
+  await mcp.reconcile(config.mcp);
+  gateway.onSwap((rt) => void mcp.reconcile(rt.config.mcp));
   obs.attach(gateway);
   const admin = createAdminApi({ adminToken: () => gateway.currentRuntime.config.server.admin_token, adminReadToken: () => gateway.currentRuntime.config.server.admin_read_token, requestLog: obs.requestLog, ...(obs.metrics ? { metrics: obs.metrics } : {}), logger });
   control.attach(gateway);
   obs.metrics?.observeConfigStore(() => control.status());
   obs.metrics?.observeGovernanceStore(() => governance.status());
+  if (obs.metrics) {
+    const metrics = obs.metrics;
+    mcp.onCall((c) => metrics.mcpToolCall(c));
+  }
   obs.metrics?.observeCache({ status: () => cache.status(), errors: () => cache.counters.errors });
   const tokens = () => ({ admin: gateway.currentRuntime.config.server.admin_token, read: gateway.currentRuntime.config.server.admin_read_token });
   const adminRouter = createAdminRouter({ control, tokens, logger, routes: async () => {
       // Loaded on the first admin request: the resources validate with zod (see start-gateway.test.ts).
-      const [{ teamsResource }, { virtualKeysResource }, { cacheResource }] = await Promise.all([
+      const [{ teamsResource }, { virtualKeysResource }, { cacheResource }, { mcpServersResource }] = await Promise.all([
         import('./server/admin/teams-resource.js'),
         import('./server/admin/virtual-keys-resource.js'),
         import('./server/admin/cache-resource.js'),
+        import('./server/admin/mcp-servers-resource.js'),
       ]);
-      return [...teamsResource(governance), ...virtualKeysResource(governance), ...cacheResource({ service: cache, config: () => gateway.currentRuntime.config.cache })];
+      return [...teamsResource(governance), ...virtualKeysResource(governance), ...cacheResource({ service: cache, config: () => gateway.currentRuntime.config.cache }), ...mcpServersResource({ connections: mcp, connectTimeoutMs: () => gateway.currentRuntime.config.mcp.connect_timeout_ms })];
     } });
-  const app = createApp({ gateway, logger, admin, adminRouter });
+  const app = createApp({ gateway, logger, admin, adminRouter, mcp });
   let addr: Awaited<ReturnType<App['listen']>>;
   try {
     addr = await app.listen(options.port ?? config.server.port, options.host ?? config.server.host);
@@ -99,6 +112,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     await control.close();
     await governance.close();
     await cache.close();
+    await mcp.close();
     throw e;
   }
   const running: RunningGateway = {
@@ -108,6 +122,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     logger,
     observability: obs,
     control,
+    mcp,
     async drain(drainOptions) {
       const report = await app.drain(drainOptions);
       await running.close();
@@ -119,6 +134,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
       await gateway.close();
       await governance.close();
       await cache.close();
+      await mcp.close();
       await Promise.all(plugins.map((p) => p.close?.()));
     },
   };

@@ -53,6 +53,7 @@ describe('parseConfig: valid files', () => {
         governance: { enabled: false, counters: { type: 'memory' }, on_counter_store_error: 'fail_open', default_max_tokens: 4096 },
         teams: {},
         virtual_keys: {},
+        mcp: { servers: {}, tool_timeout_ms: 30000, max_rounds: 8, max_result_bytes: 65536, connect_timeout_ms: 10000, ping_interval_ms: 30000 },
       });
     }
   });
@@ -315,7 +316,7 @@ describe('parseConfig: schema problems, in words', () => {
       `providers.openai.api_key: unknown key for an openai provider; allowed keys: ${Object.keys(openaiProviderConfigSchema.shape).join(', ')}`,
     ]);
     assert.deepEqual(problemsOf('models: { m: { targets: [openai/x], colour: red } }\nproviders: { openai: {} }').lines, [
-      'models.m: unknown key "colour"; allowed keys: targets, deadline_ms, hedge_after_ms',
+      'models.m: unknown key "colour"; allowed keys: targets, deadline_ms, hedge_after_ms, cache, mcp',
     ]);
   });
 

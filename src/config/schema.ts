@@ -5,6 +5,7 @@
  */
 import { GOVERNANCE_NAME, GOVERNANCE_NAME_RULE, governanceSchema, teamSchema, virtualKeySchema } from '../governance/governance-schema.js';
 import { aliasCacheSchema, CACHE_DEFAULTS, cacheSchema } from '../cache/cache-schema.js';
+import { MCP_DEFAULTS, mcpSchema, mcpUseSchema } from '../mcp/mcp-schema.js';
 import { z } from 'zod';
 import { anthropicProviderConfigSchema } from '../providers/anthropic/anthropic-config-schema.js';
 import { azureProviderConfigSchema } from '../providers/azure/azure-config-schema.js';
@@ -64,6 +65,7 @@ export const aliasSchema = z
     cache: aliasCacheSchema
       .optional()
       .describe('Response cache for this alias: false turns it off, true or an object turns it on (even when cache.enabled is false) with these overrides.'),
+    mcp: mcpUseSchema.optional().describe('MCP tools for this alias: the servers whose tools its requests get, and the tools the gateway runs itself (docs/mcp.md).'),
   })
   .strict();
 
@@ -231,6 +233,7 @@ export const configSchema = z
       .default({ enabled: false, counters: { type: 'memory' }, on_counter_store_error: 'fail_open', default_max_tokens: 4096 })
       .describe('Virtual keys, budgets and rate limits (docs/governance.md).'),
     cache: cacheSchema.default(CACHE_DEFAULTS).describe('Exact and semantic response cache, per tenant (docs/cache.md).'),
+    mcp: mcpSchema.default(MCP_DEFAULTS).describe('MCP gateway: servers connected once, their tools given to models, run by the client or the gateway, and served at /mcp (docs/mcp.md).'),
     teams: z
       .record(z.string().regex(GOVERNANCE_NAME, GOVERNANCE_NAME_RULE), teamSchema)
       .default({})

@@ -9,6 +9,7 @@
 import type { z } from 'zod';
 import { aliasSchema, providerSchema, withDefaultProviderType } from '../config/schema.js';
 import { GOVERNANCE_NAME, GOVERNANCE_NAME_RULE, teamSchema, virtualKeySchema } from '../governance/governance-schema.js';
+import { MCP_SERVER_NAME, MCP_SERVER_NAME_RULE, mcpServerSchema } from '../mcp/mcp-schema.js';
 
 /** A path inside one entity; "*" matches every element of an array (or every value of a record). */
 export type SecretPath = readonly string[];
@@ -66,7 +67,17 @@ export const VIRTUAL_KEYS_KIND: EntityKind = {
   name: { pattern: GOVERNANCE_NAME, rule: `virtual key ${GOVERNANCE_NAME_RULE}` },
 };
 
-export const ENTITY_KINDS: readonly EntityKind[] = [PROVIDERS_KIND, MODELS_KIND, TEAMS_KIND, VIRTUAL_KEYS_KIND];
+/** MCP servers (mcp.servers): credentials (the child's env values, HTTP header values) are secrets. */
+export const MCP_SERVERS_KIND: EntityKind = {
+  kind: 'mcp_servers',
+  singular: 'MCP server',
+  configPath: ['mcp', 'servers'],
+  schema: mcpServerSchema,
+  secrets: [['env', '*'], ['headers', '*']],
+  name: { pattern: MCP_SERVER_NAME, rule: MCP_SERVER_NAME_RULE },
+};
+
+export const ENTITY_KINDS: readonly EntityKind[] = [PROVIDERS_KIND, MODELS_KIND, TEAMS_KIND, VIRTUAL_KEYS_KIND, MCP_SERVERS_KIND];
 
 export function entityKind(kind: string): EntityKind | undefined {
   return ENTITY_KINDS.find((k) => k.kind === kind);

@@ -3,6 +3,7 @@
  * Entries of `teams` and `virtual_keys` are config-store entities too (the admin API edits them).
  */
 import { z } from 'zod';
+import { virtualKeyMcpSchema } from '../mcp/mcp-schema.js';
 
 export const RATE_PERIODS = ['1m', '1h', '1d', '1w', '1M'] as const;
 export const BUDGET_PERIODS = [...RATE_PERIODS, 'total'] as const;
@@ -52,6 +53,7 @@ export const virtualKeySchema = z
     ...limitsShape,
     expires_at: z.iso.datetime({ offset: true }).optional().describe('After this time (ISO 8601) the key is refused (403).'),
     disabled: z.boolean().default(false).describe('A disabled key is refused (403) without being deleted.'),
+    mcp: virtualKeyMcpSchema.optional().describe('MCP tools of this key (docs/mcp.md): the only servers it may use and gets, and tools the gateway runs itself.'),
     description: z.string().max(1000).optional().describe('Free text for people.'),
   })
   .strict();

@@ -237,7 +237,8 @@ export function formatAnthropicTurn(turn: MockTurn, opts: { model: string; strea
       turn.kind === 'text'
         ? { type: 'text', text: turn.text }
         : { type: 'tool_use', id: anthropicToolUseId(turn), name: turn.name, input: turn.arguments };
-    const blocks = thinking === undefined ? [block] : [{ type: 'thinking', thinking, signature: mockThinkingSignature(thinking) }, block];
+    const more = turn.kind === 'tool-call' ? (turn.more ?? []).map((c) => ({ type: 'tool_use', id: `toolu_mock_${c.callNumber}`, name: c.name, input: c.arguments })) : [];
+    const blocks = thinking === undefined ? [block, ...more] : [{ type: 'thinking', thinking, signature: mockThinkingSignature(thinking) }, block, ...more];
     return jsonResponse(200, message(blocks, stopReasonOf(turn), turn.outputTokens, stopSequenceOf(turn)), headers);
   }
 
@@ -274,6 +275,16 @@ export function formatAnthropicTurn(turn: MockTurn, opts: { model: string; strea
     events.push(ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }));
     for (const piece of splitJsonForStreaming(JSON.stringify(turn.arguments))) {
       events.push(ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }));
+    }
+    // Parallel calls (a [mock-call: a, b] directive): one tool_use block each.
+    for (const c of turn.more ?? []) {
+      events.push(ev({ type: 'content_block_stop', index }));
+      index++;
+      events.push(ev({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: `toolu_mock_${c.callNumber}`, name: c.name, input: {} } }));
+      events.push(ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } }));
+      for (const piece of splitJsonForStreaming(JSON.stringify(c.arguments))) {
+        events.push(ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } }));
+      }
     }
   }
   events.push(ev({ type: 'content_block_stop', index }));

@@ -140,3 +140,33 @@ test('instanceFromSchema: a minimal valid instance', () => {
   });
   assert.deepEqual(instanceFromSchema(undefined), {});
 });
+
+test('[mock-call: a, b] calls both tools in one turn; [mock-call-always: a] calls after a tool result; tool_choice none wins', () => {
+  const tools = [
+    { name: 'first', schema: {} },
+    { name: 'a', schema: { properties: { q: { type: 'string' } } } },
+    { name: 'b', schema: {} },
+  ];
+  const conv = (text: string, extra: Partial<MockConversation> = {}): MockConversation => ({
+    systemText: undefined,
+    countedTexts: [text],
+    lastUserText: text,
+    lastUserImages: 0,
+    toolResultText: undefined,
+    tools,
+    toolChoice: undefined,
+    maxTokens: undefined,
+    priorToolCalls: 0,
+    ...extra,
+  });
+  const two = buildMockReply(conv('go [mock-call: a, b]'));
+  assert.equal(two.kind, 'tool-call');
+  assert.ok(two.kind === 'tool-call');
+  assert.equal(two.name, 'a');
+  assert.deepEqual(two.arguments, { q: 'mock' });
+  assert.deepEqual(two.more, [{ callNumber: 2, name: 'b', arguments: {} }]);
+  assert.equal(buildMockReply(conv('go [mock-call: a]', { toolResultText: 'r' })).kind, 'text');
+  const again = buildMockReply(conv('go [mock-call-always: b]', { toolResultText: 'r', priorToolCalls: 3 }));
+  assert.ok(again.kind === 'tool-call' && again.name === 'b' && again.callNumber === 4);
+  assert.equal(buildMockReply(conv('go [mock-call-always: b]', { toolResultText: 'r', toolChoice: 'none' })).kind, 'text');
+});

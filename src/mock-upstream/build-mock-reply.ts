@@ -58,6 +58,8 @@ export type MockTurn =
       callNumber: number;
       name: string;
       arguments: Record<string, unknown>;
+      /** Further calls in the same turn (parallel tool calls), from a `[mock-call: a, b]` directive. */
+      more?: Array<{ callNumber: number; name: string; arguments: Record<string, unknown> }>;
       reasoning?: string;
       inputTokens: number;
       outputTokens: number;
@@ -117,16 +119,18 @@ export function buildMockReply(conv: MockConversation, choice = 0): MockTurn {
   const reasoningTokens = reasoning === undefined ? 0 : countWords(reasoning);
   const withReasoning = <T extends MockTurn>(turn: T): T => (reasoning === undefined ? turn : { ...turn, reasoning });
 
-  const tool = pickTool(conv);
+  const [tool, ...others] = pickTools(conv);
   if (tool) {
-    return withReasoning({
+    const turn: MockTurn = {
       kind: 'tool-call',
       callNumber: conv.priorToolCalls + 1,
       name: tool.name,
       arguments: argumentsFromSchema(tool.schema),
       inputTokens,
-      outputTokens: TOOL_CALL_OUTPUT_TOKENS + reasoningTokens,
-    });
+      outputTokens: TOOL_CALL_OUTPUT_TOKENS * (1 + others.length) + reasoningTokens,
+    };
+    if (others.length) turn.more = others.map((t, i) => ({ callNumber: conv.priorToolCalls + 2 + i, name: t.name, arguments: argumentsFromSchema(t.schema) }));
+    return withReasoning(turn);
   }
 
   let text: string;
@@ -254,13 +258,29 @@ function resolveRef(root: unknown, ref: string): unknown {
   return node;
 }
 
-function pickTool(conv: MockConversation): MockTool | undefined {
-  if (conv.tools.length === 0 || conv.toolResultText !== undefined || conv.toolChoice === 'none') return undefined;
+/**
+ * A tool-call directive in any message text: `[mock-call: a, b]` calls tools a and b in one turn
+ * (parallel calls) instead of the first tool; `[mock-call-always: a]` calls a even when the
+ * conversation ends with a tool result (a model that keeps calling). tool_choice none wins.
+ */
+export function mockCallDirective(texts: readonly string[]): { names: string[]; always: boolean } | undefined {
+  for (const t of texts) {
+    const m = /\[mock-call(-always)?:\s*([^\]]+)\]/.exec(t);
+    if (m) return { names: m[2]!.split(',').map((n) => n.trim()).filter((n) => n !== ''), always: m[1] !== undefined };
+  }
+  return undefined;
+}
+
+function pickTools(conv: MockConversation): MockTool[] {
+  if (conv.tools.length === 0 || conv.toolChoice === 'none') return [];
+  const directive = mockCallDirective(conv.countedTexts);
+  if (conv.toolResultText !== undefined && !directive?.always) return [];
   if (conv.toolChoice !== undefined) {
     const forced = conv.toolChoice.name;
-    return conv.tools.find((t) => t.name === forced) ?? { name: forced, schema: undefined };
+    return [conv.tools.find((t) => t.name === forced) ?? { name: forced, schema: undefined }];
   }
-  return conv.tools[0];
+  if (directive?.names.length) return directive.names.map((n) => conv.tools.find((t) => t.name === n) ?? { name: n, schema: undefined });
+  return [conv.tools[0]!];
 }
 
 /** Splits text into stream pieces: each word with the whitespace before it (trailing space kept). */

@@ -34,6 +34,10 @@
  *     Id: `call_mock_<n>` (OpenAI) / `toolu_mock_<n>` (Anthropic), n = 1 + the number of tool calls
  *     the assistant already made in the conversation. finish_reason "tool_calls" / stop_reason
  *     "tool_use". Output tokens: 10.
+ *     Directives (in any message text): `[mock-call: a, b]` calls the tools a and b in one turn
+ *     (parallel calls; OpenAI chat and Anthropic render every call, other wires the first) instead
+ *     of the first tool; `[mock-call-always: a]` calls a even when the conversation ends with a tool
+ *     result (a model that keeps calling). tool_choice none still wins. Output tokens: 10 per call.
  *   Text otherwise:
  *     - `tool result was: <text>` when the conversation ends with a tool result (the text of the
  *       last tool result: OpenAI tool message content, Anthropic last `tool_result` block's content);

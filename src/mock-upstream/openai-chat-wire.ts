@@ -299,6 +299,7 @@ export function formatOpenAIChatTurns(turns: MockTurn[], opts: FormatOpenAIOptio
               content: null,
               tool_calls: [
                 { id: openaiToolCallId(turn), type: 'function', function: { name: turn.name, arguments: JSON.stringify(turn.arguments) } },
+                ...(turn.more ?? []).map((c) => ({ id: `call_mock_${c.callNumber}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
               ],
               refusal: null,
               annotations: [],
@@ -355,7 +356,13 @@ export function formatOpenAIChatTurns(turns: MockTurn[], opts: FormatOpenAIOptio
           refusal: null,
         }),
       );
-      pieces.push(splitJsonForStreaming(JSON.stringify(turn.arguments)).map((piece) => delta(index, { tool_calls: [{ index: 0, function: { arguments: piece } }] })));
+      const own = splitJsonForStreaming(JSON.stringify(turn.arguments)).map((piece) => delta(index, { tool_calls: [{ index: 0, function: { arguments: piece } }] }));
+      // Parallel calls (a [mock-call: a, b] directive): each opens with its id and name, then its arguments.
+      (turn.more ?? []).forEach((c, k) => {
+        own.push(delta(index, { tool_calls: [{ index: k + 1, id: `call_mock_${c.callNumber}`, type: 'function', function: { name: c.name, arguments: '' } }] }));
+        for (const piece of splitJsonForStreaming(JSON.stringify(c.arguments))) own.push(delta(index, { tool_calls: [{ index: k + 1, function: { arguments: piece } }] }));
+      });
+      pieces.push(own);
     }
   });
   const events: string[] = [...openings];

@@ -51,6 +51,8 @@ export interface RequestRecord {
   cacheSavedUsd?: number;
   /** Why the gateway itself made this request (e.g. `semantic-cache`), for requests it sends on its own. */
   purpose?: string;
+  /** MCP tool calls the gateway ran for this request (auto_execute), in the order they started. */
+  mcpCalls?: McpCallRecord[];
   /** A middleware rewrote the canonical request (raw same-dialect passthrough was off). */
   rewritten?: boolean;
   /** The canonical request and response, for plugins that log content. */
@@ -86,4 +88,25 @@ export interface GatewayPlugin {
   onRequestEnd?(record: RequestRecord): void;
   /** Called when the gateway shuts down: flush queues. */
   close?(): Promise<void>;
+}
+
+/** One MCP tool call the gateway ran inside a request. Arguments and result are logged only with full content logging. */
+export interface McpCallRecord {
+  /** 1 = after the model's first answer. */
+  round: number;
+  /** The name the model called: `<server>__<tool>`. */
+  name: string;
+  server: string;
+  /** The server's name for the tool. */
+  tool: string;
+  outcome: 'ok' | 'error' | 'timeout' | 'unavailable' | 'aborted';
+  durationMs: number;
+  /** When it started, in ms after the request arrived. */
+  startMs: number;
+  /** The result was longer than mcp.max_result_bytes and was cut. */
+  truncated?: boolean;
+  /** The arguments as the model wrote them (JSON text). */
+  arguments?: string;
+  /** The result's text as given to the model. */
+  result?: string;
 }

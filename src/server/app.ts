@@ -27,6 +27,8 @@ import { createResponsesApi } from './responses-api.js';
 import { serveHttp2 } from './serve-http2.js';
 import { authenticateRequest, keyAllowsModel } from '../governance/governance-policy.js';
 import { createDialectRoutes } from './dialect-routes.js';
+import { createMcpRoutes } from './mcp-routes.js';
+import type { McpConnections } from '../mcp/mcp-connections.js';
 import { geminiDialect } from '../dialects/gemini/index.js';
 import { bedrockConverseDialect } from '../dialects/bedrock-converse/index.js';
 
@@ -37,6 +39,8 @@ export interface AppOptions {
   admin?: AdminApi;
   /** Every other /api/* path: the config resources (control plane). */
   adminRouter?: AdminRouter;
+  /** The MCP connections: POST /v1/mcp/tools/call and the /mcp server endpoint (mcp-routes.ts). */
+  mcp?: McpConnections;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -239,6 +243,31 @@ export function createApp(options: AppOptions): App {
     const allow = modelsAllowed(req, res, requestId, shape);
     if (allow !== null) json(res, 200, listModels(gateway.currentRuntime, shape, allow));
   };
+  if (options.mcp) {
+    // MCP: clients run tools through the gateway, and MCP clients connect to it (mcp-routes.ts).
+    const mcpRoutes = createMcpRoutes({
+      gateway,
+      connections: options.mcp,
+      logger,
+      authenticate: (req) => {
+        const rt = gateway.currentRuntime;
+        if (rt.config.governance.enabled) return { id: authenticateRequest(rt.config, req.headers).id, kind: 'virtual-key' };
+        authenticate(req, rt.clientKeys);
+        return undefined;
+      },
+      readJson: async (req) => {
+        const text = await readBody(req, gateway.currentRuntime.config.server.body_limit_bytes, new AbortController().signal);
+        try {
+          return JSON.parse(text) as unknown;
+        } catch (e) {
+          throw new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
+        }
+      },
+      sendError: (res, err, requestId) => send(res, errorOutcome(openAIChatDialect, err, { 'x-request-id': requestId })),
+    });
+    add('/v1/mcp/tools/call', 'POST', openAIChatDialect, mcpRoutes.toolsCall);
+    for (const m of ['POST', 'GET', 'DELETE']) add('/mcp', m, openAIChatDialect, mcpRoutes.endpoint);
+  }
   add('/healthz', 'GET', openAIChatDialect, (_req, res) => json(res, 200, { status: 'ok' }));
   add('/readyz', 'GET', openAIChatDialect, (_req, res) =>
     draining

@@ -39,10 +39,11 @@ export const INSERT_COLUMNS = [
   'cache',
   'cache_similarity',
   'cache_saved_usd',
+  'mcp_calls',
 ] as const satisfies ReadonlyArray<keyof LogRow>;
 
 /** Columns holding JSON (TEXT in SQLite, JSONB in Postgres). */
-export const JSON_COLUMNS = new Set<string>(['attempts', 'request_meta', 'request_body', 'response_body']);
+export const JSON_COLUMNS = new Set<string>(['attempts', 'request_meta', 'request_body', 'response_body', 'mcp_calls']);
 
 export interface Sql {
   text: string;

@@ -68,6 +68,21 @@ export interface LogRow {
   cache_similarity: number | null;
   /** What a hit would have cost upstream (the hit costs 0). */
   cache_saved_usd: number | null;
+  /** MCP tool calls the gateway ran (server, tool, outcome, duration; arguments and result with full content only); null: none. */
+  mcp_calls?: LoggedMcpCall[] | null;
+}
+
+export interface LoggedMcpCall {
+  round: number;
+  name: string;
+  server: string;
+  tool: string;
+  outcome: string;
+  duration_ms: number;
+  start_ms: number;
+  truncated?: boolean;
+  arguments?: string;
+  result?: string;
 }
 
 export interface LogQuery {

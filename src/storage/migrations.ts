@@ -119,6 +119,12 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX IF NOT EXISTS request_logs_team_ts ON request_logs (team, ts)',
     ],
   },
+  {
+    version: 4,
+    name: 'request_logs_mcp_calls',
+    sqlite: ['ALTER TABLE request_logs ADD COLUMN mcp_calls TEXT'],
+    postgres: ['ALTER TABLE request_logs ADD COLUMN IF NOT EXISTS mcp_calls JSONB'],
+  },
 ];
 
 export const MIGRATIONS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS schema_migrations (

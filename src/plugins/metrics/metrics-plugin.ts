@@ -44,6 +44,11 @@ export interface MetricsPlugin extends GatewayPlugin {
   observeGovernanceStore(read: () => { up: boolean } | undefined): void;
   /** Exposes the response cache's backends (reachable or not) and its failure counters. */
   observeCache(read: CacheObserver): void;
+  /**
+   * Counts one MCP tool call (switchyard_mcp_tool_calls_total and its duration). The server is one
+   * of the config's; `tool` is the server's name for a tool it lists (else "other"), so labels stay bounded.
+   */
+  mcpToolCall(c: { server: string; tool: string; known: boolean; outcome: string; durationMs: number }): void;
   /** The exposition text and its content type. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -275,6 +280,19 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
       for (const [stage, n] of Object.entries(readCache.errors())) this.inc({ stage }, n);
     },
   });
+  const mcpCalls = new Counter({
+    name: 'switchyard_mcp_tool_calls_total',
+    help: 'MCP tool calls the gateway ran (auto_execute, POST /v1/mcp/tools/call, /mcp), by server, tool and outcome: ok, error (the tool failed), timeout, unavailable (server down), aborted.',
+    labelNames: ['server', 'tool', 'outcome'] as const,
+    registers,
+  });
+  const mcpDuration = new Histogram({
+    name: 'switchyard_mcp_tool_call_duration_seconds',
+    help: 'Duration of MCP tool calls the gateway ran, by server and tool.',
+    labelNames: ['server', 'tool'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
   new Gauge({
     name: 'switchyard_config_revision',
     help: 'The config-store revision this replica serves (0: none yet); replicas that agree show the same value.',
@@ -311,6 +329,13 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
     },
     observeCache(read) {
       readCache = read;
+    },
+    mcpToolCall(c) {
+      const servers = currentLabels().runtime.config.mcp.servers;
+      const server = Object.hasOwn(servers, c.server) ? c.server : 'other';
+      const tool = c.known && server !== 'other' ? c.tool : 'other';
+      mcpCalls.labels(server, tool, c.outcome).inc();
+      mcpDuration.labels(server, tool).observe(c.durationMs / 1000);
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };

@@ -1,8 +1,8 @@
 /** Turns a finished request's record into a request-log row, keeping content by level. */
 import type { CoreRequest } from '../../core/request.js';
 import type { Spend } from '../../pricing/spend.js';
-import type { ContentLevel, LoggedAttempt, LogRow } from '../../storage/log-store.js';
-import type { RequestRecord } from '../plugin.js';
+import type { ContentLevel, LoggedAttempt, LoggedMcpCall, LogRow } from '../../storage/log-store.js';
+import type { McpCallRecord, RequestRecord } from '../plugin.js';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
@@ -53,6 +53,7 @@ export function buildLogRow(input: { record: RequestRecord; spend: Spend; conten
     cache: r.cache ?? null,
     cache_similarity: r.cacheSimilarity ?? null,
     cache_saved_usd: r.cacheSavedUsd ?? null,
+    mcp_calls: r.mcpCalls?.length ? r.mcpCalls.map((c) => mcpCall(c, content === 'full')) : null,
   };
 }
 
@@ -84,4 +85,15 @@ function responseBody(r: RequestRecord): unknown {
   }
   if (r.streamedText !== undefined) return { text: r.streamedText };
   return null;
+}
+
+/** An MCP call as logged: who, what, how long, how it ended; arguments and result only with full content. */
+function mcpCall(c: McpCallRecord, full: boolean): LoggedMcpCall {
+  const out: LoggedMcpCall = { round: c.round, name: c.name, server: c.server, tool: c.tool, outcome: c.outcome, duration_ms: round(c.durationMs), start_ms: round(c.startMs) };
+  if (c.truncated) out.truncated = true;
+  if (full) {
+    if (c.arguments !== undefined) out.arguments = c.arguments;
+    if (c.result !== undefined) out.result = c.result;
+  }
+  return out;
 }
