@@ -6,9 +6,10 @@
 # node, npm and apt-get works (test/integration/container-image.test.ts builds with a local one).
 ARG NODE_IMAGE=node:26-slim
 
-# --- build: compile TypeScript, build the console (when ui/ exists), keep production deps only ---
+# --- build: compile TypeScript, build the console (when ui/ exists), keep production deps only
+# (and of the SQLite addon only its compiled binary) ---
 FROM ${NODE_IMAGE} AS build
-# better-sqlite3 compiles from source when no prebuilt binary matches this Node.
+# Native addons (better-sqlite3, ...) compile from source when no prebuilt binary matches this Node.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
@@ -16,8 +17,10 @@ WORKDIR /src
 # node-gyp builds against the headers the Node image ships, instead of downloading them.
 ENV npm_config_nodedir=/usr/local
 COPY package.json package-lock.json ./
+# Install without scripts (the root's `prepare` would compile before src/ is here), then run the
+# dependencies' own install scripts: every native addon is built.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm rebuild better-sqlite3
+ && npm rebuild --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npx tsc -p tsconfig.build.json
@@ -30,7 +33,12 @@ RUN mkdir -p ui/dist \
       && test -d ui/dist; \
     fi \
  && rm -rf /context
-RUN npm prune --omit=dev --no-audit --no-fund
+RUN npm prune --omit=dev --no-audit --no-fund \
+ && cd node_modules/better-sqlite3 \
+ && mv build/Release/better_sqlite3.node /tmp/ \
+ && rm -rf build deps src \
+ && mkdir -p build/Release \
+ && mv /tmp/better_sqlite3.node build/Release/
 
 # --- runtime: Node LTS slim, production dependencies, non-root, tini as PID 1 ---
 FROM ${NODE_IMAGE} AS runtime
