@@ -44,24 +44,8 @@ export type GatewayOutcome =
   | { kind: 'json'; status: number; headers: Record<string, string>; body: string }
   | { kind: 'stream'; status: 200; headers: Record<string, string>; pipe(writer: StreamWriter): void };
 
-/** What the gateway lends middleware beyond the request: its clock, breakers, and an embeddings call. */
-export interface GatewayServices {
-  readonly clock: Clock;
-  readonly breakers: CircuitBreakers;
-  readonly logger: Logger;
-  /**
-   * Embeds texts through the gateway's own routing on `snapshot` (aliases, fallbacks, breakers),
-   * recorded like a client's embeddings request (spend, logs, metrics) with `purpose` in the record.
-   * Rejects with a GatewayError; `timeoutMs` bounds the whole call.
-   */
-  embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string }): Promise<number[][]>;
-}
-
-/**
- * Builds a feature's middleware for one snapshot (called once per swap, never per request);
- * returns undefined when the feature is off there, so it costs nothing.
- */
-export type MiddlewareFactory = (snapshot: Runtime, services: GatewayServices) => Middleware | undefined;
+export type { GatewayServices, MiddlewareFactory } from './pipeline/feature.js';
+import type { GatewayServices, MiddlewareFactory } from './pipeline/feature.js';
 
 export interface GatewayOptions {
   runtime: Runtime;

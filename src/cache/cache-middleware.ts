@@ -13,7 +13,7 @@
  */
 import { GatewayError } from '../core/errors.js';
 import type { CoreResponse } from '../core/response.js';
-import type { GatewayServices, MiddlewareFactory } from '../gateway.js';
+import type { GatewayServices, MiddlewareFactory } from '../pipeline/feature.js';
 import { serverKeyId } from '../governance/governance-policy.js';
 import { sha256Hex } from '../governance/sha256-hex.js';
 import type { ChatMiddleware } from '../pipeline/compose.js';

@@ -18,7 +18,7 @@ import type { ImagePart, Message, TextPart, ToolCallPart, ToolDefinition, ToolRe
 import type { CoreRequest } from '../core/request.js';
 import type { CoreResponse, Usage } from '../core/response.js';
 import type { StreamEvent } from '../core/stream-event.js';
-import type { MiddlewareFactory } from '../gateway.js';
+import type { MiddlewareFactory } from '../pipeline/feature.js';
 import { ResponseAssembler } from '../cache/assemble-response.js';
 import { forChat } from '../pipeline/compose.js';
 import type { ChatContext } from '../pipeline/context.js';

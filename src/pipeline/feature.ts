@@ -1,0 +1,28 @@
+/**
+ * What a feature (governance, cache, mcp …) gives the gateway: a factory of middleware per snapshot,
+ * and what the gateway lends it in return.
+ */
+import type { Logger } from '../observability/logger.js';
+import type { CircuitBreakers } from '../routing/circuit-breaker.js';
+import type { Clock } from '../routing/clock.js';
+import type { Runtime } from '../routing/runtime.js';
+import type { Middleware } from './compose.js';
+
+/** What the gateway lends middleware beyond the request: its clock, breakers, and an embeddings call. */
+export interface GatewayServices {
+  readonly clock: Clock;
+  readonly breakers: CircuitBreakers;
+  readonly logger: Logger;
+  /**
+   * Embeds texts through the gateway's own routing on `snapshot` (aliases, fallbacks, breakers),
+   * recorded like a client's embeddings request (spend, logs, metrics) with `purpose` in the record.
+   * Rejects with a GatewayError; `timeoutMs` bounds the whole call.
+   */
+  embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string }): Promise<number[][]>;
+}
+
+/**
+ * Builds a feature's middleware for one snapshot (called once per swap, never per request);
+ * returns undefined when the feature is off there, so it costs nothing.
+ */
+export type MiddlewareFactory = (snapshot: Runtime, services: GatewayServices) => Middleware | undefined;
