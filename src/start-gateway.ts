@@ -20,6 +20,8 @@ import { createApp } from './server/app.js';
 import type { App } from './server/app.js';
 import type { DrainReport } from './server/drain.js';
 import { createAdminRouter } from './server/admin/admin-router.js';
+import { createConsoleUi } from './server/console-ui.js';
+import { OverviewRing } from './plugins/overview/overview-ring.js';
 import type { Clock } from './routing/clock.js';
 
 export interface StartOptions {
@@ -70,7 +72,9 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const config = control.initialConfig();
   const runtime = await loadRuntime(config);
   const obs = await createObservability({ config, runtime, logger });
-  const plugins = [...obs.plugins, ...(options.plugins ?? [])];
+  // The console's Overview: a ring of the last hour's traffic (GET /api/overview).
+  const overviewRing = new OverviewRing();
+  const plugins: GatewayPlugin[] = [...obs.plugins, overviewRing, ...(options.plugins ?? [])];
   // Outermost first: governance (refuses before anything is spent), then cache, then mcp.
   const governance = new GovernanceService(logger);
   const cache = new CacheService(logger);
@@ -95,15 +99,23 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
   const tokens = () => ({ admin: gateway.currentRuntime.config.server.admin_token, read: gateway.currentRuntime.config.server.admin_read_token });
   const adminRouter = createAdminRouter({ control, tokens, logger, routes: async () => {
       // Loaded on the first admin request: the resources validate with zod (see start-gateway.test.ts).
-      const [{ teamsResource }, { virtualKeysResource }, { cacheResource }, { mcpServersResource }] = await Promise.all([
+      const [{ teamsResource }, { virtualKeysResource }, { cacheResource }, { mcpServersResource }, { consoleResource }] = await Promise.all([
         import('./server/admin/teams-resource.js'),
         import('./server/admin/virtual-keys-resource.js'),
         import('./server/admin/cache-resource.js'),
         import('./server/admin/mcp-servers-resource.js'),
+        import('./server/admin/console-resource.js'),
       ]);
-      return [...teamsResource(governance), ...virtualKeysResource(governance), ...cacheResource({ service: cache, config: () => gateway.currentRuntime.config.cache }), ...mcpServersResource({ connections: mcp, connectTimeoutMs: () => gateway.currentRuntime.config.mcp.connect_timeout_ms })];
+      return [
+        ...teamsResource(governance),
+        ...virtualKeysResource(governance),
+        ...cacheResource({ service: cache, config: () => gateway.currentRuntime.config.cache }),
+        ...mcpServersResource({ connections: mcp, connectTimeoutMs: () => gateway.currentRuntime.config.mcp.connect_timeout_ms }),
+        ...consoleResource({ ring: overviewRing, requestLog: obs.requestLog, gateway }),
+      ];
     } });
-  const app = createApp({ gateway, logger, admin, adminRouter, mcp });
+  const consoleUi = createConsoleUi({ enabled: () => gateway.currentRuntime.config.server.ui });
+  const app = createApp({ gateway, logger, admin, adminRouter, consoleUi, mcp });
   let addr: Awaited<ReturnType<App['listen']>>;
   try {
     addr = await app.listen(options.port ?? config.server.port, options.host ?? config.server.host);

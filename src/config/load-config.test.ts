@@ -14,7 +14,7 @@ import { KNOWN_PROVIDER_TYPES } from '../providers/registry.js';
 import { PROVIDER_TYPES, withDefaultProviderType } from './schema.js';
 
 /** The server's connection limits and drain, as the schema fills them in. */
-const SERVER_LIMITS = { header_limit_bytes: 16384, headers_timeout_ms: 20000, request_timeout_ms: 60000, keep_alive_timeout_ms: 65000, max_connections: 8192, max_json_depth: 128, drain: { accept_ms: 5000, timeout_ms: 60000 } };
+const SERVER_LIMITS = { header_limit_bytes: 16384, headers_timeout_ms: 20000, request_timeout_ms: 60000, keep_alive_timeout_ms: 65000, max_connections: 8192, max_json_depth: 128, drain: { accept_ms: 5000, timeout_ms: 60000 }, ui: true };
 
 const KNOWN = ['openai', 'anthropic'] as const;
 const ALL_TYPES = KNOWN_PROVIDER_TYPES;
@@ -53,6 +53,7 @@ describe('parseConfig: valid files', () => {
         governance: { enabled: false, counters: { type: 'memory' }, on_counter_store_error: 'fail_open', default_max_tokens: 4096 },
         teams: {},
         virtual_keys: {},
+        breaker_overrides: {},
         mcp: { servers: {}, tool_timeout_ms: 30000, max_rounds: 8, max_result_bytes: 65536, connect_timeout_ms: 10000, ping_interval_ms: 30000 },
       });
     }

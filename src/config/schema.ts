@@ -69,6 +69,17 @@ export const aliasSchema = z
   })
   .strict();
 
+/** A manual breaker override's name: a target "provider/model" or a provider "provider". */
+export const BREAKER_OVERRIDE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}(\/[^\s]{1,256})?$/;
+export const BREAKER_OVERRIDE_RULE = 'a breaker override is named after a target ("provider/model") or a provider ("provider")';
+
+export const breakerOverrideSchema = z
+  .object({
+    state: z.literal('open').default('open').describe('"open": the target is out of rotation (skipped like an open breaker). To put it back, remove the entry.'),
+    reason: z.string().max(500).optional().describe('Why it was taken out (shown in the console and the config history).'),
+  })
+  .strict();
+
 export const drainSchema = z
   .object({
     accept_ms: nonNegativeInt()
@@ -110,6 +121,7 @@ export const configSchema = z
         max_connections: positiveInt().default(8192).describe('Most open client connections; connections above it are closed at once.'),
         max_json_depth: positiveInt().default(128).describe('Deepest nesting of objects and arrays accepted in a request body (400 GW_ERR_JSON_TOO_DEEP above).'),
         drain: drainSchema.default({ accept_ms: 5000, timeout_ms: 60000 }).describe('Graceful shutdown on SIGTERM and SIGINT.'),
+        ui: z.boolean().default(true).describe('Serve the web console at /ui/ (static files; it signs in with admin_token or admin_read_token). false: /ui/ answers 404.'),
       })
       .strict()
       .default({
@@ -124,6 +136,7 @@ export const configSchema = z
         max_connections: 8192,
         max_json_depth: 128,
         drain: { accept_ms: 5000, timeout_ms: 60000 },
+        ui: true,
       })
       .describe('The HTTP server clients connect to.'),
     providers: z
@@ -242,6 +255,10 @@ export const configSchema = z
       .record(z.string().regex(GOVERNANCE_NAME, GOVERNANCE_NAME_RULE), virtualKeySchema)
       .default({})
       .describe('Virtual keys by name (the id in logs and metrics): what a client may use, and its limits.'),
+    breaker_overrides: z
+      .record(z.string().regex(BREAKER_OVERRIDE_NAME, BREAKER_OVERRIDE_RULE), breakerOverrideSchema)
+      .default({})
+      .describe('Targets ("provider/model") or whole providers ("provider") taken out of rotation by hand: routing skips them as if their circuit breaker were open, until the entry is removed.'),
   })
   .strict();
 

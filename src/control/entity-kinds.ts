@@ -7,7 +7,7 @@
  * Adding a kind is adding a row here and one small file in src/server/admin/.
  */
 import type { z } from 'zod';
-import { aliasSchema, providerSchema, withDefaultProviderType } from '../config/schema.js';
+import { aliasSchema, BREAKER_OVERRIDE_NAME, BREAKER_OVERRIDE_RULE, breakerOverrideSchema, providerSchema, withDefaultProviderType } from '../config/schema.js';
 import { GOVERNANCE_NAME, GOVERNANCE_NAME_RULE, teamSchema, virtualKeySchema } from '../governance/governance-schema.js';
 import { MCP_SERVER_NAME, MCP_SERVER_NAME_RULE, mcpServerSchema } from '../mcp/mcp-schema.js';
 
@@ -67,6 +67,19 @@ export const VIRTUAL_KEYS_KIND: EntityKind = {
   name: { pattern: GOVERNANCE_NAME, rule: `virtual key ${GOVERNANCE_NAME_RULE}` },
 };
 
+/**
+ * Manual breaker overrides: a target ("provider/model") or a provider taken out of rotation from the
+ * admin API or the console; a store entity, so every replica follows it and it shows in revisions.
+ */
+export const BREAKER_OVERRIDES_KIND: EntityKind = {
+  kind: 'breaker-overrides',
+  singular: 'breaker override',
+  configPath: ['breaker_overrides'],
+  schema: breakerOverrideSchema,
+  secrets: [],
+  name: { pattern: BREAKER_OVERRIDE_NAME, rule: BREAKER_OVERRIDE_RULE },
+};
+
 /** MCP servers (mcp.servers): credentials (the child's env values, HTTP header values) are secrets. */
 export const MCP_SERVERS_KIND: EntityKind = {
   kind: 'mcp_servers',
@@ -77,7 +90,7 @@ export const MCP_SERVERS_KIND: EntityKind = {
   name: { pattern: MCP_SERVER_NAME, rule: MCP_SERVER_NAME_RULE },
 };
 
-export const ENTITY_KINDS: readonly EntityKind[] = [PROVIDERS_KIND, MODELS_KIND, TEAMS_KIND, VIRTUAL_KEYS_KIND, MCP_SERVERS_KIND];
+export const ENTITY_KINDS: readonly EntityKind[] = [PROVIDERS_KIND, MODELS_KIND, TEAMS_KIND, VIRTUAL_KEYS_KIND, BREAKER_OVERRIDES_KIND, MCP_SERVERS_KIND];
 
 export function entityKind(kind: string): EntityKind | undefined {
   return ENTITY_KINDS.find((k) => k.kind === kind);

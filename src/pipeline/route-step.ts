@@ -36,6 +36,13 @@ export function targetsFor(runtime: Runtime, request: Pick<CoreRequest, 'model' 
   return all;
 }
 
+/** The snapshot's manual breaker overrides as a chain option (none: nothing to check per request). */
+function outOfRotation(runtime: Runtime): { outOfRotation?: (t: Target) => boolean } {
+  const o = runtime.config.breaker_overrides;
+  if (!o || Object.keys(o).length === 0) return {};
+  return { outOfRotation: (t) => Object.hasOwn(o, t.label) || Object.hasOwn(o, t.provider.name) };
+}
+
 function routeInfo(success: { target: Target; fallbackIndex: number; attempts: AttemptRecord[] }): RouteInfo {
   return { target: success.target, fallbackIndex: success.fallbackIndex, attemptCount: success.attempts.filter((a) => a.outcome !== 'skipped').length };
 }
@@ -55,6 +62,7 @@ export function chatRouteStep(o: RouteStepOptions): (ctx: ChatContext) => Promis
         logger: ctx.log,
         clock: o.clock,
         breakers: o.breakers,
+        ...outOfRotation(ctx.snapshot),
         onAttempts: (a) => (attempts = a),
         ...(hedge === undefined ? {} : { hedgeAfterMs: hedge }),
       });
@@ -117,6 +125,7 @@ export function embeddingsRouteStep(o: RouteStepOptions): (ctx: EmbeddingsContex
         logger: ctx.log,
         clock: o.clock,
         breakers: o.breakers,
+        ...outOfRotation(ctx.snapshot),
         onAttempts: (a) => (attempts = a),
       });
       return { kind: 'embeddings', response: success.response, route: routeInfo(success) };

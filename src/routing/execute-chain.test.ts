@@ -182,3 +182,23 @@ describe('circuit breakers in the chain', () => {
     assert.equal(breakers.state('a/m'), 'closed');
   });
 });
+
+describe('executeChain: targets out of rotation (breaker_overrides)', () => {
+  test('a target out of rotation is skipped and recorded; the next one answers as a fallback', async () => {
+    const clock = new FakeClock();
+    const a = new FakeAdapter('a', [{ ok: 'a' }]);
+    const b = new FakeAdapter('b', [{ ok: 'from b' }]);
+    const s = await executeChain(input(clock, [fakeTarget(a), fakeTarget(b)], { breakers: new CircuitBreakers(5, 30_000, clock), outOfRotation: (t) => t.label === 'a/m' }));
+    assert.equal(text(s), 'from b');
+    assert.equal(a.calls.length, 0);
+    assert.equal(s.fallbackIndex, 1);
+    assert.deepEqual(s.attempts.map((x) => `${x.target}:${x.outcome}:${x.message ?? ''}`), ['a/m:skipped:out of rotation (manual breaker override)', 'b/m:ok:']);
+  });
+
+  test('every target out of rotation: 503 naming them, nothing sent', async () => {
+    const clock = new FakeClock();
+    const a = new FakeAdapter('a', [{ ok: 'a' }]);
+    await assert.rejects(executeChain(input(clock, [fakeTarget(a)], { outOfRotation: () => true })), (e: GatewayError) => e.code === 'GW_ERR_ALL_TARGETS_FAILED' && e.status === 503 && /out of rotation/.test(e.message));
+    assert.equal(a.calls.length, 0);
+  });
+});

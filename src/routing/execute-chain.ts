@@ -48,6 +48,8 @@ export interface ChainInput<R> {
   logger: Logger;
   clock: Clock;
   breakers?: CircuitBreakers;
+  /** Targets taken out of rotation by hand (breaker_overrides): skipped, never forced back in. */
+  outOfRotation?: (target: Target) => boolean;
   /** Start the next target too when the current one has not committed by then. */
   hedgeAfterMs?: number;
   random?: () => number;
@@ -88,7 +90,15 @@ export async function executeChain<R>(input: ChainInput<R>): Promise<ChainSucces
   const { targets, signal, breakers } = input;
   const attempts: AttemptRecord[] = [];
   input.onAttempts?.(attempts);
-  const order = planOrder(targets, breakers, attempts);
+  const rotation = input.outOfRotation;
+  const inRotation = rotation ? targets.filter((t) => !rotation(t)) : targets;
+  if (rotation) {
+    for (const t of targets) if (rotation(t)) attempts.push({ target: t.label, outcome: 'skipped', message: 'out of rotation (manual breaker override)', durationMs: 0 });
+    if (inRotation.length === 0) {
+      throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', `every target is out of rotation (breaker_overrides): ${targets.map((t) => t.label).join(', ')}; put one back in the console or with DELETE /api/breaker-overrides/{target}`, { status: 503 });
+    }
+  }
+  const order = planOrder(inRotation, breakers, attempts).map((i) => targets.indexOf(inRotation[i]!));
   let lastError: GatewayError | undefined;
 
   let next = 0;

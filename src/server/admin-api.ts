@@ -126,7 +126,7 @@ function decodeCursor(v: string): { ts: number; id: number } {
   return { ts: Number(m[1]), id: Number(m[2]) };
 }
 
-const LOG_PARAMS = new Set(['from', 'to', 'alias', 'provider', 'model', 'status', 'request_id', 'key', 'team', 'limit', 'cursor']);
+const LOG_PARAMS = new Set(['from', 'to', 'alias', 'provider', 'model', 'status', 'request_id', 'key', 'team', 'fell_back', 'limit', 'cursor']);
 
 export function parseLogQuery(params: URLSearchParams): LogQuery {
   for (const k of params.keys()) if (!LOG_PARAMS.has(k)) throw badParam(k, `unknown parameter; use ${[...LOG_PARAMS].join(', ')}`);
@@ -141,6 +141,11 @@ export function parseLogQuery(params: URLSearchParams): LogQuery {
   }
   const status = params.get('status');
   if (status) Object.assign(q, parseStatus(status));
+  const fellBack = params.get('fell_back');
+  if (fellBack !== null && fellBack !== '') {
+    if (fellBack !== 'true' && fellBack !== 'false') throw badParam('fell_back', `expected true or false, got "${fellBack.slice(0, 64)}"`);
+    q.fellBack = fellBack === 'true';
+  }
   const limit = params.get('limit');
   if (limit !== null) {
     const n = Number(limit);

@@ -25,6 +25,7 @@ import { isModelPath, listModels, retrieveModel } from './list-models.js';
 import { safeHeaders } from './safe-header.js';
 import { createResponsesApi } from './responses-api.js';
 import { serveHttp2 } from './serve-http2.js';
+import { isConsolePath } from './console-ui.js';
 import { authenticateRequest, keyAllowsModel } from '../governance/governance-policy.js';
 import { createDialectRoutes } from './dialect-routes.js';
 import { createMcpRoutes } from './mcp-routes.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
   adminRouter?: AdminRouter;
   /** The MCP connections: POST /v1/mcp/tools/call and the /mcp server endpoint (mcp-routes.ts). */
   mcp?: McpConnections;
+  /** /ui and /ui/*: the web console's static files (console-ui.ts). */
+  consoleUi?: Handler;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<void> | void;
@@ -296,7 +299,7 @@ export function createApp(options: AppOptions): App {
     const list = routes.get(path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path);
     const dialect = dialectForPath(path);
     // Paths with ids: stored responses, and the admin API's config resources.
-    const prefixed = list ? undefined : responsesApi.matches(path) ? storedResponse : isModelPath(path) ? modelById : path.startsWith('/api/') ? options.adminRouter : dialectRoutes.match(path);
+    const prefixed = list ? undefined : responsesApi.matches(path) ? storedResponse : isModelPath(path) ? modelById : path.startsWith('/api/') ? options.adminRouter : options.consoleUi && isConsolePath(path) ? options.consoleUi : dialectRoutes.match(path);
     if (!list && !prefixed) {
       drain(req);
       return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`), { 'x-request-id': requestId }));

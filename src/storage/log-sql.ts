@@ -65,6 +65,7 @@ export function buildLogQuery(q: LogQuery): Sql {
   if (q.requestId !== undefined) add('request_id = ?', q.requestId);
   if (q.key !== undefined) add('client_key_id = ?', q.key);
   if (q.team !== undefined) add('team = ?', q.team);
+  if (q.fellBack !== undefined) add(q.fellBack ? 'fallback_index > 0' : '(fallback_index IS NULL OR fallback_index = 0)');
   if (q.statusMin !== undefined) add('status >= ?', q.statusMin);
   if (q.statusMax !== undefined) add('status <= ?', q.statusMax);
   if (q.after) add('(ts < ? OR (ts = ? AND id < ?))', q.after.ts, q.after.ts, q.after.id);

@@ -97,6 +97,8 @@ export interface LogQuery {
   /** Virtual key id (client_key_id). */
   key?: string;
   team?: string;
+  /** true: only requests a fallback answered (fallback_index > 0); false: only the others. */
+  fellBack?: boolean;
   /** Exact status, or a range (e.g. 500..599 for "5xx"). */
   statusMin?: number;
   statusMax?: number;
