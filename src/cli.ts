@@ -70,16 +70,29 @@ async function start(argv: string[]): Promise<void> {
     `  Health:               GET  ${running.url}/healthz, ${running.url}/readyz`,
     `  Metrics:              GET  ${running.url}/metrics (Prometheus)`,
     `  Admin API:            GET  ${running.url}/api/logs, /api/stats, /api/providers/health ${config.server.admin_token ? '(Bearer server.admin_token)' : '(off until server.admin_token is set)'}`,
+    `  Web console:          ${config.server.ui ? `${running.url}/ui/ ${config.server.admin_token ? '(sign in with server.admin_token or server.admin_read_token)' : '(set server.admin_token to sign in)'}` : 'off (server.ui: false)'}`,
     `  Providers: ${[...running.gateway.currentRuntime.providers.keys()].join(', ') || 'none'}; aliases: ${[...running.gateway.currentRuntime.aliases.keys()].join(', ') || 'none'}`,
     `  Add a provider key: under providers.<name>.keys write { value: env.OPENAI_API_KEY } and export the variable (see docs/configuration.md).`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    running.logger.info('shutting down');
-    void running.close().then(() => process.exit(0));
+  // SIGTERM / SIGINT: graceful drain (server.drain), then exit 0. A second signal cuts what is still running.
+  let draining = false;
+  const force = new AbortController();
+  const stop = (signal: NodeJS.Signals) => {
+    if (draining) {
+      running.logger.warn({ signal }, 'second signal: ending what is still running now');
+      force.abort();
+      return;
+    }
+    draining = true;
+    running.logger.info({ signal }, 'shutting down: draining');
+    running.drain({ force: force.signal }).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        running.logger.error({ err: e }, 'drain failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
