@@ -51,6 +51,13 @@ describe('parseConfig: valid files', () => {
         pricing: { overrides: {} },
         metrics: { enabled: true },
         governance: { enabled: false, counters: { type: 'memory' }, on_counter_store_error: 'fail_open', default_max_tokens: 4096 },
+        cache: {
+          enabled: false,
+          store: { type: 'memory', max_bytes: 268435456 },
+          ttl_s: 3600,
+          namespace: 'key',
+          semantic: { enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: { type: 'embedded' } },
+        },
         teams: {},
         virtual_keys: {},
         breaker_overrides: {},
