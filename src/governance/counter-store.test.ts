@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryCounterStore } from './memory-counter-store.js';
+import { Redis } from 'ioredis';
 import { RedisCounterStore } from './redis-counter-store.js';
 import type { CounterStore } from './counter-store.js';
 import { startRedisOrSkip } from '../../test/helpers/redis.js';
@@ -45,6 +46,24 @@ for (const [name, make] of stores) {
       await s.close();
     });
 
+    it('applies a settlement queued in the same turn as a reservation before it, and one queued alone', async (t) => {
+      const s = await make();
+      if (!s) return t.skip(skip);
+      const key = `s${Math.random()}`;
+      const now = Date.now();
+      const check = { key, limit: 1, amount: 1, expireAt: now + 60_000 };
+      assert.equal((await s.reserve([check], now)).ok, true);
+      // Full: a release and a new reservation in one turn; the release goes first.
+      const released = s.adjust([{ key, delta: -1 }]);
+      const again = s.reserve([check], now);
+      await released;
+      assert.deepEqual(await again, { ok: true, values: [1] });
+      // A settlement with no reservation after it is still written.
+      await s.adjust([{ key, delta: -1 }]);
+      assert.deepEqual(await s.read([key]), [0]);
+      await s.close();
+    });
+
     it('holds a limit exactly under concurrent reservations', async (t) => {
       const s = await make();
       if (!s) return t.skip(skip);
@@ -56,3 +75,27 @@ for (const [name, make] of stores) {
     });
   });
 }
+
+describe('redis counter store expiry', () => {
+  it("sets a window counter's expiry when the reservation creates it, and a concurrency counter's on every reservation", async (t) => {
+    if (!redis) return t.skip(skip);
+    const s = new RedisCounterStore({ url: redis.url, timeoutMs: 1000, prefix: `t${Math.random()}:` });
+    const raw = new Redis(redis.url);
+    try {
+      assert.ok(await s.waitReady(5000));
+      const p = `e${Math.random()}:`;
+      const now = Date.now();
+      await s.reserve([{ key: p + 'w', limit: 10, amount: 1, expireAt: now + 60_000, refreshExpiry: false }, { key: p + 'c', limit: 10, amount: 1, expireAt: now + 60_000 }], now);
+      const [w1, c1] = [await raw.pttl(p + 'w'), await raw.pttl(p + 'c')];
+      assert.ok(w1 > 50_000 && w1 <= 60_000 && c1 > 50_000 && c1 <= 60_000, `${w1} ${c1}`);
+      // A later reservation names a later expiry: only the concurrency counter takes it.
+      await s.reserve([{ key: p + 'w', limit: 10, amount: 1, expireAt: now + 600_000, refreshExpiry: false }, { key: p + 'c', limit: 10, amount: 1, expireAt: now + 600_000 }], now);
+      const [w2, c2] = [await raw.pttl(p + 'w'), await raw.pttl(p + 'c')];
+      assert.ok(w2 <= 60_000, `window counter keeps its expiry: ${w2}`);
+      assert.ok(c2 > 500_000, `concurrency counter refreshed: ${c2}`);
+    } finally {
+      raw.disconnect();
+      await s.close();
+    }
+  });
+});

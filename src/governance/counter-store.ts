@@ -12,6 +12,11 @@ export interface CounterCheck {
   amount: number;
   /** Epoch ms when the counter may be forgotten (its window's end, plus slack); Infinity: never. */
   expireAt: number;
+  /**
+   * false: `expireAt` is the same for every reservation of this counter (a window's end), so a
+   * store may set it only when the reservation creates the counter. Default true (set every time).
+   */
+  refreshExpiry?: boolean;
 }
 
 export type ReserveResult =

@@ -10,7 +10,7 @@
 import { CACHE_HIT } from '../cache/cache-middleware.js';
 import { GatewayError } from '../core/errors.js';
 import type { Usage } from '../core/response.js';
-import type { MiddlewareFactory } from '../gateway.js';
+import type { MiddlewareFactory } from '../pipeline/feature.js';
 import type { Middleware } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { tapStream } from '../pipeline/event-stream.js';
@@ -40,6 +40,22 @@ export function counterKey(prefix: string, l: CompiledLimit, now: number): { key
   return { key: `${base}${l.metric}:${l.period}:${w.start}`, expireAt: w.end + WINDOW_SLACK_MS, resetAt: w.end };
 }
 
+/** A limit's counter key in one window, reused by every request of that window. */
+interface Slot {
+  key: string;
+  /** The window [start, end) the key is for; concurrency counters have one key forever. */
+  start: number;
+  end: number;
+  expireAt: number;
+}
+
+function slotFor(prefix: string, l: CompiledLimit, now: number): Slot {
+  const k = counterKey(prefix, l, now);
+  if (l.metric === 'concurrent') return { key: k.key, start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY, expireAt: 0 };
+  const w = windowOf(l.period!, now);
+  return { key: k.key, start: w.start, end: w.end, expireAt: k.expireAt };
+}
+
 function refusal(l: CompiledLimit, resetAt: number, now: number): GatewayError {
   const who = l.scope === 'key' ? `virtual key ${l.owner}` : `team ${l.owner}`;
   if (l.metric === 'usd') {
@@ -54,11 +70,14 @@ function refusal(l: CompiledLimit, resetAt: number, now: number): GatewayError {
   return new GatewayError('GW_ERR_RATE_LIMITED', `rate limited: ${who} allows ${what} per ${l.period}; the window resets at ${new Date(resetAt).toISOString()}`, { retryAfterMs: Math.max(1, resetAt - now) });
 }
 
+function modelNotAllowed(key: CompiledKey, model: string): GatewayError {
+  return new GatewayError('GW_ERR_MODEL_NOT_ALLOWED', `virtual key ${key.id} may not use the model '${model}'; GET /v1/models lists the models it may use`, { param: 'model' });
+}
+
 interface Reservation {
   where: Where;
-  keys: string[];
+  checks: CounterCheck[];
   limits: CompiledLimit[];
-  amounts: number[];
 }
 
 function actualAmount(metric: CompiledLimit['metric'], usage: Partial<Usage> | undefined, usd: number, reserved: number): number {
@@ -89,6 +108,8 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
     const prefix = o.service.keyPrefix;
     const service = o.service;
+    // Counter keys per limit, rebuilt only when a new window starts (bounded by the config's limits).
+    const slots = new Map<CompiledLimit, Slot>();
 
     const settle = (r: Reservation, result: { usage?: Partial<Usage> | undefined; route?: RouteInfo | undefined; keepAll?: boolean }) => {
       let usd = 0;
@@ -98,14 +119,15 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         if (price) usd = costOf(price, { inputTokens: 0, outputTokens: 0, ...result.usage });
       }
       const adjusts: CounterAdjust[] = [];
-      r.limits.forEach((l, i) => {
-        const reserved = r.amounts[i]!;
-        if (l.metric === 'concurrent') adjusts.push({ key: r.keys[i]!, delta: -reserved });
+      for (let i = 0; i < r.limits.length; i++) {
+        const l = r.limits[i]!;
+        const c = r.checks[i]!;
+        if (l.metric === 'concurrent') adjusts.push({ key: c.key, delta: -c.amount });
         else if (!result.keepAll) {
-          const delta = actualAmount(l.metric, result.usage, usd, reserved) - reserved;
-          if (delta !== 0) adjusts.push({ key: r.keys[i]!, delta });
+          const delta = actualAmount(l.metric, result.usage, usd, c.amount) - c.amount;
+          if (delta !== 0) adjusts.push({ key: c.key, delta });
         }
-      });
+      }
       service.settle(r.where, adjusts);
     };
 
@@ -115,11 +137,9 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
       ctx.principal = key.team !== undefined ? { id: key.id, kind: 'virtual-key', team: key.team } : { id: key.id, kind: 'virtual-key' };
       checkKeyUsable(key, now);
       const model = ctx.request.model;
-      const fallbacks = ctx.kind === 'chat' ? (ctx.request.fallbacks ?? []) : [];
-      for (const m of [model, ...fallbacks]) {
-        if (!keyAllowsModel(key, m)) {
-          throw new GatewayError('GW_ERR_MODEL_NOT_ALLOWED', `virtual key ${key.id} may not use the model '${m}'; GET /v1/models lists the models it may use`, { param: 'model' });
-        }
+      if (!keyAllowsModel(key, model)) throw modelNotAllowed(key, model);
+      if (ctx.kind === 'chat' && ctx.request.fallbacks) {
+        for (const m of ctx.request.fallbacks) if (!keyAllowsModel(key, m)) throw modelNotAllowed(key, m);
       }
       if (key.limits.length === 0) return next();
 
@@ -134,29 +154,38 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
           usdNano = Math.ceil(worstCaseUsd(prices, targets, est) * NANO_USD);
         }
       }
-      const checks: CounterCheck[] = [];
-      const resets: number[] = [];
-      const amounts: number[] = [];
-      for (const l of key.limits) {
-        const k = counterKey(prefix, l, now);
+      const n = key.limits.length;
+      const checks = new Array<CounterCheck>(n);
+      const resets = new Array<number>(n);
+      for (let i = 0; i < n; i++) {
+        const l = key.limits[i]!;
+        let slot = slots.get(l);
+        if (!slot || now >= slot.end || now < slot.start) {
+          slot = slotFor(prefix, l, now);
+          slots.set(l, slot);
+        }
         const amount = l.metric === 'usd' ? usdNano : l.metric === 'tokens' ? tokens : 1;
-        checks.push({ key: k.key, limit: l.limit, amount, expireAt: k.expireAt });
-        resets.push(k.resetAt);
-        amounts.push(amount);
+        resets[i] = l.metric === 'concurrent' ? now : slot.end;
+        checks[i] =
+          l.metric === 'concurrent'
+            ? { key: slot.key, limit: l.limit, amount, expireAt: now + CONCURRENCY_TTL_MS }
+            : { key: slot.key, limit: l.limit, amount, expireAt: slot.expireAt, refreshExpiry: false };
       }
       const { result, where } = await service.reserve(checks, now);
+
 
       // Headers: of each kind, the limit with the least left.
       let requests: HeaderLimit | undefined;
       let tokenLimit: HeaderLimit | undefined;
-      key.limits.forEach((l, i) => {
+      for (let i = 0; i < n; i++) {
+        const l = key.limits[i]!;
         const v = result.values[i];
-        if (v === undefined || (l.metric !== 'requests' && l.metric !== 'tokens')) return;
-        const h = { limit: l.limit, remaining: l.limit - v, resetAt: resets[i]! };
+        if (v === undefined || (l.metric !== 'requests' && l.metric !== 'tokens')) continue;
+        const remaining = l.limit - v;
         if (l.metric === 'requests') {
-          if (!requests || h.remaining < requests.remaining) requests = h;
-        } else if (!tokenLimit || h.remaining < tokenLimit.remaining) tokenLimit = h;
-      });
+          if (!requests || remaining < requests.remaining) requests = { limit: l.limit, remaining, resetAt: resets[i]! };
+        } else if (!tokenLimit || remaining < tokenLimit.remaining) tokenLimit = { limit: l.limit, remaining, resetAt: resets[i]! };
+      }
       if (requests || tokenLimit) rateLimitHeaders(ctx.dialect.id, now, { requests, tokens: tokenLimit }, ctx.responseHeaders);
 
       if (!result.ok) {
@@ -166,7 +195,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         throw err;
       }
 
-      const r: Reservation = { where, keys: checks.map((c) => c.key), limits: key.limits, amounts };
+      const r: Reservation = { where, checks, limits: key.limits };
       let out: PipelineResult;
       try {
         out = await next();

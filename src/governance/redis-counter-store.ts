@@ -1,48 +1,106 @@
 /**
- * Counters in Redis, shared by every replica: a request's checks are one Lua script (check all,
- * then add to all, atomically), its settlement another, each one round trip through ioredis.
- * Commands fail at once while the connection is down (no offline queue) and time out after
- * `timeout_ms`, so a dead Redis never holds a request; ioredis keeps reconnecting in the background.
+ * Counters in Redis, shared by every replica. Every reservation and settlement queued during one
+ * turn of the event loop goes to Redis as one script call (EVALSHA, through ioredis): the script
+ * runs the operations in order, each one atomically — a reservation checks all its limits and
+ * adds to all of them only if every one fits — so a request still makes one atomic operation, in
+ * one round trip, for all its checks, and a busy replica sends one command for many requests
+ * (its settlements ride along with the next reservations). Commands fail at once while the
+ * connection is down (no offline queue) and time out after `timeout_ms`, so a dead Redis never
+ * holds a request; ioredis keeps reconnecting in the background.
  */
 import { Redis } from 'ioredis';
 import type { CounterAdjust, CounterCheck, CounterStore, ReserveResult } from './counter-store.js';
 
-/** KEYS: counters. ARGV: per key limit, amount, ttl ms (0: no expiry). Returns {ok, failedIndex, values...}. */
-const RESERVE = `
-local n = #KEYS
-local vals = {}
-for i = 1, n do
-  local v = tonumber(redis.call('GET', KEYS[i]) or '0')
-  vals[i] = v
-  local limit = tonumber(ARGV[(i - 1) * 3 + 1])
-  local amount = tonumber(ARGV[(i - 1) * 3 + 2])
-  if amount > 0 and v + amount > limit then
-    return {0, i, unpack(vals)}
+/**
+ * ARGV[1]: the number of operations; then, per operation, its kind ('r' reserve, 'a' adjust), its
+ * number of keys n, and its arguments; KEYS hold every operation's keys in order.
+ * - reserve, per key: limit, amount, ttl ms (> 0: set on every reservation; < 0: set when the
+ *   reservation creates the counter; 0: never expires). Nothing is added unless every key fits.
+ * - adjust, per key: delta. A counter whose window ended is not recreated; none goes below 0.
+ * Returns, per reserve in order: the 1-based index of the first key that did not fit (0: all
+ * reserved), the number of values, then the values (after the reservation, or read up to the
+ * failing key).
+ */
+const BATCH = `
+local out = {}
+local a = 2
+local k = 0
+for _ = 1, tonumber(ARGV[1]) do
+  local kind = ARGV[a]
+  local n = tonumber(ARGV[a + 1])
+  a = a + 2
+  if kind == 'a' then
+    for j = 1, n do
+      local key = KEYS[k + j]
+      if redis.call('EXISTS', key) == 1 then
+        if redis.call('INCRBY', key, ARGV[a]) < 0 then redis.call('SET', key, 0, 'KEEPTTL') end
+      end
+      a = a + 1
+    end
+  else
+    local vals = {}
+    local failed = 0
+    for j = 1, n do
+      local v = tonumber(redis.call('GET', KEYS[k + j]) or '0')
+      vals[j] = v
+      local amount = tonumber(ARGV[a + (j - 1) * 3 + 1])
+      if amount > 0 and v + amount > tonumber(ARGV[a + (j - 1) * 3]) then
+        failed = j
+        break
+      end
+    end
+    if failed == 0 then
+      for j = 1, n do
+        local key = KEYS[k + j]
+        local amount = tonumber(ARGV[a + (j - 1) * 3 + 1])
+        local ttl = tonumber(ARGV[a + (j - 1) * 3 + 2])
+        local before = vals[j]
+        if amount > 0 then vals[j] = redis.call('INCRBY', key, amount) end
+        if ttl > 0 then
+          redis.call('PEXPIRE', key, ttl)
+        elseif ttl < 0 and amount > 0 and before == 0 then
+          redis.call('PEXPIRE', key, -ttl)
+        end
+      end
+    end
+    out[#out + 1] = failed
+    out[#out + 1] = #vals
+    for j = 1, #vals do out[#out + 1] = vals[j] end
+    a = a + n * 3
   end
+  k = k + n
 end
-for i = 1, n do
-  local amount = tonumber(ARGV[(i - 1) * 3 + 2])
-  local ttl = tonumber(ARGV[(i - 1) * 3 + 3])
-  if amount > 0 then vals[i] = redis.call('INCRBY', KEYS[i], amount) end
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
-end
-return {1, 0, unpack(vals)}
+return out
 `;
 
-/** KEYS: counters. ARGV: deltas. A counter whose window ended is not recreated; none goes below 0. */
-const ADJUST = `
-for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    local v = redis.call('INCRBY', KEYS[i], ARGV[i])
-    if v < 0 then redis.call('SET', KEYS[i], 0, 'KEEPTTL') end
-  end
-end
-return 1
-`;
+/** At most this many operations in one script call (a script blocks Redis while it runs). */
+const MAX_BATCH_OPS = 128;
+/**
+ * A settlement waits at most this long for a reservation to ride along with (the next request of
+ * a busy replica comes sooner): one Redis wake-up per request instead of two. Waiting only keeps
+ * a reservation a little longer than needed, which errs on the safe side.
+ */
+const SETTLE_DELAY_MS = 5;
+
+interface ReserveOp {
+  kind: 'r';
+  checks: readonly CounterCheck[];
+  now: number;
+  resolve: (r: ReserveResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface AdjustOp {
+  kind: 'a';
+  adjusts: readonly CounterAdjust[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+type Op = ReserveOp | AdjustOp;
 
 interface ScriptedRedis extends Redis {
-  syReserve(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
-  syAdjust(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  syBatch(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
 }
 
 export interface RedisCounterStoreOptions {
@@ -63,6 +121,10 @@ export class RedisCounterStore implements CounterStore {
   private readonly heartbeat: NodeJS.Timeout;
   private seen = 1;
   private closed = false;
+  private queue: Op[] = [];
+  private flushScheduled = false;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private readonly flushNow = () => this.flush();
 
   constructor(private readonly o: RedisCounterStoreOptions) {
     this.redis = new Redis(o.url, {
@@ -73,8 +135,7 @@ export class RedisCounterStore implements CounterStore {
       retryStrategy: (times) => Math.min(50 * times, 1000),
       lazyConnect: false,
     }) as ScriptedRedis;
-    this.redis.defineCommand('syReserve', { lua: RESERVE });
-    this.redis.defineCommand('syAdjust', { lua: ADJUST });
+    this.redis.defineCommand('syBatch', { lua: BATCH });
     this.redis.on('ready', () => {
       o.onStatus?.(true);
       void this.beat();
@@ -130,18 +191,79 @@ export class RedisCounterStore implements CounterStore {
     }
   }
 
-  async reserve(checks: readonly CounterCheck[], now: number): Promise<ReserveResult> {
-    const args: Array<string | number> = [];
-    for (const c of checks) args.push(c.key);
-    for (const c of checks) args.push(c.limit, c.amount, c.expireAt === Number.POSITIVE_INFINITY ? 0 : Math.max(1, Math.ceil(c.expireAt - now)));
-    const r = await this.redis.syReserve(checks.length, ...args);
-    const values = r.slice(2).map(Number);
-    return r[0] === 1 ? { ok: true, values } : { ok: false, index: Number(r[1]) - 1, values };
+  reserve(checks: readonly CounterCheck[], now: number): Promise<ReserveResult> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'r', checks, now, resolve, reject }));
   }
 
-  async adjust(adjusts: readonly CounterAdjust[]): Promise<void> {
-    if (adjusts.length === 0) return;
-    await this.redis.syAdjust(adjusts.length, ...adjusts.map((a) => a.key), ...adjusts.map((a) => Math.round(a.delta)));
+  adjust(adjusts: readonly CounterAdjust[]): Promise<void> {
+    if (adjusts.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'a', adjusts, resolve, reject }));
+  }
+
+  /**
+   * Queues an operation: a reservation for the script call at the end of this event-loop turn, a
+   * settlement for the next reservation's call or, if none comes, SETTLE_DELAY_MS later.
+   */
+  private enqueue(op: Op): void {
+    this.queue.push(op);
+    if (this.queue.length >= MAX_BATCH_OPS) this.flush();
+    else if (op.kind === 'r') {
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushNow);
+      }
+    } else if (!this.settleTimer && !this.flushScheduled) this.settleTimer = setTimeout(this.flushNow, SETTLE_DELAY_MS);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.settleTimer) {
+      clearTimeout(this.settleTimer);
+      this.settleTimer = undefined;
+    }
+    const ops = this.queue;
+    if (ops.length === 0) return;
+    this.queue = [];
+    const keys: string[] = [];
+    const argv: Array<string | number> = [ops.length];
+    for (const op of ops) {
+      if (op.kind === 'r') {
+        argv.push('r', op.checks.length);
+        for (const c of op.checks) {
+          keys.push(c.key);
+          const ttl = c.expireAt === Number.POSITIVE_INFINITY ? 0 : Math.max(1, Math.ceil(c.expireAt - op.now));
+          // A counter that expires at its window's end needs its expiry set once, when created;
+          // one that expires after its last use (concurrency) on every reservation.
+          argv.push(c.limit, c.amount, c.refreshExpiry === false ? -ttl : ttl);
+        }
+      } else {
+        argv.push('a', op.adjusts.length);
+        for (const a of op.adjusts) {
+          keys.push(a.key);
+          argv.push(Math.round(a.delta));
+        }
+      }
+    }
+    this.redis.syBatch(keys.length, ...keys, ...argv).then(
+      (reply) => {
+        let i = 0;
+        for (const op of ops) {
+          if (op.kind === 'a') {
+            op.resolve();
+            continue;
+          }
+          const failed = Number(reply[i]);
+          const n = Number(reply[i + 1]);
+          const values = new Array<number>(n);
+          for (let j = 0; j < n; j++) values[j] = Number(reply[i + 2 + j]);
+          i += 2 + n;
+          op.resolve(failed === 0 ? { ok: true, values } : { ok: false, index: failed - 1, values });
+        }
+      },
+      (err: unknown) => {
+        for (const op of ops) op.reject(err);
+      },
+    );
   }
 
   async read(keys: readonly string[]): Promise<number[]> {
@@ -153,6 +275,12 @@ export class RedisCounterStore implements CounterStore {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
+    // Settlements still queued are sent, and their answer awaited (bounded), before disconnecting.
+    if (this.queue.length > 0 && this.ready) {
+      const last = new Promise<void>((resolve) => this.queue.push({ kind: 'a', adjusts: [], resolve, reject: () => resolve() }));
+      this.flush();
+      await Promise.race([last, new Promise((r) => setTimeout(r, this.o.timeoutMs).unref())]);
+    } else this.flush();
     this.redis.disconnect();
   }
 }
