@@ -2,6 +2,9 @@
  * No secret written through the admin API shows up anywhere: every admin response (creates,
  * updates, reads, the effective config, revisions, restore, refusals), every log line at level
  * trace, and the database itself (the SQLite files; the Postgres tables) — for both stores.
+ * Virtual keys too, with governance on: a file-defined key's secret (from env.NAME) and one the
+ * API generated (shown once, in the POST's answer) are searched for in the same places, the
+ * request log (rows of their requests, /api/logs with content: full) included.
  * A sibling of observability-secrets.test.ts, which covers the data plane.
  */
 import assert from 'node:assert/strict';
@@ -18,7 +21,9 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startGateway } from '../../src/start-gateway.js';
 import { startPostgres } from '../helpers/postgres.js';
 import type { TestPostgres } from '../helpers/postgres.js';
-import { buildConfig, defaultConfig } from '../helpers/stack.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { KNOWN_PROVIDER_TYPES } from '../../src/providers/registry.js';
+import { defaultConfig } from '../helpers/stack.js';
 
 const ADMIN = 'adm-secrets-control-5566';
 const READ = 'read-secrets-control-7788';
@@ -27,7 +32,11 @@ const KEY_1 = 'sk-api-literal-key-AAAA1111';
 const KEY_2 = 'sk-api-literal-key-BBBB2222';
 const AWS_SECRET = 'aws-secret-access-literal-CCCC3333';
 const AWS_ID = 'AKIDLITERALDDDD4444';
-const SECRETS = [KEY_1, KEY_2, AWS_SECRET, AWS_ID, ADMIN, READ, SECRET_KEY];
+/** A file-defined virtual key's secret, named in the file as env.VK_FILE_SECRET. */
+const VK_FILE = 'sk-sy-file-env-secret-EEEE5555ffff';
+const SECRETS = [KEY_1, KEY_2, AWS_SECRET, AWS_ID, ADMIN, READ, SECRET_KEY, VK_FILE];
+/** Secrets of virtual keys the API generated (one per store). */
+const generated: string[] = [];
 
 let mock: MockUpstream;
 let tmp: string;
@@ -52,7 +61,16 @@ function collector(): Writable {
 }
 
 async function exercise(storage: Record<string, unknown>, label: string): Promise<void> {
-  const config = buildConfig({ ...defaultConfig(mock.url), server: { host: '127.0.0.1', port: 0, admin_token: ADMIN, admin_read_token: READ }, storage, logging: { level: 'trace', content: 'full' } });
+  const raw = {
+    ...defaultConfig(mock.url),
+    server: { host: '127.0.0.1', port: 0, admin_token: ADMIN, admin_read_token: READ },
+    storage,
+    logging: { level: 'trace', content: 'full' },
+    governance: { enabled: true },
+    teams: { ops: { rate_limits: [{ requests: 1000, per: '1m' }] } },
+    virtual_keys: { 'file-bot': { key: 'env.VK_FILE_SECRET', team: 'ops', budgets: [{ max_usd: 10, period: '1d' }] } },
+  };
+  const config = parseConfig(JSON.stringify(raw), { format: 'json', knownProviderTypes: KNOWN_PROVIDER_TYPES, env: { VK_FILE_SECRET: VK_FILE } });
   const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'trace', destination: collector() }), env: { SWITCHYARD_SECRET_KEY: SECRET_KEY } });
   const call = async (method: string, path: string, body?: unknown, token = ADMIN) => {
     const res = await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -64,7 +82,7 @@ async function exercise(storage: Record<string, unknown>, label: string): Promis
     assert.equal((await call('POST', '/api/providers', { name: 'lit', type: 'openai', base_url: `${mock.url}/v1`, keys: [{ id: 'one', value: KEY_1 }] })).status, 201);
     assert.equal((await call('POST', '/api/providers', { name: 'aws', type: 'bedrock', region: 'us-east-1', base_url: mock.url, credentials: { access_key_id: AWS_ID, secret_access_key: AWS_SECRET } })).status, 201);
     assert.equal((await call('POST', '/api/models', { name: 'lit-alias', targets: ['lit/gpt-4o-mini'] })).status, 201);
-    const chat = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'lit-alias', messages: [{ role: 'user', content: 'hi' }] }) });
+    const chat = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${VK_FILE}` }, body: JSON.stringify({ model: 'lit-alias', messages: [{ role: 'user', content: 'hi' }] }) });
     surfaces.push({ name: `${label} chat`, text: `${JSON.stringify([...chat.headers])}\n${await chat.text()}` });
     assert.equal(chat.status, 200);
     const cur = await call('GET', '/api/providers/lit');
@@ -82,6 +100,47 @@ async function exercise(storage: Record<string, unknown>, label: string): Promis
     assert.equal((await call('POST', '/api/config/revisions/2/restore')).status, 200);
     assert.equal((await call('DELETE', '/api/providers/aws')).status, 200);
     await call('GET', '/api/config/revisions');
+
+    // Virtual keys: one generated by the API, used, refused, edited; then every surface read again.
+    const created = await call('POST', '/api/virtual-keys', { name: 'api-bot', team: 'ops', rate_limits: [{ requests: 100, per: '1m' }] });
+    assert.equal(created.status, 201);
+    const secret: string = created.json.key;
+    assert.match(secret, /^sk-sy-[0-9A-Za-z]{43}$/);
+    generated.push(secret);
+    created.json.key = '(the generated secret, shown once)';
+    surfaces[surfaces.length - 1]!.text = JSON.stringify(created.json);
+    const ask = async (key: string, stream: boolean) => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ model: 'openai/gpt-4o-mini', stream, messages: [{ role: 'user', content: 'hello' }] }) });
+      surfaces.push({ name: `${label} chat as a virtual key (${res.status})`, text: `${JSON.stringify([...res.headers])}\n${await res.text()}` });
+      return res.status;
+    };
+    assert.equal(await ask(secret, false), 200);
+    assert.equal(await ask(secret, true), 200);
+    assert.equal(await ask(VK_FILE, true), 200);
+    assert.equal(await ask(`${secret}x`, false), 401);
+    // Refusals that carry a virtual key's secret must not echo it.
+    assert.equal((await call('PUT', '/api/virtual-keys/api-bot', { team: 'ops', key: secret })).status, 400);
+    assert.equal((await call('POST', '/api/virtual-keys', { name: 'chosen', key: VK_FILE })).status, 400);
+    assert.equal((await call('PUT', '/api/virtual-keys/file-bot', { key: VK_FILE })).status, 400);
+    assert.equal((await call('PUT', '/api/virtual-keys/api-bot', { team: 'ops', disabled: true })).status, 200);
+    assert.equal(await ask(secret, false), 403);
+    // The request log: rows of every request above, bodies included (content: full).
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const logs = await call('GET', '/api/logs?limit=1000');
+      const rows = (logs.json.data as Array<{ client_key_id?: string }>).filter((r) => r.client_key_id === 'api-bot' || r.client_key_id === 'file-bot');
+      if (rows.length >= 4) break;
+      assert.ok(Date.now() < deadline, `the virtual keys' requests did not reach the request log (${rows.length} rows)`);
+      surfaces.pop();
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const revisions = await call('GET', '/api/config/revisions?limit=100');
+    for (const r of revisions.json.data as Array<{ revision: number }>) await call('GET', `/api/config/revisions/${r.revision}`);
+    for (const path of ['/api/virtual-keys', '/api/virtual-keys/api-bot', '/api/virtual-keys/file-bot', '/api/teams', '/api/teams/ops', '/api/config', '/api/stats?window=1h']) {
+      assert.equal((await call('GET', path)).status, 200, path);
+    }
+    assert.equal((await call('DELETE', '/api/virtual-keys/api-bot')).status, 200);
+    assert.equal(await ask(secret, false), 401);
     const m = await fetch(`${gw.url}/metrics`);
     surfaces.push({ name: `${label} /metrics`, text: await m.text() });
   } finally {
@@ -108,7 +167,7 @@ after(async () => {
 });
 
 function assertClean(name: string, text: string): void {
-  for (const s of SECRETS) assert.ok(!text.includes(s), `${name} contains the secret "${s.slice(0, 6)}…"`);
+  for (const s of [...SECRETS, ...generated]) assert.ok(!text.includes(s), `${name} contains the secret "${s.slice(0, 6)}…"`);
 }
 
 describe('no admin-API secret on any surface', () => {
@@ -137,7 +196,9 @@ describe('no admin-API secret on any surface', () => {
     try {
       const rows = await client.query('SELECT kind, name, body, revision FROM config_entities');
       const revs = await client.query('SELECT * FROM config_revisions');
-      const text = JSON.stringify(rows.rows) + JSON.stringify(revs.rows);
+      const logs = await client.query('SELECT * FROM request_logs');
+      assert.ok(logs.rows.some((r: { client_key_id?: string }) => r.client_key_id === 'api-bot'), 'the request log holds the virtual key requests');
+      const text = JSON.stringify(rows.rows) + JSON.stringify(revs.rows) + JSON.stringify(logs.rows);
       assertClean('Postgres config tables', text);
       assert.ok(text.includes('enc:v1:'));
     } finally {
