@@ -19,7 +19,8 @@
  *   npm run bench -- --quick            shorter windows
  *   npm run bench:smoke                 seconds, tiny counts; fails only if a server cannot start or a request errors
  *   npm run bench -- --profile          CPU profile of Switchyard under load (top self-time functions);
- *                                       --profile-server bare|portkey profiles a baseline the same way
+ *                                       --profile-server bare|portkey profiles a baseline the same way;
+ *                                       --scenarios=switchyard-governed profiles the governed server
  * Options: --concurrency N  --rate N  --scenarios a,b  --modes json,stream  --mock fast|project
  *          --tsx (run Switchyard from src with tsx)  --no-portkey  --config-extra JSON  --provider-extra JSON
  *          --out FILE  --no-write  --update-docs  --profile-seconds N  --profile-server S
@@ -114,15 +115,34 @@ function jobFor(s: Scenario, url: string, mode: Mode, p: PhaseSpec, label: strin
   };
 }
 
+/** Redis's own counters, to count what a governed request costs it (script calls, socket reads). */
+async function redisStats(servers: Servers): Promise<{ scripts: number; reads: number } | undefined> {
+  const r = servers.redis;
+  if (!r) return undefined;
+  const { Redis } = await import('ioredis');
+  const c = new Redis(r.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await c.connect();
+    const info = `${await c.info('stats')}\n${await c.info('commandstats')}`;
+    const num = (re: RegExp) => Number(re.exec(info)?.[1] ?? 0);
+    return { scripts: num(/cmdstat_evalsha:calls=(\d+)/) + num(/cmdstat_eval:calls=(\d+)/), reads: num(/total_reads_processed:(\d+)/) };
+  } catch {
+    return undefined;
+  } finally {
+    c.disconnect();
+  }
+}
+
 /** Runs one job while sampling the servers' CPU and memory over its measured window. */
 async function measured(args: {
   lg: LoadGenerator;
   job: LoadJob;
   server: ServerProcess;
   servers: Servers;
-}): Promise<{ result: LoadResult; cpuMs: PhaseRecord['cpuMs']; hostBusyCores: number; foreignCores: number; rssMaxBytes: number; loop?: LoopStats }> {
+}): Promise<{ result: LoadResult; cpuMs: PhaseRecord['cpuMs']; hostBusyCores: number; foreignCores: number; rssMaxBytes: number; loop?: LoopStats; redisOps?: { scripts: number; reads: number } }> {
   const { lg, job, server, servers } = args;
-  const pids = [...new Set([...allServers(servers).map((s) => s.pid), lg.pid, process.pid])];
+  const redisPid = servers.redis?.pid;
+  const pids = [...new Set([...allServers(servers).map((s) => s.pid), lg.pid, process.pid, ...(redisPid !== undefined ? [redisPid] : [])])];
   let start: { cpu: Map<number, number>; host: ReturnType<typeof readHostCpu>; t: number } | undefined;
   let end: typeof start;
   let rssMax = 0;
@@ -134,20 +154,26 @@ async function measured(args: {
   };
   let loop: Promise<LoopStats | undefined> | undefined;
   let reset: Promise<LoopStats | undefined> | undefined;
+  const governed = server === servers['switchyard-governed'];
+  let redis0: ReturnType<typeof redisStats> | undefined;
+  let redis1: ReturnType<typeof redisStats> | undefined;
   const result = await lg.run(job, (phase) => {
     if (phase === 'measure') {
       start = snap();
       sampleRss();
       sampler = setInterval(sampleRss, 250);
       reset = server.loop(); // resets the probe's event-loop histogram: the next reading covers the window
+      if (governed) redis0 = redisStats(servers);
     } else {
       end = snap();
+      if (governed) redis1 = redisStats(servers);
       sampleRss();
       clearInterval(sampler);
       loop = (reset ?? Promise.resolve(undefined)).then(() => server.loop());
     }
   });
   const loopStats = await loop;
+  const [r0, r1] = [await redis0, await redis1];
   clearInterval(sampler);
   sampleRss();
   start ??= snap();
@@ -158,11 +184,12 @@ async function measured(args: {
   const busy = hostBusyCores(start.host, end.host);
   return {
     result,
-    cpuMs: { server: d(server.pid), mock: d(servers.mock.pid), loadgen: d(lg.pid), ours },
+    cpuMs: { server: d(server.pid), mock: d(servers.mock.pid), loadgen: d(lg.pid), ours, ...(redisPid !== undefined ? { redis: d(redisPid) } : {}) },
     hostBusyCores: busy,
     foreignCores: Math.max(0, busy - ours / wallMs),
     rssMaxBytes: rssMax,
     ...(loopStats ? { loop: loopStats } : {}),
+    ...(r0 && r1 ? { redisOps: { scripts: r1.scripts - r0.scripts, reads: r1.reads - r0.reads } } : {}),
   };
 }
 
@@ -190,7 +217,8 @@ function updateDocs(markdown: string): void {
 }
 
 async function runProfile(o: Options, build: SwitchyardBuild | undefined, workDir: string): Promise<number> {
-  const target = o.profileServer;
+  // Profiling only governed scenarios profiles the governed server.
+  const target = o.profileServer === 'switchyard' && o.scenarios.length > 0 && o.scenarios.every((id) => id === 'switchyard-governed') ? 'switchyard-governed' : o.profileServer;
   const profDir = mkdtempSync(join(tmpdir(), `${target}-cpuprof-`));
   const servers = await startServers({
     mock: o.mock,
@@ -199,7 +227,7 @@ async function runProfile(o: Options, build: SwitchyardBuild | undefined, workDi
     workDir,
     configExtra: o.configExtra,
     providerExtra: o.providerExtra,
-    nodeArgs: { [target]: ['--cpu-prof', '--cpu-prof-dir', profDir, ...(target === 'switchyard' ? o.switchyardNodeArgs : [])] },
+    nodeArgs: { [target]: ['--cpu-prof', '--cpu-prof-dir', profDir, ...(target.startsWith('switchyard') ? o.switchyardNodeArgs : [])] },
     switchyardRoot: o.switchyardRoot,
     switchyardEnv: o.switchyardEnv,
     log,
@@ -255,7 +283,7 @@ async function main(): Promise<number> {
 
   const workDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   let build: SwitchyardBuild | undefined;
-  const wantSwitchyard = o.profile ? o.profileServer === 'switchyard' : allScenarios('').some((s) => s.server === 'switchyard' && o.scenarios.includes(s.id));
+  const wantSwitchyard = o.profile ? o.profileServer.startsWith('switchyard') : allScenarios('').some((s) => s.server.startsWith('switchyard') && o.scenarios.includes(s.id));
   if (wantSwitchyard && !o.tsx) {
     log('building Switchyard from the working tree (tsc -> .tmp/) ...');
     try {
@@ -283,7 +311,7 @@ async function main(): Promise<number> {
         workDir,
         configExtra: o.configExtra,
         providerExtra: o.providerExtra,
-        nodeArgs: { switchyard: o.switchyardNodeArgs },
+        nodeArgs: { switchyard: o.switchyardNodeArgs, 'switchyard-governed': o.switchyardNodeArgs },
         switchyardRoot: o.switchyardRoot,
         switchyardEnv: o.switchyardEnv,
         log,
@@ -299,7 +327,7 @@ async function main(): Promise<number> {
     let failed = false;
     try {
       await sleep(1000);
-      for (const id of ['mock', 'bare', 'switchyard', 'portkey'] as const) {
+      for (const id of ['mock', 'bare', 'switchyard', 'switchyard-governed', 'portkey'] as const) {
         const s = serverFor(servers, id);
         if (s) memory.set(id, { server: id, pid: s.pid, idle: await memoryPoint(s), loadMaxRssBytes: 0, after: {} });
       }
@@ -341,6 +369,7 @@ async function main(): Promise<number> {
               foreignCores: m.foreignCores,
               rssMaxBytes: m.rssMaxBytes,
               ...(m.loop ? { loop: m.loop } : {}),
+              ...(m.redisOps ? { redisOps: m.redisOps } : {}),
             };
             records.push(record);
             const mem = memory.get(s.server);
@@ -349,7 +378,10 @@ async function main(): Promise<number> {
             const r = m.result;
             log(
               `[${String(n).padStart(2)}/${total}] ${label.padEnd(34)} ${r.throughput.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} p99 ${r.latency.p99.toFixed(3)} ms` +
-                `  cpu ${record.cpuUsPerRequest.toFixed(0)} µs/req  rss ${(m.rssMaxBytes / 1048576).toFixed(0)} MB` +
+                `  cpu ${record.cpuUsPerRequest.toFixed(0)} µs/req` +
+                (m.cpuMs.redis !== undefined && s.server === 'switchyard-governed' && ok > 0 ? ` (+ redis ${((m.cpuMs.redis * 1000) / ok).toFixed(0)})` : '') +
+                (m.redisOps && ok > 0 ? `  redis per request: ${(m.redisOps.scripts / ok).toFixed(2)} script calls, ${(m.redisOps.reads / ok).toFixed(2)} socket reads` : '') +
+                `  rss ${(m.rssMaxBytes / 1048576).toFixed(0)} MB` +
                 (m.loop ? `  loop delay p99 ${m.loop.p99.toFixed(1)} max ${m.loop.max.toFixed(1)} ms` : '') +
                 `  host ${m.hostBusyCores.toFixed(2)} cores (foreign ${m.foreignCores.toFixed(2)})` +
                 (r.dropped ? `  dropped ${r.dropped}` : '') +

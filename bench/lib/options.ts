@@ -10,7 +10,7 @@ export interface Options {
   quick: boolean;
   profile: boolean;
   profileSeconds: number;
-  profileServer: 'switchyard' | 'bare' | 'portkey';
+  profileServer: 'switchyard' | 'switchyard-governed' | 'bare' | 'portkey';
   concurrency: number;
   rate: number;
   scenarios: string[];
@@ -80,7 +80,7 @@ export function parseOptions(argv: string[]): Options {
         break;
       case '--profile-server': {
         const v = value();
-        if (v !== 'switchyard' && v !== 'bare' && v !== 'portkey') throw new Error('--profile-server: switchyard, bare or portkey');
+        if (v !== 'switchyard' && v !== 'switchyard-governed' && v !== 'bare' && v !== 'portkey') throw new Error('--profile-server: switchyard, switchyard-governed, bare or portkey');
         o.profileServer = v;
         o.profile = true;
         break;

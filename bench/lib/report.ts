@@ -16,7 +16,7 @@ export interface PhaseRecord {
   server: ServerId;
   result: LoadResult;
   /** CPU ms used in the measured window by each process. */
-  cpuMs: { server: number; mock: number; loadgen: number; ours: number };
+  cpuMs: { server: number; mock: number; loadgen: number; ours: number; redis?: number };
   /** CPU of the server under test per successful request, µs. */
   cpuUsPerRequest: number;
   /** Whole-host CPU in use during the window (cores), and the part not used by the benchmark. */
@@ -25,6 +25,8 @@ export interface PhaseRecord {
   rssMaxBytes: number;
   /** Event-loop delay (ms) and utilization of the server over the window, from its probe. */
   loop?: { p50: number; p99: number; max: number; utilization: number };
+  /** The governed server's Redis over the window: script calls and socket reads it processed. */
+  redisOps?: { scripts: number; reads: number };
 }
 
 export interface MemoryPoint {
@@ -179,6 +181,20 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
         limit: '<= 1 ms',
         met: worst <= 1,
       });
+    }
+  }
+  // Governance on vs off: the governed server against the plain one, same run, same mode.
+  for (const g of rows.filter((r) => r.scenario === 'switchyard-governed')) {
+    const off = rows.find((r) => r.scenario === 'switchyard' && r.mode === g.mode);
+    if (!off) continue;
+    const subject = `governed vs switchyard ${g.mode}`;
+    if (g.throughput !== undefined && off.throughput) {
+      const ratio = g.throughput / off.throughput;
+      targets.push({ target: "governance on: throughput (closed loop)", subject, measured: pct(ratio), limit: '>= 85 %', met: ratio >= 0.85 });
+    }
+    if (g.c1 && off.c1) {
+      const added = g.c1.p50 - off.c1.p50;
+      targets.push({ target: 'governance on: added p50 at c=1', subject, measured: us(added), limit: '<= 300 µs', met: added <= 0.3 });
     }
   }
   const swMem = memory.find((m) => m.server === 'switchyard');

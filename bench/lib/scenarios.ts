@@ -5,7 +5,8 @@
  */
 import { ALIAS_ANTHROPIC, ALIAS_CACHED, ALIAS_OPENAI, BENCH_ANTHROPIC_KEY, BENCH_OPENAI_KEY, BENCH_VIRTUAL_KEY } from './switchyard-config.js';
 
-export type ServerId = 'mock' | 'bare' | 'switchyard' | 'portkey';
+/** `switchyard-governed`: a second Switchyard, governance on, counters in a Redis the bench starts. */
+export type ServerId = 'mock' | 'bare' | 'switchyard' | 'switchyard-governed' | 'portkey';
 export type Mode = 'json' | 'stream';
 
 export interface Scenario {
@@ -111,12 +112,14 @@ export function allScenarios(mockUrl: string): Scenario[] {
       body: openaiBody('gpt-4o-mini'),
       baseline: 'direct',
     },
-    // Not in the default set: governance on (a virtual key with rate limits and a budget far from
-    // reached); run with the --config-extra shown at BENCH_VIRTUAL_KEY.
+    // Not in the default set: governance on, on a second Switchyard process with the same config
+    // plus governance (Redis started by the bench on a free loopback port; one virtual key with a
+    // request limit, a token limit and a budget, all far from reached: governedConfigExtra).
+    // Compare with `switchyard` in the same run.
     {
       id: 'switchyard-governed',
       title: 'Switchyard with governance (virtual key, limits and budget), OpenAI client -> openai provider',
-      server: 'switchyard',
+      server: 'switchyard-governed',
       path: '/v1/chat/completions',
       headers: { ...JSON_CT, authorization: `Bearer ${BENCH_VIRTUAL_KEY}` },
       body: openaiBody(ALIAS_OPENAI),

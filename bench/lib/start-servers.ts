@@ -1,12 +1,14 @@
 /** Starts the processes a run needs: the mock, and any of the bare hop, Switchyard and Portkey. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SwitchyardBuild } from './build-switchyard.js';
 import { freePort, SERVER_PROBE, startServer } from './child-server.js';
 import type { ServerProcess } from './child-server.js';
+import { startRedis } from '../../test/helpers/redis.js';
+import type { TestRedis } from '../../test/helpers/redis.js';
 import type { ServerId } from './scenarios.js';
-import { configKeysOf, switchyardBenchConfig } from './switchyard-config.js';
+import { configKeysOf, governedConfigExtra, switchyardBenchConfig } from './switchyard-config.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -14,7 +16,10 @@ export interface Servers {
   mock: ServerProcess;
   bare?: ServerProcess;
   switchyard?: ServerProcess;
+  'switchyard-governed'?: ServerProcess;
   portkey?: ServerProcess;
+  /** The governed server's counter store (redis-server on a free loopback port). */
+  redis?: TestRedis;
 }
 
 export interface StartServersOptions {
@@ -40,11 +45,12 @@ export function serverFor(servers: Servers, id: ServerId): ServerProcess | undef
 }
 
 export function allServers(servers: Servers): ServerProcess[] {
-  return [servers.mock, servers.bare, servers.switchyard, servers.portkey].filter((s): s is ServerProcess => s !== undefined);
+  return [servers.mock, servers.bare, servers.switchyard, servers['switchyard-governed'], servers.portkey].filter((s): s is ServerProcess => s !== undefined);
 }
 
 export async function stopServers(servers: Servers): Promise<void> {
-  for (const s of [servers.portkey, servers.switchyard, servers.bare, servers.mock]) await s?.stop();
+  for (const s of [servers.portkey, servers['switchyard-governed'], servers.switchyard, servers.bare, servers.mock]) await s?.stop();
+  await servers.redis?.close();
 }
 
 export async function startServers(o: StartServersOptions): Promise<Servers> {
@@ -69,22 +75,32 @@ export async function startServers(o: StartServersOptions): Promise<Servers> {
       });
       log(`bare hop pid ${servers.bare.pid} at ${servers.bare.url}`);
     }
-    if (o.needed.has('switchyard')) {
-      const configPath = join(o.workDir, 'switchyard.bench.json');
+    const startSwitchyard = async (id: 'switchyard' | 'switchyard-governed', extra: Record<string, unknown>) => {
+      const configPath = join(o.workDir, `${id}.bench.json`);
       const swRoot = o.switchyardRoot ?? ROOT;
       const knownKeys = await configKeysOf(o.build ? join(o.build.dir, 'dist', 'config', 'schema.js') : join(swRoot, 'src', 'config', 'schema.ts'));
-      const config = switchyardBenchConfig({ mockUrl: mock.url, workDir: o.workDir, knownKeys, ...(o.configExtra ? { extra: o.configExtra } : {}), ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}) });
+      mkdirSync(join(o.workDir, id), { recursive: true });
+      const config = switchyardBenchConfig({ mockUrl: mock.url, workDir: join(o.workDir, id), knownKeys, extra: { ...extra, ...o.configExtra }, ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}) });
       writeFileSync(configPath, JSON.stringify(config, null, 2));
       const entry = o.build ? [o.build.cli] : ['--import', 'tsx', join(swRoot, 'src/cli.ts')];
-      servers.switchyard = await startServer({
-        name: 'switchyard',
-        args: [...(o.nodeArgs?.switchyard ?? []), ...probe, ...entry, 'start', '--config', configPath],
+      const server = await startServer({
+        name: id,
+        args: [...(o.nodeArgs?.[id] ?? []), ...probe, ...entry, 'start', '--config', configPath],
         ready: /listening on (http:\/\/\S+)/,
         cwd: o.workDir,
         ...(o.switchyardEnv ? { env: o.switchyardEnv } : {}),
       });
-      const extras = ['metrics', 'storage', 'telemetry'].filter((k) => k in config);
-      log(`switchyard (${o.build ? 'built JS' : 'tsx'}) pid ${servers.switchyard.pid} at ${servers.switchyard.url}; config: ${extras.length ? extras.join(' + ') : 'no observability keys in this tree'}`);
+      const extras = ['metrics', 'storage', 'telemetry', 'governance'].filter((k) => k in config);
+      log(`${id} (${o.build ? 'built JS' : 'tsx'}) pid ${server.pid} at ${server.url}; config: ${extras.length ? extras.join(' + ') : 'no observability keys in this tree'}`);
+      return server;
+    };
+    if (o.needed.has('switchyard')) servers.switchyard = await startSwitchyard('switchyard', {});
+    if (o.needed.has('switchyard-governed')) {
+      const r = await startRedis();
+      if (!r.ok) throw new Error(`switchyard-governed needs redis-server: ${r.reason}`);
+      servers.redis = r.redis;
+      log(`redis (governance counters) pid ${r.redis.pid ?? '?'} at ${r.redis.url}`);
+      servers['switchyard-governed'] = await startSwitchyard('switchyard-governed', governedConfigExtra(r.redis.url));
     }
   } catch (e) {
     await stopServers(servers);

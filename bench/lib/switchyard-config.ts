@@ -13,18 +13,34 @@ import { pathToFileURL } from 'node:url';
 
 export const BENCH_OPENAI_KEY = 'sk-bench-openai';
 export const BENCH_ANTHROPIC_KEY = 'sk-ant-bench';
-/**
- * The virtual key of the `switchyard-governed` scenario. Run it with governance on, e.g. Redis on
- * loopback and one key whose limits are never reached:
- *   --scenarios=direct,bare,switchyard-governed --config-extra '{"governance":{"enabled":true,"counters":{"type":"redis","url":"redis://127.0.0.1:6379"}},
- *   "virtual_keys":{"bench":{"key":"sk-sy-bench-virtual-key-000000000","rate_limits":[{"requests":1000000000,"per":"1m"},{"tokens":1000000000000,"per":"1m"}],"budgets":[{"max_usd":1000000,"period":"1M"}]}}}'
- */
+/** The virtual key the `switchyard-governed` scenario sends (see governedConfigExtra). */
 export const BENCH_VIRTUAL_KEY = 'sk-sy-bench-virtual-key-000000000';
 /** Aliases the scenarios send as `model`. */
 export const ALIAS_OPENAI = 'bench-openai';
 export const ALIAS_ANTHROPIC = 'bench-anthropic';
 /** The alias with the response cache on (memory store, exact): the cache scenarios. */
 export const ALIAS_CACHED = 'bench-cached';
+
+/**
+ * What the `switchyard-governed` server adds to the bench config: governance on, counters in the
+ * Redis at `redisUrl`, one virtual key with a request limit, a token limit and a budget, all far
+ * from reached (so every request makes the whole reservation and settlement, none is refused).
+ */
+export function governedConfigExtra(redisUrl: string): Record<string, unknown> {
+  return {
+    governance: { enabled: true, counters: { type: 'redis', url: redisUrl } },
+    virtual_keys: {
+      bench: {
+        key: BENCH_VIRTUAL_KEY,
+        rate_limits: [
+          { requests: 1_000_000_000, per: '1m' },
+          { tokens: 1_000_000_000_000, per: '1m' },
+        ],
+        budgets: [{ max_usd: 1_000_000, period: '1M' }],
+      },
+    },
+  };
+}
 
 /** Top-level config keys for metrics and the request log, limited to the ones the tree's schema has. */
 export function observabilityConfig(workDir: string, knownKeys: ReadonlySet<string>): Record<string, unknown> {
@@ -37,8 +53,15 @@ export function observabilityConfig(workDir: string, knownKeys: ReadonlySet<stri
 
 /** The top-level keys of the config schema in a module (built schema.js, or schema.ts under tsx). */
 export async function configKeysOf(schemaModule: string): Promise<Set<string>> {
-  const mod = (await import(pathToFileURL(schemaModule).href)) as { configSchema?: { shape?: Record<string, unknown> } };
-  return new Set(Object.keys(mod.configSchema?.shape ?? {}));
+  type Shaped = { shape?: Record<string, unknown>; unwrap?: () => Shaped };
+  const mod = (await import(pathToFileURL(schemaModule).href)) as { configSchema?: Shaped };
+  const shape = mod.configSchema?.shape ?? {};
+  const keys = new Set(Object.keys(shape));
+  // Nested keys the bench sets, when the tree's schema has them.
+  let server = shape['server'] as Shaped | undefined;
+  while (server && !server.shape && server.unwrap) server = server.unwrap();
+  if (server?.shape && 'drain' in server.shape) keys.add('server.drain');
+  return keys;
 }
 
 export function switchyardBenchConfig(args: {
@@ -53,7 +76,9 @@ export function switchyardBenchConfig(args: {
   const { mockUrl } = args;
   const p = args.providerExtra ?? {};
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    // Stop at once on SIGTERM (the default keeps accepting for seconds, made for load balancers;
+    // the bench would then kill the process before a CPU profile is written).
+    server: { host: '127.0.0.1', port: 0, ...(args.knownKeys.has('server.drain') ? { drain: { accept_ms: 0, timeout_ms: 2000 } } : {}) },
     providers: {
       openai: { type: 'openai', base_url: `${mockUrl}/v1`, keys: [{ value: BENCH_OPENAI_KEY }], models: ['gpt-4o-mini'], ...p },
       anthropic: { type: 'anthropic', base_url: mockUrl, keys: [{ value: BENCH_ANTHROPIC_KEY }], models: ['claude-sonnet-4-5'], ...p },

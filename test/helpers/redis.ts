@@ -14,6 +14,8 @@ import { freePort } from './postgres.js';
 export interface TestRedis {
   url: string;
   port: number;
+  /** The redis-server process id while it runs (for CPU accounting). */
+  readonly pid: number | undefined;
   /** Kills the server (SIGKILL: no goodbye to clients), keeping its port. */
   kill(): Promise<void>;
   /** Starts it again after kill(), on the same port, empty. */
@@ -85,6 +87,9 @@ export async function startRedis(): Promise<StartRedisResult> {
     redis: {
       url: `redis://127.0.0.1:${port}`,
       port,
+      get pid() {
+        return child?.pid;
+      },
       kill,
       start: launch,
       async close() {
