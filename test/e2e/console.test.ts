@@ -20,7 +20,7 @@ import type { Stack } from '../helpers/stack.js';
 
 // Browser globals used by the functions that run in the page (the tests' tsconfig has no DOM lib).
 declare const window: object;
-declare const document: { querySelectorAll(s: string): { length: number }; querySelector(s: string): { style: { transform: string } } | null };
+declare const document: { querySelectorAll(s: string): { length: number }; querySelector(s: string): { style: { transform: string }; textContent: string | null } | null };
 declare const location: { hash: string };
 declare const sessionStorage: { getItem(k: string): string | null };
 
@@ -190,9 +190,13 @@ describe('web console in Chromium', () => {
     await card.getByRole('button', { name: /^Drag anthropic\/claude-sonnet-4-6/ }).focus();
     await page.keyboard.press('Space');
     await card.locator('.target.dragging').waitFor();
-    await page.keyboard.press('ArrowUp');
-    // Moved once it is translated upwards (dnd-kit measures, then moves the lifted item).
-    await page.waitForFunction(() => /translate3d\([-\d.]+px, -[\d.]+px/.test(document.querySelector('.target.dragging')?.style.transform ?? ''));
+    // dnd-kit listens for the arrow keys a moment after the lift, and announces in its live region
+    // when the lifted item is over another: press ArrowUp until that announcement, then drop.
+    const overAnnounced = () => page.evaluate(() => /was moved over droppable area/.test(document.querySelector('[id^="DndLiveRegion"]')?.textContent ?? ''));
+    for (let i = 0; i < 20 && !(await overAnnounced()); i++) {
+      await page.keyboard.press('ArrowUp');
+      await page.waitForFunction(() => /was moved over droppable area/.test(document.querySelector('[id^="DndLiveRegion"]')?.textContent ?? ''), undefined, { timeout: 500 }).catch(() => {});
+    }
     await page.keyboard.press('Space');
     await until('the keyboard move', async () => (await card.getByTestId('target-row').first().innerText()).includes('anthropic/claude-sonnet-4-6'));
     await card.getByRole('button', { name: 'Save console-chain' }).click();
@@ -210,8 +214,12 @@ describe('web console in Chromium', () => {
     await page.mouse.move(to.x + 20, to.y + 2, { steps: 10 });
     await page.mouse.up();
     await until('the drag', async () => (await rows.first().innerText()).includes('openai/gpt-4o-mini') && (await card.getByRole('button', { name: 'Save console-chain' }).isEnabled()));
-    await card.getByRole('button', { name: 'Save console-chain' }).click();
-    await until('the second save', async () => card.getByRole('button', { name: 'Save console-chain' }).isDisabled()).catch(async (e: Error) => {
+    // A click that lands as the drop animation ends can be swallowed: click again while Save is still enabled.
+    await until('the second save', async () => {
+      const save = card.getByRole('button', { name: 'Save console-chain' });
+      if ((await save.count()) > 0 && (await save.isEnabled())) await save.click();
+      return (await save.count()) > 0 && (await save.isDisabled());
+    }).catch(async (e: Error) => {
       throw new Error(`${e.message}; the alias shows: ${await card.innerText()}`);
     });
     assert.equal(await ask(), 'openai');
@@ -247,6 +255,7 @@ describe('web console in Chromium', () => {
     const text = await timeline.innerText();
     assert.match(text, /anthropic\/claude-sonnet-4-6\s+skipped[\s\S]*out of rotation \(manual breaker override\)/);
     assert.match(text, /openai\/gpt-4o-mini\s+ok/);
+    await page.screenshot({ path: join(SCREENSHOT_DIR, 'logs-detail.png') });
 
     // The override is a config revision.
     await openPage(page, 'history');

@@ -88,7 +88,8 @@ function AliasEditor({ alias, datalistId }: { alias: AliasView; datalistId: stri
       if (hedge !== '') body['hedge_after_ms'] = Number(hedge);
       return api(`models/${seg(alias.name)}`, { method: 'PUT', body });
     },
-    onSuccess: () => void qc.invalidateQueries({ queryKey: ['models'] }),
+    // Pending until the list is read again: Save stays disabled until the saved revision shows.
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['models'] }),
   });
   const remove = useMutation({ mutationFn: () => api(`models/${seg(alias.name)}`, { method: 'DELETE' }), onSuccess: () => void qc.invalidateQueries({ queryKey: ['models'] }) });
   const sensors = useSensors(useSensor(PointerSensor, { activationConstraint: { distance: 4 } }), useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }));
