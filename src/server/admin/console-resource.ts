@@ -147,7 +147,8 @@ export function consoleResource(o: ConsoleResourceOptions): AdminRoute[] {
           messages: [{ role: 'user', content: [{ type: 'text', text: 'Reply with the word ok.' }] }],
           maxTokens: 8,
           stream: false,
-          raw: {},
+          // An OpenAI-dialect provider forwards the client's body as is: it must be the same request.
+          raw: { model: `${name}/${model}`, messages: [{ role: 'user', content: 'Reply with the word ok.' }], max_tokens: 8 },
           dialect: 'openai-chat',
           extras: {},
         };
