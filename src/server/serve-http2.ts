@@ -45,8 +45,18 @@ export function serveHttp2(args: { server: Server; listener: Listener }): Http2S
 
   const http1 = server.listeners('connection') as Array<(socket: Socket) => void>;
   server.removeAllListeners('connection');
+  // Connections that have not sent a byte yet belong to neither server, so neither's close or
+  // closeAllConnections would see them: they are kept here, and closed when their client leaves
+  // (the HTTP server is half-open, so an early FIN alone would leave them open) or the server closes.
+  const unsorted = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
+    unsorted.add(socket);
+    const leftEarly = () => socket.destroy();
+    socket.once('end', leftEarly);
+    socket.once('close', () => unsorted.delete(socket));
     socket.once('data', (chunk: Buffer) => {
+      unsorted.delete(socket);
+      socket.off('end', leftEarly);
       socket.pause();
       socket.unshift(chunk);
       if (startsLikeHttp2(chunk)) {
@@ -60,18 +70,24 @@ export function serveHttp2(args: { server: Server; listener: Listener }): Http2S
   });
 
   const close = server.close.bind(server);
+  const closeUnsorted = () => {
+    for (const socket of unsorted) socket.destroy();
+  };
   server.close = ((cb?: (err?: Error) => void) => {
     for (const s of sessions) s.close();
+    closeUnsorted();
     return close(cb);
   }) as Server['close'];
   const closeIdle = server.closeIdleConnections.bind(server);
   server.closeIdleConnections = () => {
     for (const s of sessions) s.close();
+    closeUnsorted();
     closeIdle();
   };
   const closeAll = server.closeAllConnections.bind(server);
   server.closeAllConnections = () => {
     for (const s of sessions) s.destroy();
+    closeUnsorted();
     closeAll();
   };
   return h2;
