@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import type { MockUpstream } from '../../src/mock-upstream/mock-upstream.js';
@@ -21,6 +20,7 @@ import type { RunningGateway } from '../../src/start-gateway.js';
 import { startPostgres } from '../helpers/postgres.js';
 import type { TestPostgres } from '../helpers/postgres.js';
 import { buildConfig, defaultConfig } from '../helpers/stack.js';
+import { lineCollector } from '../helpers/log-lines.js';
 
 const ADMIN = 'adm-replicas-0123456789';
 const SECRET_KEY = randomBytes(32).toString('base64');
@@ -77,21 +77,6 @@ async function startRelay(targetPort: number): Promise<Relay> {
       for (const s of sockets) s.destroy();
     },
   };
-}
-
-function collector(lines: string[]): Writable {
-  let buf = '';
-  return new Writable({
-    write(chunk, _enc, cb) {
-      buf += chunk.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        lines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-      cb();
-    },
-  });
 }
 
 /** Polls `check` until it returns true, for at most `ms`. */
@@ -159,7 +144,7 @@ before(async () => {
         storage: { postgres_url: name === 'A' ? url : viaRelay },
         logging: { level: 'info' },
       });
-      const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'info', destination: collector(log) }), env: { SWITCHYARD_SECRET_KEY: SECRET_KEY }, configPollMs: 500 });
+      const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'info', destination: lineCollector(log) }), env: { SWITCHYARD_SECRET_KEY: SECRET_KEY }, configPollMs: 500 });
       return { name, gw, log };
     }),
   );

@@ -12,7 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
@@ -24,6 +23,7 @@ import type { TestPostgres } from '../helpers/postgres.js';
 import { parseConfig } from '../../src/config/load-config.js';
 import { KNOWN_PROVIDER_TYPES } from '../../src/providers/registry.js';
 import { defaultConfig } from '../helpers/stack.js';
+import { lineCollector, secretAssertion } from '../helpers/log-lines.js';
 
 const ADMIN = 'adm-secrets-control-5566';
 const READ = 'read-secrets-control-7788';
@@ -45,21 +45,6 @@ let pgUrl: string | undefined;
 const surfaces: Array<{ name: string; text: string }> = [];
 const logLines: string[] = [];
 
-function collector(): Writable {
-  let buf = '';
-  return new Writable({
-    write(chunk, _enc, cb) {
-      buf += chunk.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        logLines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-      cb();
-    },
-  });
-}
-
 async function exercise(storage: Record<string, unknown>, label: string): Promise<void> {
   const raw = {
     ...defaultConfig(mock.url),
@@ -71,7 +56,7 @@ async function exercise(storage: Record<string, unknown>, label: string): Promis
     virtual_keys: { 'file-bot': { key: 'env.VK_FILE_SECRET', team: 'ops', budgets: [{ max_usd: 10, period: '1d' }] } },
   };
   const config = parseConfig(JSON.stringify(raw), { format: 'json', knownProviderTypes: KNOWN_PROVIDER_TYPES, env: { VK_FILE_SECRET: VK_FILE } });
-  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'trace', destination: collector() }), env: { SWITCHYARD_SECRET_KEY: SECRET_KEY } });
+  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'trace', destination: lineCollector(logLines) }), env: { SWITCHYARD_SECRET_KEY: SECRET_KEY } });
   const call = async (method: string, path: string, body?: unknown, token = ADMIN) => {
     const res = await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
@@ -166,9 +151,7 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function assertClean(name: string, text: string): void {
-  for (const s of [...SECRETS, ...generated]) assert.ok(!text.includes(s), `${name} contains the secret "${s.slice(0, 6)}…"`);
-}
+const assertClean = secretAssertion(() => [...SECRETS, ...generated]);
 
 describe('no admin-API secret on any surface', () => {
   it('every admin response, redacted as **** and the last four', () => {

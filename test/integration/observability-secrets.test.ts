@@ -12,7 +12,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import type { MockUpstream } from '../../src/mock-upstream/mock-upstream.js';
@@ -20,6 +19,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { startGateway } from '../../src/start-gateway.js';
 import { startPostgres } from '../helpers/postgres.js';
 import type { TestPostgres } from '../helpers/postgres.js';
+import { lineCollector, secretAssertion } from '../helpers/log-lines.js';
 import { allProvidersConfig, ANTHROPIC_UPSTREAM_KEY, BEDROCK_MODEL, BEDROCK_SECRET_ACCESS_KEY, buildConfig, GEMINI_UPSTREAM_KEY, OPENAI_UPSTREAM_KEY } from '../helpers/stack.js';
 
 const ADMIN = 'adm-tok-9f8e7d6c5b4a';
@@ -37,21 +37,6 @@ const logLines: string[] = [];
 const surfaces: Array<{ name: string; text: string }> = [];
 const sentIds: string[] = [];
 
-function collector(): Writable {
-  let buf = '';
-  return new Writable({
-    write(chunk, _enc, cb) {
-      buf += chunk.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        logLines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-      cb();
-    },
-  });
-}
-
 async function capture(name: string, res: Response): Promise<Response> {
   const body = await res.text();
   surfaces.push({ name: `${name} (${res.status})`, text: `${JSON.stringify([...res.headers])}\n${body}` });
@@ -66,7 +51,7 @@ async function runGateway(storage: Record<string, unknown>, label: string): Prom
     telemetry: { otlp_endpoint: `http://127.0.0.1:${(otlp.address() as AddressInfo).port}` },
     logging: { level: 'trace', content: 'full' },
   });
-  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'trace', destination: collector() }) });
+  const gw = await startGateway({ config, port: 0, host: '127.0.0.1', logger: createLogger({ level: 'trace', destination: lineCollector(logLines) }) });
   let n = 0;
   const call = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
     const id = `${label}-req-${++n}`;
@@ -135,9 +120,7 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-function assertClean(name: string, text: string): void {
-  for (const s of SECRETS) assert.ok(!text.includes(s), `${name} contains the secret "${s.slice(0, 6)}…"`);
-}
+const assertClean = secretAssertion(() => SECRETS);
 
 describe('no secret on any surface', () => {
   it('responses, /metrics, /api/logs, /api/stats, /api/providers/health', () => {
