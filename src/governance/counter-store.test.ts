@@ -93,6 +93,12 @@ describe('redis counter store expiry', () => {
       const [w2, c2] = [await raw.pttl(p + 'w'), await raw.pttl(p + 'c')];
       assert.ok(w2 <= 60_000, `window counter keeps its expiry: ${w2}`);
       assert.ok(c2 > 500_000, `concurrency counter refreshed: ${c2}`);
+      // A refused reservation takes back what it added, and leaves no counter it created behind.
+      const refused = await s.reserve([{ key: p + 'new', limit: 10, amount: 1, expireAt: now + 60_000, refreshExpiry: false }, { key: p + 'w', limit: 2, amount: 1, expireAt: now + 60_000, refreshExpiry: false }], now);
+      assert.deepEqual(refused, { ok: false, index: 1, values: [0, 2] });
+      assert.equal(await raw.exists(p + 'new'), 0);
+      assert.equal(await raw.get(p + 'w'), '2');
+      assert.ok((await raw.pttl(p + 'w')) > 0, 'keeps its expiry');
     } finally {
       raw.disconnect();
       await s.close();

@@ -15,7 +15,9 @@ import type { CounterAdjust, CounterCheck, CounterStore, ReserveResult } from '.
  * ARGV[1]: the number of operations; then, per operation, its kind ('r' reserve, 'a' adjust), its
  * number of keys n, and its arguments; KEYS hold every operation's keys in order.
  * - reserve, per key: limit, amount, ttl ms (> 0: set on every reservation; < 0: set when the
- *   reservation creates the counter; 0: never expires). Nothing is added unless every key fits.
+ *   reservation creates the counter; 0: never expires). Nothing is added unless every key fits:
+ *   the script adds, and takes back what it added when a key goes over its limit (cheaper than
+ *   reading every counter first when, as nearly always, everything fits).
  * - adjust, per key: delta. A counter whose window ended is not recreated; none goes below 0.
  * Returns, per reserve in order: the 1-based index of the first key that did not fit (0: all
  * reserved), the number of values, then the values (after the reservation, or read up to the
@@ -38,28 +40,40 @@ for _ = 1, tonumber(ARGV[1]) do
       a = a + 1
     end
   else
+    -- Add first, undo if one does not fit (the script is atomic: nobody sees the undone state).
     local vals = {}
     local failed = 0
     for j = 1, n do
-      local v = tonumber(redis.call('GET', KEYS[k + j]) or '0')
-      vals[j] = v
+      local key = KEYS[k + j]
       local amount = tonumber(ARGV[a + (j - 1) * 3 + 1])
-      if amount > 0 and v + amount > tonumber(ARGV[a + (j - 1) * 3]) then
-        failed = j
-        break
+      if amount > 0 then
+        local v = redis.call('INCRBY', key, amount)
+        vals[j] = v
+        if v > tonumber(ARGV[a + (j - 1) * 3]) then
+          failed = j
+          break
+        end
+      else
+        vals[j] = tonumber(redis.call('GET', key) or '0')
       end
     end
-    if failed == 0 then
-      for j = 1, n do
-        local key = KEYS[k + j]
+    if failed > 0 then
+      for j = 1, failed do
         local amount = tonumber(ARGV[a + (j - 1) * 3 + 1])
+        if amount > 0 then
+          local key = KEYS[k + j]
+          -- A counter this reservation created goes away again (it has no expiry yet).
+          if vals[j] == amount then redis.call('DEL', key) else redis.call('DECRBY', key, amount) end
+          vals[j] = vals[j] - amount
+        end
+      end
+    else
+      for j = 1, n do
         local ttl = tonumber(ARGV[a + (j - 1) * 3 + 2])
-        local before = vals[j]
-        if amount > 0 then vals[j] = redis.call('INCRBY', key, amount) end
         if ttl > 0 then
-          redis.call('PEXPIRE', key, ttl)
-        elseif ttl < 0 and amount > 0 and before == 0 then
-          redis.call('PEXPIRE', key, -ttl)
+          redis.call('PEXPIRE', KEYS[k + j], ttl)
+        elseif ttl < 0 and vals[j] == tonumber(ARGV[a + (j - 1) * 3 + 1]) then
+          redis.call('PEXPIRE', KEYS[k + j], -ttl)
         end
       end
     end
