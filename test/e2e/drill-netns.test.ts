@@ -7,7 +7,7 @@
  * netem or nftables (CI has them); skips with the reason otherwise.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { startGateway } from '../../src/start-gateway.js';
 import type { RunningGateway } from '../../src/start-gateway.js';
 import { buildConfig } from '../helpers/stack.js';
+import { hasCommand, netnsUnavailable, run } from '../helpers/netns.js';
 
 const FIRST_BYTE_MS = 2000;
 const CONNECT_MS = 1000;
@@ -32,31 +33,7 @@ const HOST_IP = `10.250.${id}.1`;
 const NS_IP = `10.250.${id}.2`;
 const PORT = 9000;
 
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function has(cmd: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function whyCannotRun(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  if (!has('ip')) return 'needs iproute2 (ip)';
-  try {
-    run('ip', ['netns', 'add', NS]);
-  } catch (e) {
-    return `cannot create a network namespace: ${(e as Error).message.split('\n')[0]}`;
-  }
-  return undefined;
-}
-
-const reason = whyCannotRun();
+const reason = netnsUnavailable(NS);
 let lossMethod = '';
 let child: ChildProcess | undefined;
 let gw: RunningGateway | undefined;
@@ -86,7 +63,7 @@ function startLoss(): string {
   } catch {
     /* no netem in this kernel: drop in the namespace instead */
   }
-  if (!has('nft')) throw new Error('neither tc netem nor nftables is available to drop packets');
+  if (!hasCommand('nft')) throw new Error('neither tc netem nor nftables is available to drop packets');
   run('ip', ['netns', 'exec', NS, 'nft', 'add', 'table', 'inet', 'drill']);
   run('ip', ['netns', 'exec', NS, 'nft', 'add', 'chain', 'inet', 'drill', 'input', '{ type filter hook input priority 0; policy accept; }']);
   run('ip', ['netns', 'exec', NS, 'nft', 'add', 'rule', 'inet', 'drill', 'input', 'tcp', 'dport', String(PORT), 'drop']);
