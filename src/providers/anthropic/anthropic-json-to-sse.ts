@@ -4,18 +4,10 @@
  * content_block_stop, message_delta, message_stop), so the stream mapper reads it like any other
  * and a same-dialect client gets these events as its stream. An error body becomes `event: error`.
  */
-import { GatewayError } from '../../core/errors.js';
+import { parseStreamJsonObject } from '../shared/parse-stream-json-body.js';
 
 export function anthropicJsonToSse(text: string, provider: string): string {
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with a body that is not JSON: ${text.slice(0, 200)}`, { provider });
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with JSON that is not an object`, { provider });
-  }
+  const body = parseStreamJsonObject(text, provider);
   if (body.type === 'error') return ev('error', body);
   const { content, stop_reason, stop_sequence, usage, ...rest } = body;
   let out = ev('message_start', { type: 'message_start', message: { ...rest, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 0 } } });

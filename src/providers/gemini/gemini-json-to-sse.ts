@@ -3,15 +3,10 @@
  * GenerateContentResponse is itself one stream chunk, and a JSON array (streamGenerateContent
  * without `alt=sse`) is one chunk per element.
  */
-import { GatewayError } from '../../core/errors.js';
+import { parseStreamJsonBody } from '../shared/parse-stream-json-body.js';
 
 export function geminiJsonToSse(text: string, provider: string): string {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with a body that is not JSON: ${text.slice(0, 200)}`, { provider });
-  }
+  const body = parseStreamJsonBody(text, provider);
   const chunks = Array.isArray(body) ? body : [body];
   return chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('');
 }

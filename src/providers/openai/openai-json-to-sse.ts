@@ -5,18 +5,10 @@
  * The stream mapper then reads it like any other stream, and a same-dialect client gets these
  * chunks as its stream. An error body (`{"error": …}`) becomes the stream's error chunk.
  */
-import { GatewayError } from '../../core/errors.js';
+import { parseStreamJsonObject } from '../shared/parse-stream-json-body.js';
 
 export function openAIJsonToSse(text: string, provider: string): string {
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with a body that is not JSON: ${text.slice(0, 200)}`, { provider });
-  }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new GatewayError('GW_ERR_UPSTREAM_PROTOCOL', `${provider}: upstream answered the stream request with JSON that is not an object`, { provider });
-  }
+  const body = parseStreamJsonObject(text, provider);
   if (body.error) return frame(body);
   const head: Record<string, unknown> = { id: body.id ?? '', object: 'chat.completion.chunk', created: body.created ?? Math.floor(Date.now() / 1000), model: body.model ?? '' };
   for (const k of ['service_tier', 'system_fingerprint']) if (body[k] !== undefined) head[k] = body[k];
