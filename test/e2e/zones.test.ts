@@ -2,7 +2,10 @@
  * Three-zone failure drill. Three gateway replicas (`switchyard start`, real processes), each in its
  * own network namespace ("zone"); the mock upstream in a fourth; all joined by a bridge in a fifth
  * namespace, with the test (the client) on the host end of one more veth. The request log goes to a
- * real Postgres that the replicas share, reached through a TCP relay on the host.
+ * real Postgres and governance's counters to a real Redis, both shared by the replicas and each
+ * reached through a TCP relay on the host (the relay is what "stops": it resets and refuses).
+ * Governance is on (`counters: redis`, `on_counter_store_error: fail_open`) and the client sends one
+ * file-defined virtual key whose limits are far from reached.
  *
  * The client does what a headless Service plus a careful client does: it polls each replica's
  * /readyz (like the endpoints controller, every 200 ms), sends round robin to the ready ones, and
@@ -15,12 +18,13 @@
  *      → 0 failed requests, 0 cut streams;
  *   2. one zone drops every packet (nftables, in and out: this kernel has no netem) → every request
  *      is answered within the client's timeout by the other replicas;
- *   3. Postgres goes away for 10 s (the relay refuses and resets every connection) → the replicas
- *      keep serving. Redis is not in this drill: nothing in the gateway uses it yet.
+ *   3. Postgres and Redis go away together for 10 s (their relays reset every connection and refuse
+ *      new ones; the servers keep running) → the replicas keep serving (governance fails open on
+ *      local counters), and each replica's switchyard_governance_store_up gauge goes 0 and back to 1.
  * Each scenario prints requests, failures, cut streams, client retries and the worst latency.
  *
- * Needs root, iproute2 and nftables (CI has them) and Postgres (CI installs it); skips with the
- * reason otherwise, and fails for a missing tool when CI=true.
+ * Needs root, iproute2 and nftables (CI has them), Postgres and redis-server (CI installs them);
+ * skips with the reason otherwise, and fails for a missing tool when CI=true.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -36,12 +40,16 @@ import { after, before, test } from 'node:test';
 import OpenAI from 'openai';
 import { startPostgres } from '../helpers/postgres.js';
 import type { TestPostgres } from '../helpers/postgres.js';
+import { startRedis } from '../helpers/redis.js';
+import type { TestRedis } from '../helpers/redis.js';
 
 const ATTEMPT_MS = 1500; // per attempt: connect + first byte, and the longest silence inside a stream
 const CLIENT_TIMEOUT_MS = 8000; // the caller's own deadline over all attempts
 const CALLERS = 6; // concurrent callers: the bounded load
 const DRAIN = { accept_ms: 1000, timeout_ms: 10_000 };
 const DRIP_MS = 40; // the mock sends each stream event (and a JSON body) this long after the last
+/** The virtual key the drill's client sends (its secret reaches the replicas as env.ZONE_DRILL_KEY). */
+const VIRTUAL_KEY = `sk-zone-drill-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
 const P = process.pid;
 const SUBNET = `10.251.${P % 200}`;
@@ -153,19 +161,27 @@ function restoreZone(zone: Zone): void {
 interface Proc {
   child: ChildProcess;
   output: string[];
+  /** Every governance counter-store transition the process logged (kept whole: output is trimmed). */
+  storeLog: string[];
 }
 
 function startIn(ns: string, args: string[]): Proc {
   // `ip netns exec` execs the command: the child's pid is node's, so signals reach the gateway.
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', cli, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ZONE_DRILL_KEY: VIRTUAL_KEY },
+  });
   const output: string[] = [];
+  const storeLog: string[] = [];
   const keep = (b: Buffer) => {
-    output.push(...b.toString().split('\n').filter(Boolean));
+    const lines = b.toString().split('\n').filter(Boolean);
+    storeLog.push(...lines.filter((l) => l.includes('governance: the counter store')));
+    output.push(...lines);
     if (output.length > 400) output.splice(0, output.length - 400);
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  return { child, output };
+  return { child, output, storeLog };
 }
 
 async function stopProc(p: Proc | undefined): Promise<void> {
@@ -190,8 +206,8 @@ async function waitReady(url: string, ms: number, why: () => string): Promise<vo
   }
 }
 
-/** A TCP relay host:port → Postgres on loopback, which can refuse for a while (Postgres "down"). */
-class PgRelay {
+/** A TCP relay host:port → a server on loopback, which can refuse for a while (the server "down"). */
+class TcpRelay {
   private server: Server | undefined;
   private sockets = new Set<Socket>();
   port = 0;
@@ -239,6 +255,8 @@ interface Outcome {
   cut: boolean;
   /** Stalled mid-stream (no byte for ATTEMPT_MS) and asked again of another replica. */
   restarted: number;
+  /** When the attempt that answered was sent, performance.now(). */
+  sentAt?: number;
   error?: string;
 }
 
@@ -250,7 +268,7 @@ class ZoneClient {
   private poller: Promise<void>;
 
   constructor() {
-    for (const z of ZONES) this.sdk.set(z, new OpenAI({ baseURL: `http://${NODES[z].ip}:${GW_PORT}/v1`, apiKey: 'zone-drill', maxRetries: 0, timeout: ATTEMPT_MS }));
+    for (const z of ZONES) this.sdk.set(z, new OpenAI({ baseURL: `http://${NODES[z].ip}:${GW_PORT}/v1`, apiKey: VIRTUAL_KEY, maxRetries: 0, timeout: ATTEMPT_MS }));
     this.poller = this.poll();
   }
 
@@ -291,6 +309,7 @@ class ZoneClient {
     const body = { model: 'review-model', messages: [{ role: 'user' as const, content: 'Review this diff' }], max_tokens: 64 };
     while (performance.now() - t0 < CLIENT_TIMEOUT_MS) {
       const z = this.pick(last);
+      const sentAt = performance.now();
       last = z;
       out.attempts++;
       const sdk = this.sdk.get(z)!;
@@ -300,7 +319,7 @@ class ZoneClient {
           const res = await sdk.chat.completions.create(body);
           content = res.choices[0]?.message.content ?? '';
           assert.ok(content.length > 0, 'an answer with content');
-          return { ...out, ok: true, replica: z, ms: performance.now() - t0 };
+          return { ...out, ok: true, replica: z, sentAt, ms: performance.now() - t0 };
         }
         const abort = new AbortController();
         let timer = setTimeout(() => abort.abort(), ATTEMPT_MS);
@@ -314,7 +333,7 @@ class ZoneClient {
             finish = chunk.choices[0]?.finish_reason ?? finish;
           }
           if (!finish) throw Object.assign(new Error('stream ended without finish_reason'), { cutAfterContent: content.length > 0 });
-          return { ...out, ok: true, replica: z, ms: performance.now() - t0 };
+          return { ...out, ok: true, replica: z, sentAt, ms: performance.now() - t0 };
         } finally {
           clearTimeout(timer);
         }
@@ -387,7 +406,11 @@ const gateways = new Map<Zone, Proc>();
 let upstream: Proc | undefined;
 let pg: TestPostgres | undefined;
 let pgSkip: string | undefined;
-let relay: PgRelay | undefined;
+let relay: TcpRelay | undefined;
+let redis: TestRedis | undefined;
+let redisSkip: string | undefined;
+let redisRelay: TcpRelay | undefined;
+let redisUrl: string | undefined;
 let client: ZoneClient | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-zones-'));
 
@@ -407,6 +430,19 @@ function configFor(zone: Zone, postgresUrl: string | undefined): string {
     models: { 'review-model': { targets: ['anthropic/claude-sonnet-4-6', 'openai/gpt-4o-mini'] } },
     logging: { level: 'info', flush_interval_ms: 200 },
     storage: postgresUrl ? { postgres_url: postgresUrl } : { sqlite_path: ':memory:' },
+    ...(redisUrl && {
+      governance: { enabled: true, counters: { type: 'redis', url: redisUrl }, on_counter_store_error: 'fail_open' },
+      virtual_keys: {
+        'zone-drill': {
+          key: 'env.ZONE_DRILL_KEY',
+          models: ['review-model'],
+          // Far from reached: the drill checks that limits keep being applied, not that they bite.
+          rate_limits: [{ requests: 100_000, per: '1m' }, { tokens: 100_000_000, per: '1m' }],
+          budgets: [{ max_usd: 10_000, period: '1d' }],
+          max_concurrent: 1000,
+        },
+      },
+    }),
   };
   const path = join(dir, `zone-${zone}.json`);
   writeFileSync(path, JSON.stringify(config, null, 2));
@@ -428,13 +464,24 @@ before(async () => {
   if (started.ok) {
     pg = started.pg;
     const url = new URL(await pg.createDatabase('zones'));
-    relay = new PgRelay(NODES.host.ip, Number(url.port));
+    relay = new TcpRelay(NODES.host.ip, Number(url.port));
     await relay.up();
     postgresUrl = `postgres://switchyard@${NODES.host.ip}:${relay.port}/zones`;
   } else if (process.env.CI === 'true') {
     throw new Error(`zone drill needs Postgres in CI: ${started.reason}`);
   } else {
     pgSkip = started.reason;
+  }
+  const startedRedis = await startRedis();
+  if (startedRedis.ok) {
+    redis = startedRedis.redis;
+    redisRelay = new TcpRelay(NODES.host.ip, redis.port);
+    await redisRelay.up();
+    redisUrl = `redis://${NODES.host.ip}:${redisRelay.port}`;
+  } else if (process.env.CI === 'true') {
+    throw new Error(`zone drill needs Redis in CI: ${startedRedis.reason}`);
+  } else {
+    redisSkip = startedRedis.reason;
   }
   upstream = startIn(NODES.up.ns, ['mock-upstream', '--host', NODES.up.ip, '--port', String(UP_PORT), '--fault', `slow-drip:${DRIP_MS}`]);
   await Promise.all(ZONES.map((z) => startZone(z, postgresUrl)));
@@ -447,6 +494,8 @@ after(async () => {
   await stopProc(upstream);
   await relay?.down();
   await pg?.close();
+  await redisRelay?.down();
+  await redis?.close();
   if (!reason) tearDownNetwork();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -502,7 +551,9 @@ test('a zone drops every packet: the client’s retries to the other replicas an
   const perDark = ZONES.map((z) => `${z} ${dark.filter((x) => x.replica === z).length}`).join(', ');
   t.diagnostic(`while zone b was dark (${Math.round(restored - dropped)} ms): ${dark.length} answers, by ${perDark}; ${dark.filter((x) => x.attempts > 1).length} needed a retry on another replica`);
   t.diagnostic(`switchyard_requests_total per replica over the scenario (each replica's /metrics): ${ZONES.map((z) => `${z} +${m1[z] - m0[z]}`).join(', ')}`);
-  assert.equal(dark.filter((x) => x.replica === 'b' && x.at > dropped + 100).length, 0, 'nothing is answered by the dark zone');
+  // An answer already received when the rules went in can be counted after `dropped` (the nft calls
+  // block the event loop), so what counts is when the answering attempt was sent.
+  assert.equal(o.filter((x) => x.replica === 'b' && x.sentAt! > dropped && x.at < restored).length, 0, 'nothing sent to the dark zone is answered by it');
   assert.ok(m1.b - m0.b < Math.min(m1.a - m0.a, m1.c - m0.c), 'the dark replica’s own count shows it served less');
   assert.equal(o.filter((x) => !x.ok).length, 0, 'every request answered');
   assert.equal(o.filter((x) => x.cut).length, 0, 'no stream ended without its finish_reason');
@@ -510,26 +561,84 @@ test('a zone drops every packet: the client’s retries to the other replicas an
   assert.ok(o.some((x) => x.attempts > 1 || x.restarted > 0), 'the client retried on another replica');
 });
 
-test('Postgres away for 10 s: the replicas keep serving', { skip: skip || (pgSkip ? `skipped: ${pgSkip}` : false) }, async (t) => {
-  t.diagnostic('Redis: not part of this drill — no gateway feature uses it yet; Postgres holds the request log');
+/** switchyard_governance_store_up on one replica (1 up, 0 down), or undefined when /metrics did not answer. */
+async function storeUp(zone: Zone): Promise<number | undefined> {
+  try {
+    const text = await (await fetch(`http://${NODES[zone].ip}:${GW_PORT}/metrics`, { signal: AbortSignal.timeout(1000) })).text();
+    const v = /^switchyard_governance_store_up(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1];
+    return v === undefined ? undefined : Number(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Scrapes every replica's governance gauge every 250 ms and keeps when each went 0 and came back to 1. */
+function watchStoreGauge(t0: number) {
+  const seen = new Map<Zone, { downAt?: number; upAt?: number }>(ZONES.map((z) => [z, {}]));
+  let watching = true;
+  const loop = (async () => {
+    while (watching) {
+      await Promise.all(
+        ZONES.map(async (z) => {
+          const v = await storeUp(z);
+          const s = seen.get(z)!;
+          if (v === 0 && s.downAt === undefined) s.downAt = performance.now() - t0;
+          if (v === 1 && s.downAt !== undefined && s.upAt === undefined) s.upAt = performance.now() - t0;
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    seen,
+    async stop() {
+      watching = false;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+test('Postgres and Redis away together for 10 s: the replicas keep serving', { skip: skip || (pgSkip ? `skipped: ${pgSkip}` : false) }, async (t) => {
+  if (redisSkip) t.diagnostic(`Redis not in this run (governance off): ${redisSkip}`);
+  else t.diagnostic('governance on: counters in the shared Redis, on_counter_store_error fail_open, one virtual key; Postgres holds the request log');
   const load = steadyLoad(client!);
   await during(1000);
-  await relay!.down();
+  const logBefore = new Map(ZONES.map((z) => [z, gateways.get(z)!.storeLog.length]));
+  const t0 = performance.now();
+  const gauge = redisRelay ? watchStoreGauge(t0) : undefined;
+  await Promise.all([relay!.down(), redisRelay?.down()]);
   const downAt = load.outcomes.length;
+  let upAt = 0;
   try {
     await during(10_000);
   } finally {
-    await relay!.up();
+    await Promise.all([relay!.up(), redisRelay?.up()]);
+    upAt = performance.now() - t0;
   }
   const whileDown = load.outcomes.length - downAt;
+  // Bounded: the replicas reconnect to Redis within their retry backoff (at most 1 s between tries).
+  const until = Date.now() + 10_000;
+  while (gauge && ZONES.some((z) => gauge.seen.get(z)!.upAt === undefined) && Date.now() < until) await during(250);
   await during(1500);
   const o = await load.stop();
-  t.diagnostic(summary('Postgres down 10 s', o));
-  t.diagnostic(`answered while Postgres was down: ${whileDown}`);
+  const seen = await gauge?.stop();
+  t.diagnostic(summary(redisRelay ? 'Postgres and Redis down 10 s' : 'Postgres down 10 s', o));
+  t.diagnostic(`answered while they were down: ${whileDown}; both back ${Math.round(upAt)} ms after they went`);
   const metrics = await (await fetch(`http://${NODES.c.ip}:${GW_PORT}/metrics`)).text();
   const logErrors = /^switchyard_request_log_write_errors_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1];
   t.diagnostic(`replica c: switchyard_request_log_write_errors_total ${logErrors ?? 'absent'}`);
-  assert.ok(whileDown >= 20, 'requests were answered while Postgres was down');
+  if (seen) {
+    const fmt = (v: number | undefined) => (v === undefined ? 'never' : `${Math.round(v)} ms`);
+    t.diagnostic(`switchyard_governance_store_up per replica (scraped every 250 ms): ${ZONES.map((z) => `${z} 0 at ${fmt(seen.get(z)!.downAt)}, 1 again at ${fmt(seen.get(z)!.upAt)}`).join('; ')}`);
+    const logs = ZONES.map((z) => gateways.get(z)!.storeLog.slice(logBefore.get(z)));
+    t.diagnostic(`replica a logged: ${logs[0]!.map((l) => /"msg":"([^"]*)"/.exec(l)?.[1] ?? l.slice(0, 200)).join(' | ') || '(nothing)'}`);
+    for (const z of ZONES) {
+      assert.ok(seen.get(z)!.downAt !== undefined, `replica ${z}'s governance gauge showed the store down`);
+      assert.ok(seen.get(z)!.upAt !== undefined, `replica ${z}'s governance gauge showed the store back`);
+    }
+  }
+  assert.ok(whileDown >= 20, 'requests were answered while Postgres and Redis were down');
   assert.equal(o.filter((x) => !x.ok).length, 0, 'no request failed');
   assert.equal(o.filter((x) => x.cut).length, 0, 'no stream was cut');
   for (const z of ZONES) assert.equal(gateways.get(z)!.child.exitCode, null, `replica ${z} is still running`);
