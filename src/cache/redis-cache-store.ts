@@ -5,7 +5,8 @@
  * Keys: `<prefix>e:<namespace length>:<namespace>:<sha256>` (the length keeps namespaces that
  * prefix each other apart for a namespace's DELETE), values with PX expiry.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openFailFastRedis, waitRedisReady } from '../storage/fail-fast-redis.js';
 import type { CacheStore, CacheStoreStats } from './cache-store.js';
 
 export interface RedisCacheStoreOptions {
@@ -26,20 +27,7 @@ export class RedisCacheStore implements CacheStore {
   private closed = false;
 
   constructor(private readonly o: RedisCacheStoreOptions) {
-    this.redis = new Redis(o.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: o.timeoutMs,
-      connectTimeout: Math.max(1000, o.timeoutMs * 4),
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-    });
-    this.redis.on('ready', () => o.onStatus?.(true));
-    this.redis.on('close', () => {
-      if (!this.closed) o.onStatus?.(false, new Error('connection to Redis closed'));
-    });
-    this.redis.on('error', (err: Error) => {
-      if (!this.closed) o.onStatus?.(false, err);
-    });
+    this.redis = openFailFastRedis({ url: o.url, timeoutMs: o.timeoutMs, onStatus: o.onStatus, isClosed: () => this.closed });
   }
 
   get ready(): boolean {
@@ -48,18 +36,7 @@ export class RedisCacheStore implements CacheStore {
 
   /** Resolves when connected, or after `ms` (whichever first). */
   waitReady(ms: number): Promise<boolean> {
-    if (this.ready) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const on = () => {
-        clearTimeout(t);
-        resolve(true);
-      };
-      const t = setTimeout(() => {
-        this.redis.off('ready', on);
-        resolve(false);
-      }, ms);
-      this.redis.once('ready', on);
-    });
+    return waitRedisReady(this.redis, ms);
   }
 
   private nsPrefix(namespace: string): string {

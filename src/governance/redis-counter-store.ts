@@ -8,7 +8,8 @@
  * connection is down (no offline queue) and time out after `timeout_ms`, so a dead Redis never
  * holds a request; ioredis keeps reconnecting in the background.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { openFailFastRedis, waitRedisReady } from '../storage/fail-fast-redis.js';
 import type { CounterAdjust, CounterCheck, CounterStore, ReserveResult } from './counter-store.js';
 
 /**
@@ -141,26 +142,9 @@ export class RedisCounterStore implements CounterStore {
   private readonly flushNow = () => this.flush();
 
   constructor(private readonly o: RedisCounterStoreOptions) {
-    this.redis = new Redis(o.url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: o.timeoutMs,
-      connectTimeout: Math.max(1000, o.timeoutMs * 4),
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-      lazyConnect: false,
-    }) as ScriptedRedis;
+    this.redis = openFailFastRedis({ url: o.url, timeoutMs: o.timeoutMs, onStatus: o.onStatus, isClosed: () => this.closed }) as ScriptedRedis;
     this.redis.defineCommand('syBatch', { lua: BATCH });
-    this.redis.on('ready', () => {
-      o.onStatus?.(true);
-      void this.beat();
-    });
-    this.redis.on('close', () => {
-      if (!this.closed) o.onStatus?.(false, new Error('connection to Redis closed'));
-    });
-    // ioredis reports connection errors here; without a listener Node would print them.
-    this.redis.on('error', (err: Error) => {
-      if (!this.closed) o.onStatus?.(false, err);
-    });
+    this.redis.on('ready', () => void this.beat());
     this.heartbeat = setInterval(() => void this.beat(), o.heartbeatMs ?? 5000);
     this.heartbeat.unref();
   }
@@ -172,18 +156,7 @@ export class RedisCounterStore implements CounterStore {
 
   /** Resolves when connected, or after `ms` (whichever first). */
   waitReady(ms: number): Promise<boolean> {
-    if (this.ready) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.redis.off('ready', on);
-        resolve(false);
-      }, ms);
-      const on = () => {
-        clearTimeout(t);
-        resolve(true);
-      };
-      this.redis.once('ready', on);
-    });
+    return waitRedisReady(this.redis, ms);
   }
 
   /** Replicas that said they were alive in the last three heartbeats (at least 1). */
