@@ -5,7 +5,8 @@
  * when a size is first seen. Iterative index scans (pgvector 0.8) keep the namespace and context
  * filter from starving the nearest-neighbour scan.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { inLockedTransaction, openPostgresPool } from '../storage/postgres-pool.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
 
 const TABLE = 'switchyard_semantic_cache';
@@ -23,7 +24,7 @@ export class PostgresSemanticIndex implements SemanticIndex {
   private readonly sized = new Map<number, Promise<void>>();
 
   constructor(o: { url: string; timeoutMs: number }) {
-    this.pool = new pg.Pool({
+    this.pool = openPostgresPool({
       connectionString: o.url,
       max: 4,
       application_name: 'switchyard-semantic-cache',
@@ -31,17 +32,12 @@ export class PostgresSemanticIndex implements SemanticIndex {
       query_timeout: Math.max(2000, o.timeoutMs * 4),
       options: '-c hnsw.iterative_scan=relaxed_order',
     });
-    // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
-    this.pool.on('error', () => {});
   }
 
   /** Creates the extension and table once (again after a failure). */
   private migrate(): Promise<void> {
     this.migrated ??= (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
+      await inLockedTransaction({ pool: this.pool, lock: CREATE_LOCK, body: async (client) => {
         await client.query('CREATE EXTENSION IF NOT EXISTS vector');
         await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (
           id BIGSERIAL PRIMARY KEY,
@@ -54,13 +50,7 @@ export class PostgresSemanticIndex implements SemanticIndex {
         )`);
         await client.query(`CREATE INDEX IF NOT EXISTS ${TABLE}_group ON ${TABLE} (namespace, context_key)`);
         await client.query(`CREATE INDEX IF NOT EXISTS ${TABLE}_expires ON ${TABLE} (expires_at)`);
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
-      } finally {
-        client.release();
-      }
+      } });
     })().catch((e: unknown) => {
       this.migrated = undefined;
       throw e;

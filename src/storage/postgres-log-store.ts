@@ -4,6 +4,7 @@
  * each version once. A batch is one multi-row INSERT.
  */
 import pg from 'pg';
+import { inLockedTransaction, openPostgresPool } from './postgres-pool.js';
 import type { LogPage, LogQuery, LogRow, LogStore, Stats, StatsByOwner, StatsGroup } from './log-store.js';
 import { buildLogQuery, buildOwnerStatsQuery, buildStatsQuery, DELETE_BATCH_SQL, ERRORS_BY_CODE_SQL, INSERT_COLUMNS, JSON_COLUMNS, normalizeGroup, numberPlaceholders } from './log-sql.js';
 import { MIGRATIONS, MIGRATIONS_TABLE_SQL } from './migrations.js';
@@ -28,23 +29,18 @@ export interface PostgresLogStoreOptions {
 }
 
 export function openPostgresLogStore(options: PostgresLogStoreOptions): PostgresLogStore {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 4, types: types as pg.CustomTypesConfig, application_name: 'switchyard' });
+  const pool = openPostgresPool({ connectionString: options.url, max: options.max ?? 4, types: types as pg.CustomTypesConfig, application_name: 'switchyard' });
   return new PostgresLogStore(pool);
 }
 
 export class PostgresLogStore implements LogStore {
   readonly kind = 'postgres' as const;
 
-  constructor(private readonly pool: pg.Pool) {
-    // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
-    pool.on('error', () => {});
-  }
+  /** `pool` as openPostgresPool makes it (idle clients' errors handled). */
+  constructor(private readonly pool: pg.Pool) {}
 
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await inLockedTransaction({ pool: this.pool, lock: MIGRATION_LOCK, body: async (client) => {
       await client.query(MIGRATIONS_TABLE_SQL);
       const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version)));
       for (const m of MIGRATIONS) {
@@ -52,13 +48,7 @@ export class PostgresLogStore implements LogStore {
         for (const stmt of m.postgres) await client.query(stmt);
         await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
       }
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    } });
   }
 
   async insert(rows: readonly LogRow[]): Promise<void> {

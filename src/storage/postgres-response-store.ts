@@ -3,7 +3,8 @@
  * replica the next request reaches). JSON is kept as text: it is only ever read back whole, and
  * text keeps what JSONB refuses (a \u0000 in a model's answer).
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { inLockedTransaction, openPostgresPool } from './postgres-pool.js';
 import type { ResponseStore, StoredResponse } from './response-store.js';
 import { RESPONSES_TABLE, rowToStored } from './response-store.js';
 
@@ -11,9 +12,7 @@ import { RESPONSES_TABLE, rowToStored } from './response-store.js';
 const CREATE_LOCK = 0x5377_7265;
 
 export function openPostgresResponseStore(options: { url: string; max?: number }): ResponseStore {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.max ?? 4, application_name: 'switchyard' });
-  // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  const pool = openPostgresPool({ connectionString: options.url, max: options.max ?? 4, application_name: 'switchyard' });
   return new PostgresResponseStore(pool);
 }
 
@@ -23,10 +22,7 @@ class PostgresResponseStore implements ResponseStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
+    await inLockedTransaction({ pool: this.pool, lock: CREATE_LOCK, body: async (client) => {
       await client.query(`CREATE TABLE IF NOT EXISTS ${RESPONSES_TABLE} (
         id TEXT PRIMARY KEY,
         owner TEXT NOT NULL,
@@ -35,13 +31,7 @@ class PostgresResponseStore implements ResponseStore {
         input_items TEXT NOT NULL
       )`);
       await client.query(`CREATE INDEX IF NOT EXISTS ${RESPONSES_TABLE}_created_at ON ${RESPONSES_TABLE} (created_at)`);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
+    } });
   }
 
   async put(r: StoredResponse): Promise<void> {
