@@ -8,7 +8,7 @@ import { chatAttempt } from '../routing/chat-attempt.js';
 import type { CircuitBreakers } from '../routing/circuit-breaker.js';
 import type { Clock } from '../routing/clock.js';
 import { executeChain } from '../routing/execute-chain.js';
-import type { AttemptRecord, ChainSuccess } from '../routing/execute-chain.js';
+import type { AttemptRecord, ChainInput, ChainSuccess } from '../routing/execute-chain.js';
 import type { ChatAnswer } from '../routing/chat-attempt.js';
 import { executeEmbeddings } from '../routing/execute-embeddings.js';
 import type { Runtime, Target } from '../routing/runtime.js';
@@ -43,6 +43,31 @@ function outOfRotation(runtime: Runtime): { outOfRotation?: (t: Target) => boole
   return { outOfRotation: (t) => Object.hasOwn(o, t.label) || Object.hasOwn(o, t.provider.name) };
 }
 
+/** The chain options chat and embeddings share. */
+type SharedChainInput = Pick<ChainInput<unknown>, 'deadlineAt' | 'signal' | 'logger' | 'clock' | 'breakers' | 'outOfRotation' | 'onAttempts'>;
+
+/**
+ * Runs one chain with the options every route step gives it (the request's deadline, signal and
+ * logger, the step's clock and breakers, the snapshot's breaker overrides); whether the chain
+ * succeeds or throws, the attempts it made land in the context's record.
+ */
+async function recordedChain<T>(c: { step: RouteStepOptions; ctx: ChatContext | EmbeddingsContext; run: (shared: SharedChainInput) => Promise<T> }): Promise<T> {
+  let attempts: AttemptRecord[] = [];
+  try {
+    return await c.run({
+      deadlineAt: c.ctx.deadlineAt,
+      signal: c.ctx.signal,
+      logger: c.ctx.log,
+      clock: c.step.clock,
+      breakers: c.step.breakers,
+      ...outOfRotation(c.ctx.snapshot),
+      onAttempts: (a) => (attempts = a),
+    });
+  } finally {
+    c.ctx.attempts.push(...attempts);
+  }
+}
+
 function routeInfo(success: { target: Target; fallbackIndex: number; attempts: AttemptRecord[] }): RouteInfo {
   return { target: success.target, fallbackIndex: success.fallbackIndex, attemptCount: success.attempts.filter((a) => a.outcome !== 'skipped').length };
 }
@@ -51,24 +76,17 @@ export function chatRouteStep(o: RouteStepOptions): (ctx: ChatContext) => Promis
   return async function routeAndAttempt(ctx) {
     const request = ctx.request;
     const hedge = ctx.snapshot.aliases.get(request.model)?.hedgeAfterMs;
-    let attempts: AttemptRecord[] = [];
-    let success: ChainSuccess<ChatAnswer>;
-    try {
-      success = await executeChain({
-        targets: targetsFor(ctx.snapshot, request),
-        attempt: chatAttempt(request),
-        deadlineAt: ctx.deadlineAt,
-        signal: ctx.signal,
-        logger: ctx.log,
-        clock: o.clock,
-        breakers: o.breakers,
-        ...outOfRotation(ctx.snapshot),
-        onAttempts: (a) => (attempts = a),
-        ...(hedge === undefined ? {} : { hedgeAfterMs: hedge }),
-      });
-    } finally {
-      ctx.attempts.push(...attempts);
-    }
+    const success: ChainSuccess<ChatAnswer> = await recordedChain({
+      step: o,
+      ctx,
+      run: (shared) =>
+        executeChain({
+          ...shared,
+          targets: targetsFor(ctx.snapshot, request),
+          attempt: chatAttempt(request),
+          ...(hedge === undefined ? {} : { hedgeAfterMs: hedge }),
+        }),
+    });
     const result = success.answer.result;
     const route = routeInfo(success);
     const unmapped = result.unmapped?.length ? { unmapped: result.unmapped } : {};
@@ -115,23 +133,8 @@ export function chatRouteStep(o: RouteStepOptions): (ctx: ChatContext) => Promis
 
 export function embeddingsRouteStep(o: RouteStepOptions): (ctx: EmbeddingsContext) => Promise<EmbeddingsResult> {
   return async function routeAndEmbed(ctx) {
-    let attempts: AttemptRecord[] = [];
-    try {
-      const success = await executeEmbeddings({
-        targets: ctx.snapshot.resolve(ctx.request.model),
-        request: ctx.request,
-        deadlineAt: ctx.deadlineAt,
-        signal: ctx.signal,
-        logger: ctx.log,
-        clock: o.clock,
-        breakers: o.breakers,
-        ...outOfRotation(ctx.snapshot),
-        onAttempts: (a) => (attempts = a),
-      });
-      return { kind: 'embeddings', response: success.response, route: routeInfo(success) };
-    } finally {
-      ctx.attempts.push(...attempts);
-    }
+    const success = await recordedChain({ step: o, ctx, run: (shared) => executeEmbeddings({ ...shared, targets: ctx.snapshot.resolve(ctx.request.model), request: ctx.request }) });
+    return { kind: 'embeddings', response: success.response, route: routeInfo(success) };
   };
 }
 
