@@ -6,15 +6,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { fixturesRoot, fixturesSkip } from '../helpers/provider-replay.js';
 import { ANTHROPIC_UPSTREAM_KEY, OPENAI_UPSTREAM_KEY, startStack } from '../helpers/stack.js';
 import type { Stack } from '../helpers/stack.js';
 
-const FIXTURES = process.env.SWITCHYARD_FIXTURES_DIR ?? fileURLToPath(new URL('../../../shared/fixtures', import.meta.url));
-const skip = existsSync(FIXTURES) ? false : `skipped: recordings not found at ${FIXTURES} (set SWITCHYARD_FIXTURES_DIR)`;
+const FIXTURES = fixturesRoot();
+const skip = fixturesSkip('openai-chat') || fixturesSkip('anthropic');
 
 const json = (f: string) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8'));
 const chunks = (f: string) =>
