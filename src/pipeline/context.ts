@@ -102,28 +102,68 @@ export interface ContextInit {
   deadlineAt: number;
 }
 
-function base(init: ContextInit): BaseContext {
-  return { ...init, state: new StateBag(), responseHeaders: {}, attempts: [] };
+/** Plain fields set once in the constructor: one object shape per kind, cheap to make per request. */
+class ContextBase {
+  readonly id: string;
+  readonly api: ApiId;
+  readonly dialect: ClientDialect;
+  readonly headers: RequestHeaders;
+  readonly snapshot: Runtime;
+  readonly signal: AbortSignal;
+  readonly startedAt: number;
+  readonly log: Logger;
+  principal?: Principal;
+  deadlineAt: number;
+  readonly state = new StateBag();
+  readonly responseHeaders: Record<string, string> = {};
+  readonly attempts: AttemptRecord[] = [];
+  constructor(init: ContextInit) {
+    this.id = init.id;
+    this.api = init.api;
+    this.dialect = init.dialect;
+    this.headers = init.headers;
+    this.snapshot = init.snapshot;
+    this.signal = init.signal;
+    this.startedAt = init.startedAt;
+    this.log = init.log;
+    this.deadlineAt = init.deadlineAt;
+  }
+}
+
+class ChatContextImpl extends ContextBase implements ChatContext {
+  readonly kind = 'chat' as const;
+  private current: CoreRequest;
+  private changed = false;
+  constructor(init: ContextInit, request: CoreRequest) {
+    super(init);
+    this.current = request;
+  }
+  get request(): CoreRequest {
+    return this.current;
+  }
+  get rewritten(): boolean {
+    return this.changed;
+  }
+  rewrite(next: CoreRequest): void {
+    this.changed = true;
+    this.current = next.rewritten ? next : { ...next, rewritten: true };
+  }
+}
+
+class EmbeddingsContextImpl extends ContextBase implements EmbeddingsContext {
+  readonly kind = 'embeddings' as const;
+  constructor(
+    init: ContextInit,
+    readonly request: EmbeddingsRequest,
+  ) {
+    super(init);
+  }
 }
 
 export function createChatContext(init: ContextInit, request: CoreRequest): ChatContext {
-  let current = request;
-  let rewritten = false;
-  const ctx = base(init) as ChatContext & { kind: 'chat' };
-  Object.defineProperties(ctx, {
-    kind: { value: 'chat', enumerable: true },
-    request: { get: () => current, enumerable: true },
-    rewritten: { get: () => rewritten, enumerable: true },
-    rewrite: {
-      value: (next: CoreRequest) => {
-        rewritten = true;
-        current = next.rewritten ? next : { ...next, rewritten: true };
-      },
-    },
-  });
-  return ctx;
+  return new ChatContextImpl(init, request);
 }
 
 export function createEmbeddingsContext(init: ContextInit, request: EmbeddingsRequest): EmbeddingsContext {
-  return Object.assign(base(init), { kind: 'embeddings' as const, request });
+  return new EmbeddingsContextImpl(init, request);
 }
