@@ -28,6 +28,8 @@ import { createChatContext, createEmbeddingsContext } from './pipeline/context.j
 import type { ChatContext, ContextInit, EmbeddingsContext, RequestContext } from './pipeline/context.js';
 import { embeddingsRouteStep as embeddingsStep, routeStep } from './pipeline/route-step.js';
 import type { ChatResult, EmbeddingsResult, PipelineResult, RouteInfo } from './pipeline/result.js';
+import { RECORD_EXTRAS } from './pipeline/record-extras.js';
+import { bareRecord, contextRecord, embeddingsRecord, fillRoute, recordFailure } from './pipeline/request-record.js';
 
 export interface IncomingCall {
   dialect: ClientDialect;
@@ -182,9 +184,7 @@ export class Gateway {
       const result = (await active.run(ctx)) as EmbeddingsResult;
       const headers = { 'x-request-id': call.requestId, ...ctx.responseHeaders, 'content-type': 'application/json', ...routeHeaders(result.route) };
       if (this.plugins.length) {
-        const record = this.baseRecord(ctx, t0);
-        fillRoute(record, result.route);
-        record.usage = { inputTokens: result.response.usage.inputTokens, outputTokens: 0 };
+        const record = embeddingsRecord(ctx, result, t0);
         record.ttftMs = performance.now() - t0;
         this.emit(record, t0);
       }
@@ -221,19 +221,14 @@ export class Gateway {
     try {
       const result = await embeddingsStep({ clock: this.clock, breakers: this.breakers })(ctx);
       if (this.plugins.length) {
-        const record = this.baseRecord(ctx, t0);
-        fillRoute(record, result.route);
-        record.usage = { inputTokens: result.response.usage.inputTokens, outputTokens: 0 };
-        this.emit(record, t0);
+        this.emit(embeddingsRecord(ctx, result, t0), t0);
       }
       return result.response.embeddings;
     } catch (e) {
       const err = abort.signal.aborted && !args.signal?.aborted ? new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `embeddings for ${args.purpose} took longer than ${args.timeoutMs} ms`) : toGatewayError(e);
       if (this.plugins.length) {
-        const record = this.baseRecord(ctx, t0);
-        record.status = err.status;
-        record.errorCode = err.code;
-        record.errorMessage = err.message;
+        const record = contextRecord(ctx, t0);
+        recordFailure(record, err, args.snapshot);
         this.emit(record, t0);
       }
       throw err;
@@ -265,17 +260,8 @@ export class Gateway {
     const err = toGatewayError(e);
     if (err.code === 'GW_ERR_INTERNAL') this.logger.error({ err: e, requestId: f.call.requestId }, 'internal error');
     if (this.plugins.length) {
-      const record = f.ctx ? this.baseRecord(f.ctx, f.t0) : this.bareRecord(f.call, f.api, f.t0, f.request);
-      record.status = err.status;
-      record.errorCode = err.code;
-      record.errorMessage = err.message;
-      const last = record.attempts[record.attempts.length - 1];
-      if (last) {
-        const slash = last.target.indexOf('/');
-        record.provider = last.target.slice(0, slash);
-        record.upstreamModel = last.target.slice(slash + 1);
-        record.providerType = f.active.runtime.providers.get(record.provider)?.type ?? '';
-      }
+      const record = f.ctx ? contextRecord(f.ctx, f.t0) : bareRecord({ requestId: f.call.requestId, api: f.api, headers: f.call.headers, t0: f.t0, request: f.request, runtime: f.active.runtime });
+      recordFailure(record, err, f.active.runtime);
       this.emit(record, f.t0);
     }
     this.release(f.active);
@@ -302,53 +288,6 @@ export class Gateway {
       upstreamMs: 0,
     };
     this.emit(record, args.startedAt);
-  }
-
-  private bareRecord(call: Omit<IncomingCall, 'dialect'>, api: ApiId, t0: number, request: CoreRequest | undefined): RequestRecord {
-    const record: RequestRecord = {
-      requestId: call.requestId,
-      startedAt: Date.now() - (performance.now() - t0),
-      dialect: api,
-      stream: request?.stream ?? false,
-      status: 200,
-      attempts: [],
-      latencyMs: 0,
-      upstreamMs: 0,
-    };
-    if (request) {
-      record.requestedModel = request.model;
-      record.request = request;
-      if (this.active.runtime.aliases.has(request.model)) record.alias = request.model;
-    }
-    traceHeaders(record, call.headers);
-    return record;
-  }
-
-  /** The record of a request that reached the pipeline: one builder for chat and embeddings. */
-  private baseRecord(ctx: RequestContext, t0: number): RequestRecord {
-    const record: RequestRecord = {
-      requestId: ctx.id,
-      startedAt: Date.now() - (performance.now() - t0),
-      dialect: ctx.api,
-      stream: ctx.kind === 'chat' ? ctx.request.stream : false,
-      status: 200,
-      attempts: ctx.attempts,
-      latencyMs: 0,
-      upstreamMs: ctx.attempts.reduce((n, a) => n + a.durationMs, 0),
-      requestedModel: ctx.request.model,
-    };
-    if (ctx.kind === 'chat') {
-      record.request = ctx.request;
-      if (ctx.rewritten) record.rewritten = true;
-    }
-    if (ctx.snapshot.aliases.has(ctx.request.model)) record.alias = ctx.request.model;
-    if (ctx.principal) {
-      record.clientKeyId = ctx.principal.id;
-      if (ctx.principal.team !== undefined) record.team = ctx.principal.team;
-    }
-    if (ctx.state.has(RECORD_EXTRAS)) Object.assign(record, ctx.state.get(RECORD_EXTRAS));
-    traceHeaders(record, ctx.headers);
-    return record;
   }
 
   private started(requestId: string, api: ApiId): void {
@@ -379,7 +318,7 @@ export class Gateway {
       headers['x-switchyard-unmapped'] = result.unmapped.join(',');
       ctx.log.debug({ target: result.route?.target.label, unmapped: result.unmapped }, 'request fields not carried to the target');
     }
-    const record = this.plugins.length ? this.baseRecord(ctx, ctx.startedAt) : undefined;
+    const record = this.plugins.length ? contextRecord(ctx, ctx.startedAt) : undefined;
     if (record) {
       fillRoute(record, result.route);
       if (result.unmapped?.length) record.unmapped = result.unmapped;
@@ -485,30 +424,6 @@ export class Gateway {
   async close(): Promise<void> {
     await this.active.runtime.close();
   }
-}
-
-/**
- * Fields a middleware adds to the request's record (e.g. cache outcome, governance ids): set with
- * `ctx.state.set(RECORD_EXTRAS, {...})`; merged into the record observers see.
- */
-export { RECORD_EXTRAS } from './pipeline/record-extras.js';
-import { RECORD_EXTRAS } from './pipeline/record-extras.js';
-
-function traceHeaders(record: RequestRecord, headers: IncomingCall['headers']): void {
-  const tp = headers['traceparent'];
-  if (typeof tp === 'string') {
-    record.traceparent = tp;
-    const ts = headers['tracestate'];
-    if (typeof ts === 'string') record.tracestate = ts;
-  }
-}
-
-function fillRoute(record: RequestRecord, route: RouteInfo | undefined): void {
-  if (!route) return;
-  record.provider = route.target.provider.name;
-  record.providerType = route.target.provider.type;
-  record.upstreamModel = route.target.model;
-  record.fallbackIndex = route.fallbackIndex;
 }
 
 /** The deadline for a request: the alias's, else routing.deadline_ms, or the header (capped). */
