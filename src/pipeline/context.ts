@@ -48,31 +48,6 @@ export class StateBag {
   }
 }
 
-interface BaseContext {
-  readonly id: string;
-  /** What the client spoke: a chat dialect or the embeddings endpoint. */
-  readonly api: ApiId;
-  /** The dialect errors and answers are written in. */
-  readonly dialect: ClientDialect;
-  readonly headers: RequestHeaders;
-  /** The runtime snapshot this request runs on, captured once when it arrived. */
-  readonly snapshot: Runtime;
-  /** Aborted when the client goes away. */
-  readonly signal: AbortSignal;
-  /** performance.now() when the request arrived. */
-  readonly startedAt: number;
-  readonly log: Logger;
-  /** Filled by an authentication middleware. */
-  principal?: Principal;
-  /** Absolute time (the gateway clock's scale) by which an answer must have started. */
-  deadlineAt: number;
-  readonly state: StateBag;
-  /** Headers added to the client's response (success or refusal), e.g. rate-limit headers. */
-  readonly responseHeaders: Record<string, string>;
-  /** Every upstream attempt of every `next()` call, in order. */
-  readonly attempts: AttemptRecord[];
-}
-
 export interface ChatContext extends BaseContext {
   readonly kind: 'chat';
   /** The canonical request; replace it with `rewrite`, never mutate it in place. */
@@ -102,20 +77,32 @@ export interface ContextInit {
   deadlineAt: number;
 }
 
-/** Plain fields set once in the constructor: one object shape per kind, cheap to make per request. */
-class ContextBase {
+/**
+ * What every request context has. Plain fields set once in the constructor: one object shape per
+ * kind, cheap to make per request.
+ */
+class BaseContext {
   readonly id: string;
+  /** What the client spoke: a chat dialect or the embeddings endpoint. */
   readonly api: ApiId;
+  /** The dialect errors and answers are written in. */
   readonly dialect: ClientDialect;
   readonly headers: RequestHeaders;
+  /** The runtime snapshot this request runs on, captured once when it arrived. */
   readonly snapshot: Runtime;
+  /** Aborted when the client goes away. */
   readonly signal: AbortSignal;
+  /** performance.now() when the request arrived. */
   readonly startedAt: number;
   readonly log: Logger;
+  /** Filled by an authentication middleware. */
   principal?: Principal;
+  /** Absolute time (the gateway clock's scale) by which an answer must have started. */
   deadlineAt: number;
   readonly state = new StateBag();
+  /** Headers added to the client's response (success or refusal), e.g. rate-limit headers. */
   readonly responseHeaders: Record<string, string> = {};
+  /** Every upstream attempt of every `next()` call, in order. */
   readonly attempts: AttemptRecord[] = [];
   constructor(init: ContextInit) {
     this.id = init.id;
@@ -130,7 +117,7 @@ class ContextBase {
   }
 }
 
-class ChatContextImpl extends ContextBase implements ChatContext {
+class ChatContextImpl extends BaseContext implements ChatContext {
   readonly kind = 'chat' as const;
   private current: CoreRequest;
   private changed = false;
@@ -150,7 +137,7 @@ class ChatContextImpl extends ContextBase implements ChatContext {
   }
 }
 
-class EmbeddingsContextImpl extends ContextBase implements EmbeddingsContext {
+class EmbeddingsContextImpl extends BaseContext implements EmbeddingsContext {
   readonly kind = 'embeddings' as const;
   constructor(
     init: ContextInit,
