@@ -26,6 +26,15 @@ export interface OpenAIStreamMapperOptions {
   choices?: number;
 }
 
+/**
+ * Marks an event with its choice when it is not the first. Set after the literal, not spread into
+ * it: a spread in an object literal goes through the runtime's property copy on every event.
+ */
+function tagged<E extends StreamEvent>(event: E, n: number): E {
+  if (n > 0) (event as { choice?: number }).choice = n;
+  return event;
+}
+
 interface ChoiceState {
   /** The open block's canonical index, or -1. */
   open: number;
@@ -47,64 +56,58 @@ export function createOpenAIStreamMapper(options: OpenAIStreamMapperOptions): St
     return st;
   };
 
-  const closeOpen = (st: ChoiceState, tag: { choice?: number }, out: StreamEvent[]) => {
+  const closeOpen = (st: ChoiceState, n: number, out: StreamEvent[]) => {
     if (st.open < 0) return;
     const index = st.open;
-    if (st.openKind === 'reasoning') out.push({ type: 'reasoning-end', index, ...tag });
-    else if (st.openKind === 'text') out.push({ type: 'text-end', index, ...tag });
-    else out.push({ type: 'tool-call-end', index, ...tag });
+    if (st.openKind === 'reasoning') out.push(tagged({ type: 'reasoning-end', index }, n));
+    else if (st.openKind === 'text') out.push(tagged({ type: 'text-end', index }, n));
+    else out.push(tagged({ type: 'tool-call-end', index }, n));
     st.open = -1;
     st.openKind = undefined;
   };
-  const openBlock = (st: ChoiceState, index: number, kind: 'reasoning' | 'text', tag: { choice?: number }, out: StreamEvent[]) => {
+  const openBlock = (st: ChoiceState, index: number, kind: 'reasoning' | 'text', n: number, out: StreamEvent[]) => {
     if (st.open === index) return;
-    closeOpen(st, tag, out);
+    closeOpen(st, n, out);
     st.open = index;
     st.openKind = kind;
-    out.push(kind === 'text' ? { type: 'text-start', index, ...tag } : { type: 'reasoning-start', index, ...tag });
+    out.push(tagged(kind === 'text' ? { type: 'text-start', index } : { type: 'reasoning-start', index }, n));
   };
 
   const pushChoice = (choice: any, chunk: any, out: StreamEvent[]) => {
     const n = typeof choice.index === 'number' && choice.index >= 0 ? choice.index : 0;
     const st = stateOf(n);
     const base = n * CHOICE_STRIDE;
-    const tag: { choice?: number } = n > 0 ? { choice: n } : {};
     const delta = choice.delta ?? {};
     const reasoning = delta.reasoning_content ?? delta.reasoning;
     if (typeof reasoning === 'string' && reasoning.length > 0) {
-      openBlock(st, base + REASONING, 'reasoning', tag, out);
-      out.push({ type: 'reasoning-delta', index: base + REASONING, text: reasoning, ...tag });
+      openBlock(st, base + REASONING, 'reasoning', n, out);
+      out.push(tagged({ type: 'reasoning-delta', index: base + REASONING, text: reasoning }, n));
     }
     if (typeof delta.content === 'string' && delta.content.length > 0) {
-      openBlock(st, base + TEXT, 'text', tag, out);
-      out.push({ type: 'text-delta', index: base + TEXT, text: delta.content, ...tag });
+      openBlock(st, base + TEXT, 'text', n, out);
+      out.push(tagged({ type: 'text-delta', index: base + TEXT, text: delta.content }, n));
     }
     if (typeof delta.refusal === 'string' && delta.refusal.length > 0) {
-      openBlock(st, base + TEXT, 'text', tag, out);
-      out.push({ type: 'text-delta', index: base + TEXT, text: delta.refusal, ...tag });
+      openBlock(st, base + TEXT, 'text', n, out);
+      out.push(tagged({ type: 'text-delta', index: base + TEXT, text: delta.refusal }, n));
     }
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls) {
         const index = base + TOOL_BASE + (typeof tc.index === 'number' ? tc.index : 0);
         if (!st.toolsSeen.has(index)) {
           st.toolsSeen.add(index);
-          closeOpen(st, tag, out);
+          closeOpen(st, n, out);
           st.open = index;
           st.openKind = 'tool';
-          out.push({ type: 'tool-call-start', index, id: String(tc.id ?? `call_${index}`), name: String(tc.function?.name ?? ''), ...tag });
+          out.push(tagged({ type: 'tool-call-start', index, id: String(tc.id ?? `call_${index}`), name: String(tc.function?.name ?? '') }, n));
         }
         const args = tc.function?.arguments;
-        if (typeof args === 'string' && args.length > 0) out.push({ type: 'tool-call-delta', index, argumentsDelta: args, ...tag });
+        if (typeof args === 'string' && args.length > 0) out.push(tagged({ type: 'tool-call-delta', index, argumentsDelta: args }, n));
       }
     }
     if (choice.finish_reason != null) {
-      closeOpen(st, tag, out);
-      const finish: StreamEvent = {
-        type: 'finish',
-        finishReason: mapOpenAIFinishReason(choice.finish_reason),
-        rawFinishReason: String(choice.finish_reason),
-        ...tag,
-      };
+      closeOpen(st, n, out);
+      const finish: StreamEvent = tagged({ type: 'finish', finishReason: mapOpenAIFinishReason(choice.finish_reason), rawFinishReason: String(choice.finish_reason) }, n);
       if (chunk.usage) finish.usage = mapOpenAIUsage(chunk.usage);
       out.push(finish);
       if (!st.finished) {
