@@ -19,10 +19,12 @@ export interface StreamWriter {
   /** Ends the response, with a last chunk when given (one socket write for both). */
   end(chunk?: string | Uint8Array): void;
   /**
-   * Aborted when the server must stop this stream (the drain timeout passed): the gateway writes an
-   * error event (GW_ERR_SHUTTING_DOWN) in the client's dialect, cancels the upstream and ends.
+   * Registers what to call when the server must stop this stream (the drain timeout passed): the
+   * gateway writes an error event (GW_ERR_SHUTTING_DOWN) in the client's dialect, cancels the
+   * upstream and ends. A callback, not an AbortSignal: a signal per stream costs an AbortController
+   * and an event listener on every request for something that happens once per process lifetime.
    */
-  stop?: AbortSignal;
+  onStop?(fn: () => void): void;
 }
 
 /** What a finished stream reports for logs and metrics. */

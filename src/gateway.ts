@@ -408,14 +408,10 @@ export class Gateway {
           abort: () => stream.abort(),
         });
         const s = sink;
-        writer.stop?.addEventListener(
-          'abort',
-          () => {
-            s.error(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down and its drain timeout passed before this answer finished; retry the request'));
-            stream.abort();
-          },
-          { once: true },
-        );
+        writer.onStop?.(() => {
+          s.error(new GatewayError('GW_ERR_SHUTTING_DOWN', 'the gateway is shutting down and its drain timeout passed before this answer finished; retry the request'));
+          stream.abort();
+        });
         stream.start(s);
       },
     };

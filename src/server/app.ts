@@ -76,14 +76,33 @@ interface Tracked {
   res: ServerResponse;
   /** The gateway's signal: aborts on client close, on a failed write, and at the drain timeout. */
   ctrl: AbortController;
-  /** Set while a stream is being written: aborting it ends the stream with an error event. */
-  stop?: AbortController;
+  /** Set while a stream is being written: calling it ends the stream with an error event. */
+  stop?: () => void;
   /** The client went away before the answer was finished. */
   gone: boolean;
+  /** Set while the body is being read: fails the read (client gone, drain timeout). */
+  abortBody?: (reason?: GatewayError) => void;
   /** A framing error or timeout the parser reported, answered straight on the socket. */
   clientError?: GatewayError;
   requestId: string;
   dialect: ClientDialect;
+}
+
+const kReading = Symbol('switchyard.reading');
+const kFirstBytes = Symbol('switchyard.firstBytes');
+const kTracked = Symbol('switchyard.tracked');
+
+/** What the server notes on a connection's socket. */
+interface SocketNotes {
+  /** The request this HTTP/1.1 socket is reading now, for parse errors in mid-body. */
+  [kReading]?: Tracked | undefined;
+  /** The first bytes the connection sent (for the route of a request that never finished its headers). */
+  [kFirstBytes]?: Buffer;
+}
+
+/** What the server notes on a response: its tracked completion request, if it is one. */
+interface ResponseNotes {
+  [kTracked]?: Tracked;
 }
 
 export function createApp(options: AppOptions): App {
@@ -94,28 +113,35 @@ export function createApp(options: AppOptions): App {
   let draining = false;
   /** Completion and embeddings requests in progress, for the drain to cut. */
   const tracked = new Set<Tracked>();
-  /** The request each HTTP/1.1 socket is reading now, for parse errors in mid-body. */
-  const bySocket = new WeakMap<Socket, Tracked>();
-  /** The first bytes each connection sent (for the route of a request that never finished its headers). */
-  const firstBytes = new WeakMap<Socket, Buffer>();
+  // On the socket and the response themselves, under symbols (see SocketNotes), not in WeakMaps:
+  // a WeakMap entry per request is an ephemeron the garbage collector has to trace.
 
   const shuttingDown = () => new GatewayError('GW_ERR_SHUTTING_DOWN', 'this gateway replica is shutting down and its drain timeout passed; retry the request');
 
   const track = (req: IncomingMessage, res: ServerResponse, requestId: string, dialect: ClientDialect): Tracked => {
     const t: Tracked = { res, ctrl: new AbortController(), gone: false, requestId, dialect };
     tracked.add(t);
-    const socket = req.socket as Socket | undefined;
-    if (req.httpVersionMajor === 1 && socket) bySocket.set(socket, t);
-    res.once('close', () => {
-      tracked.delete(t);
-      if (socket && bySocket.get(socket) === t) bySocket.delete(socket);
-      if (!res.writableFinished) {
-        t.gone = true;
-        t.ctrl.abort();
-      }
-    });
+    const socket = req.socket as (Socket & SocketNotes) | undefined;
+    if (req.httpVersionMajor === 1 && socket) socket[kReading] = t;
+    (res as ServerResponse & ResponseNotes)[kTracked] = t;
     return t;
   };
+
+  /** The one 'close' listener of every response (shared, so no closure per request). */
+  function onResponseClose(this: ServerResponse & ResponseNotes): void {
+    inFlight.leave();
+    const t = this[kTracked];
+    if (!t) return;
+    tracked.delete(t);
+    // HTTP/1.1 only: an HTTP/2 request's socket is a proxy that may throw once its stream is gone.
+    const socket = this.req?.httpVersionMajor === 1 ? (this.req.socket as (Socket & SocketNotes) | null) : undefined;
+    if (socket && socket[kReading] === t) socket[kReading] = undefined;
+    if (!this.writableFinished) {
+      t.gone = true;
+      t.ctrl.abort();
+      t.abortBody?.();
+    }
+  }
 
   /**
    * Authenticates the client and reads its JSON body. On failure answers in the client's dialect,
@@ -129,7 +155,7 @@ export function createApp(options: AppOptions): App {
       // With governance on, the pipeline authenticates virtual keys (and checks models and limits); this early check refuses a bad key before its body is read.
       if (runtime.config.governance.enabled) authenticateRequest(runtime.config, req.headers);
       else authenticate(req, runtime.clientKeys);
-      const text = await readBody(req, server.body_limit_bytes, t.ctrl.signal);
+      const text = await readBody(req, server.body_limit_bytes, t);
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -147,8 +173,8 @@ export function createApp(options: AppOptions): App {
       gateway.rejected({ api, requestId, headers: req.headers, error: err, startedAt: t0 });
       return undefined;
     } finally {
-      const socket = req.socket as Socket | undefined;
-      if (socket && bySocket.get(socket) === t) bySocket.delete(socket);
+      const socket = req.httpVersionMajor === 1 ? (req.socket as (Socket & SocketNotes) | null) : undefined;
+      if (socket && socket[kReading] === t) socket[kReading] = undefined;
     }
   };
 
@@ -259,7 +285,7 @@ export function createApp(options: AppOptions): App {
         return undefined;
       },
       readJson: async (req) => {
-        const text = await readBody(req, gateway.currentRuntime.config.server.body_limit_bytes, new AbortController().signal);
+        const text = await readBody(req, gateway.currentRuntime.config.server.body_limit_bytes);
         try {
           return JSON.parse(text) as unknown;
         } catch (e) {
@@ -291,7 +317,7 @@ export function createApp(options: AppOptions): App {
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight.enter();
     started++;
-    res.once('close', () => inFlight.leave());
+    res.once('close', onResponseClose);
     if (draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
     const requestId = newRequestId(req.headers);
     const q = req.url!.indexOf('?');
@@ -341,7 +367,7 @@ export function createApp(options: AppOptions): App {
     socket.once('data', (chunk: Buffer) => {
       socket.setTimeout(0);
       socket.off('timeout', onTimeout);
-      firstBytes.set(socket, Buffer.from(chunk.subarray(0, 256)));
+      (socket as Socket & SocketNotes)[kFirstBytes] = Buffer.from(chunk.subarray(0, 256));
     });
   });
   server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) => {
@@ -350,7 +376,7 @@ export function createApp(options: AppOptions): App {
       return;
     }
     const gwErr = clientErrorToGatewayError(err, { headerLimitBytes: limits.header_limit_bytes, headersTimeoutMs, requestTimeoutMs: limits.request_timeout_ms });
-    const t = bySocket.get(socket);
+    const t = (socket as Socket & SocketNotes)[kReading];
     if (t?.res.headersSent) {
       // The answer is already on its way (a stream, with junk pipelined behind it): let it finish.
       t.res.once('close', () => socket.destroy());
@@ -364,7 +390,7 @@ export function createApp(options: AppOptions): App {
       dialect = t.dialect;
       requestId = t.requestId;
     } else {
-      const line = requestLineOf(err.rawPacket) ?? requestLineOf(firstBytes.get(socket));
+      const line = requestLineOf(err.rawPacket) ?? requestLineOf((socket as Socket & SocketNotes)[kFirstBytes]);
       dialect = line ? (routes.get(line.path)?.[0]?.dialect ?? dialectForPath(line.path)) : openAIChatDialect;
       requestId = newRequestId({});
     }
@@ -383,10 +409,7 @@ export function createApp(options: AppOptions): App {
     const undeliverable = (reason: GatewayError) => {
       if (outcome.kind !== 'stream') return;
       t?.ctrl.abort(reason);
-      const stop = new AbortController();
-      stop.abort(reason);
-      const nowhere = { write: () => true, onDrain: () => undefined, end: () => undefined, stop: stop.signal };
-      outcome.pipe(nowhere);
+      outcome.pipe({ write: () => true, onDrain: () => undefined, end: () => undefined });
     };
     if (t?.clientError || t?.gone || res.headersSent || res.destroyed) {
       undeliverable(new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before the answer began'));
@@ -415,13 +438,13 @@ export function createApp(options: AppOptions): App {
       }
       return;
     }
-    const stop = new AbortController();
-    if (t) t.stop = stop;
     const writer = {
       write: (chunk: string | Uint8Array) => res.write(chunk),
       onDrain: (fn: () => void) => res.once('drain', fn),
       end: (chunk?: string | Uint8Array) => (chunk === undefined ? res.end() : res.end(chunk)),
-      stop: stop.signal,
+      onStop: (fn: () => void) => {
+        if (t) t.stop = fn;
+      },
     };
     outcome.pipe(writer);
     // The headers normally leave with the first content, written during pipe(): one write, not two.
@@ -444,10 +467,11 @@ export function createApp(options: AppOptions): App {
       const err = shuttingDown();
       if (t.stop) {
         streams++;
-        t.stop.abort(err);
+        t.stop();
       } else if (!t.res.headersSent) requests++;
       // Cancels the upstream; a request still waiting on it answers 503 GW_ERR_SHUTTING_DOWN.
       t.ctrl.abort(err);
+      t.abortBody?.(err);
     }
     return { streams, requests };
   };
@@ -510,7 +534,12 @@ function authenticate(req: IncomingMessage, keys: ReadonlySet<string>): void {
  * Reads the body up to `limit` bytes. Rejects when the client leaves mid-body (its handler then
  * sees `clientError` first when the parser found broken framing) and when `signal` aborts.
  */
-function readBody(req: IncomingMessage, limit: number, signal: AbortSignal): Promise<string> {
+/**
+ * Reads the whole body as text, up to `limit` bytes. `t` (a tracked request) gets a hook that fails
+ * the read when the client goes away or the drain timeout passes — a plain callback rather than a
+ * listener on the request's AbortSignal, which would cost an EventTarget add and remove per request.
+ */
+function readBody(req: IncomingMessage, limit: number, t?: Pick<Tracked, 'abortBody' | 'gone' | 'ctrl'>): Promise<string> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     drain(req);
@@ -519,14 +548,17 @@ function readBody(req: IncomingMessage, limit: number, signal: AbortSignal): Pro
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onAbort = () => fail(signal.reason instanceof GatewayError ? signal.reason : new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before sending the whole body'));
+    const closed = () => new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before sending the whole body');
     const fail = (err: GatewayError) => {
-      signal.removeEventListener('abort', onAbort);
+      if (t) t.abortBody = undefined;
       req.removeAllListeners('data');
       reject(err);
     };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    if (t) {
+      const reason: unknown = t.ctrl.signal.aborted ? t.ctrl.signal.reason : undefined;
+      if (t.gone || t.ctrl.signal.aborted) return fail(reason instanceof GatewayError ? reason : closed());
+      t.abortBody = (r) => fail(r ?? closed());
+    }
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
@@ -537,10 +569,10 @@ function readBody(req: IncomingMessage, limit: number, signal: AbortSignal): Pro
       chunks.push(c);
     });
     req.on('end', () => {
-      signal.removeEventListener('abort', onAbort);
+      if (t) t.abortBody = undefined;
       resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('error', () => fail(new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before sending the whole body')));
+    req.on('error', () => fail(closed()));
   });
 }
 
