@@ -35,6 +35,8 @@ export interface StartServersOptions {
   workDir: string;
   configExtra?: Record<string, unknown>;
   providerExtra?: Record<string, unknown>;
+  /** Configure the cached alias (the cache scenarios run). */
+  cachedAlias?: boolean;
   /** Extra node flags per server (--cpu-prof ..., --expose-gc). */
   nodeArgs?: Partial<Record<ServerId, string[]>>;
   log: (line: string) => void;
@@ -80,7 +82,7 @@ export async function startServers(o: StartServersOptions): Promise<Servers> {
       const swRoot = o.switchyardRoot ?? ROOT;
       const knownKeys = await configKeysOf(o.build ? join(o.build.dir, 'dist', 'config', 'schema.js') : join(swRoot, 'src', 'config', 'schema.ts'));
       mkdirSync(join(o.workDir, id), { recursive: true });
-      const config = switchyardBenchConfig({ mockUrl: mock.url, workDir: join(o.workDir, id), knownKeys, extra: { ...extra, ...o.configExtra }, ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}) });
+      const config = switchyardBenchConfig({ mockUrl: mock.url, workDir: join(o.workDir, id), knownKeys, extra: { ...extra, ...o.configExtra }, ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}), cachedAlias: o.cachedAlias === true });
       writeFileSync(configPath, JSON.stringify(config, null, 2));
       const entry = o.build ? [o.build.cli] : ['--import', 'tsx', join(swRoot, 'src/cli.ts')];
       const server = await startServer({

@@ -72,6 +72,11 @@ export function switchyardBenchConfig(args: {
   extra?: Record<string, unknown>;
   /** Merged into every provider (e.g. {"stream_upstream":false}). */
   providerExtra?: Record<string, unknown>;
+  /**
+   * Add the alias with the response cache on (only for the cache scenarios: with it, the cache
+   * middleware is in every request's chain, and the plain scenarios would not be "default observers only").
+   */
+  cachedAlias?: boolean;
 }): Record<string, unknown> {
   const { mockUrl } = args;
   const p = args.providerExtra ?? {};
@@ -87,7 +92,7 @@ export function switchyardBenchConfig(args: {
       [ALIAS_OPENAI]: { targets: ['openai/gpt-4o-mini'] },
       [ALIAS_ANTHROPIC]: { targets: ['anthropic/claude-sonnet-4-5'] },
       // Trees whose schema has no cache refuse the key: the alias is then plain.
-      [ALIAS_CACHED]: { targets: ['openai/gpt-4o-mini'], ...(args.knownKeys.has('cache') ? { cache: { ttl_s: 86400 } } : {}) },
+      ...(args.cachedAlias ? { [ALIAS_CACHED]: { targets: ['openai/gpt-4o-mini'], ...(args.knownKeys.has('cache') ? { cache: { ttl_s: 86400 } } : {}) } } : {}),
     },
     logging: { level: 'info' },
     ...observabilityConfig(args.workDir, args.knownKeys),
