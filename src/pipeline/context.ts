@@ -36,15 +36,16 @@ export function stateKey<T>(name: string): StateKey<T> {
 
 /** Per-request state for middleware, keyed by typed slots. */
 export class StateBag {
-  private readonly slots = new Map<StateKey<unknown>, unknown>();
+  /** Made on the first set: most requests (no middleware) never store anything. */
+  private slots: Map<StateKey<unknown>, unknown> | undefined;
   get<T>(key: StateKey<T>): T | undefined {
-    return this.slots.get(key as StateKey<unknown>) as T | undefined;
+    return this.slots?.get(key as StateKey<unknown>) as T | undefined;
   }
   set<T>(key: StateKey<T>, value: T): void {
-    this.slots.set(key as StateKey<unknown>, value);
+    (this.slots ??= new Map()).set(key as StateKey<unknown>, value);
   }
   has(key: StateKey<unknown>): boolean {
-    return this.slots.has(key);
+    return this.slots?.has(key) ?? false;
   }
 }
 
