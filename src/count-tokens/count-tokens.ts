@@ -36,7 +36,7 @@ export async function countTokens(input: CountTokensInput): Promise<TokenCount> 
   const { request } = input;
   // Throws GW_ERR_UNKNOWN_MODEL for a model that is neither an alias nor provider/model.
   const target = input.runtime.resolve(request.model)[0]!;
-  const estimated = (reason: string): TokenCount => ({ inputTokens: estimateInputTokens(request), target, estimate: { tokenizer: ESTIMATE_TOKENIZER, reason } });
+  const estimated = async (reason: string): Promise<TokenCount> => ({ inputTokens: await estimateInputTokens(request), target, estimate: { tokenizer: ESTIMATE_TOKENIZER, reason } });
   const adapter = target.provider.adapter;
   if (!adapter.countTokens) return estimated(`provider type ${target.provider.type} has no token counting API`);
   try {
