@@ -7,6 +7,7 @@ import type { ConfigProblem } from './config-error.js';
 import { formatConfigPath } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { checkGovernanceConfig } from '../governance/check-governance-config.js';
+import { checkMcpConfig } from '../mcp/check-mcp-config.js';
 import type { EnvRef } from './resolve-env-refs.js';
 
 export interface CheckConfigSemanticsOptions {
@@ -87,6 +88,8 @@ export function checkConfigSemantics(parsed: Config, opts: CheckConfigSemanticsO
 
   // Teams and virtual keys: team references, one secret per key.
   checkGovernanceConfig(parsed, add);
+  // MCP servers named by aliases and keys.
+  checkMcpConfig(parsed, add);
 
   return { config: parsed, problems };
 }

@@ -328,6 +328,19 @@ describe('parseConfig: schema problems, in words', () => {
     ]);
   });
 
+  it('names an MCP server an alias or a key uses that mcp.servers does not define', () => {
+    const text = [
+      'providers: { openai: {} }',
+      'mcp: { servers: { tracker: { transport: http, url: "http://127.0.0.1:1/mcp" } } }',
+      'models: { m: { targets: [openai/x], mcp: { servers: [tracker, trakcer] } } }',
+      'virtual_keys: { k: { key: sk-sy-test-0000000000000000, mcp: { servers: [wiki] } } }',
+    ].join('\n');
+    assert.deepEqual(problemsOf(text).lines, [
+      'models.m.mcp.servers[1]: no MCP server named "trakcer"; did you mean "tracker"?; define it under mcp.servers (defined: tracker)',
+      'virtual_keys.k.mcp.servers[0]: no MCP server named "wiki"; define it under mcp.servers (defined: tracker)',
+    ]);
+  });
+
   it('walks into the object form of a target', () => {
     assert.deepEqual(problemsOf('providers: { openai: {} }\nmodels: { m: { targets: [{ target: openai/x, wieght: 1 }] } }').lines, [
       'models.m.targets[0]: unknown key "wieght"; allowed keys: target',
