@@ -160,6 +160,9 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     const settingsFor = effectiveFor(snapshot, cfg);
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
     const storeTimeoutMs = cfg.store.type === 'redis' ? cfg.store.timeout_ms * 2 : 1000;
+    // The memory store answers at once (its promise settles in the same turn): a timeout race
+    // would only add a timer and two promises per call. A store on the network gets the bound.
+    const bounded = <T>(p: Promise<T>, what: string): Promise<T> => (store.kind === 'memory' ? p : within(p, storeTimeoutMs, what));
     const semanticCfg = cfg.semantic;
     const counters = service.counters;
 
@@ -219,7 +222,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       }
       const value = JSON.stringify(entry);
       counters.stored++;
-      within(store.set(args.ns, args.key, value, args.ttlMs), storeTimeoutMs, 'cache store write').then(
+      bounded(store.set(args.ns, args.key, value, args.ttlMs), 'cache store write').then(
         () => service.report('exact', true),
         (err: unknown) => service.report('exact', false, err),
       );
@@ -261,7 +264,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
 
       if (lookup) {
         try {
-          const value = await within(store.get(ns, key), storeTimeoutMs, 'cache store read');
+          const value = await bounded(store.get(ns, key), 'cache store read');
           service.report('exact', true);
           const a = value === undefined ? undefined : parse(value);
           if (a) return answer(ctx, a, 'hit');
