@@ -8,6 +8,7 @@
  *           the requests it delayed (no coordinated omission).
  * Every loop is bounded by time and by count and stops by itself.
  */
+import { randomBytes } from 'node:crypto';
 import { Buffer } from 'node:buffer';
 import { Pool } from 'undici';
 import type { FromWorker, LoadJob, LoadResult, ToWorker } from './load-types.js';
@@ -89,11 +90,15 @@ async function runJob(id: number, job: LoadJob): Promise<LoadResult> {
   const variants: Variant[] = (job.variants ?? [{ path: job.path, headers: job.headers, body: job.body }]).map((v) => ({ ...v, body: Buffer.from(v.body, 'utf8') }));
   let turn = 0;
   const token = job.uniqueToken;
+  // Unique across the whole run, not only within this job: a counter alone restarts with every
+  // phase, and the stream phase's prompts would then be the JSON phase's, which the cache (its key
+  // ignores `stream`, by design) answers as hits.
+  const nonce = randomBytes(6).toString('hex');
   let unique = 0;
   const nextVariant = (): Variant => {
     const v = variants[turn++ % variants.length]!;
     if (!token) return v;
-    return { ...v, body: Buffer.from(v.body.toString('utf8').replace(token, `${process.pid}-${unique++}`), 'utf8') };
+    return { ...v, body: Buffer.from(v.body.toString('utf8').replace(token, `${nonce}-${unique++}`), 'utf8') };
   };
   const marker = Buffer.from(job.marker, 'utf8');
   const cap = Math.max(1, job.maxRequests);

@@ -149,6 +149,20 @@ export function allScenarios(mockUrl: string): Scenario[] {
       baseline: 'direct',
       bareRow: 'bare',
     },
+    // The baseline of switchyard-cache-miss: the same unique prompts with the cache off. (Unique
+    // prompts change more than the gateway's work: the mock prepares every answer afresh instead
+    // of replaying its cached bytes, so `switchyard` is not a fair baseline for a miss.)
+    {
+      id: 'switchyard-unique',
+      title: 'Switchyard, cache off, each request unique (the baseline of switchyard-cache-miss), OpenAI client',
+      server: 'switchyard',
+      path: '/v1/chat/completions',
+      headers: JSON_CT,
+      body: openaiBody(ALIAS_OPENAI, `${PROMPT} #UNIQUE#`),
+      uniqueToken: '#UNIQUE#',
+      baseline: 'direct',
+      bareRow: 'bare',
+    },
     // Not in the default set (--scenarios=...): the other cross direction, with its own baseline.
     {
       id: 'direct-anthropic',
