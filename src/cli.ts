@@ -74,6 +74,10 @@ async function start(argv: string[]): Promise<void> {
     `  Providers: ${[...running.gateway.currentRuntime.providers.keys()].join(', ') || 'none'}; aliases: ${[...running.gateway.currentRuntime.aliases.keys()].join(', ') || 'none'}`,
     `  Add a provider key: under providers.<name>.keys write { value: env.OPENAI_API_KEY } and export the variable (see docs/configuration.md).`,
   ];
+  // SIGHUP and --watch before the banner: whoever reads "listening" may reload at once (a SIGHUP
+  // with no handler yet would end the process; a save before the watcher started would be missed).
+  const { watchConfigFile } = await import('./control/reload-config-file.js');
+  watchConfigFile({ path, control: running.control, logger: running.logger, watch: flags.watch === 'true', knownProviderTypes: KNOWN_PROVIDER_TYPES });
   process.stdout.write(lines.join('\n') + '\n');
   // SIGTERM / SIGINT: graceful drain (server.drain), then exit 0. A second signal cuts what is still running.
   let draining = false;
@@ -96,8 +100,6 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const { watchConfigFile } = await import('./control/reload-config-file.js');
-  watchConfigFile({ path, control: running.control, logger: running.logger, watch: flags.watch === 'true', knownProviderTypes: KNOWN_PROVIDER_TYPES });
 }
 
 async function checkConfig(argv: string[]): Promise<void> {
