@@ -17,12 +17,13 @@ import type { Logger } from '../observability/logger.js';
 import { checkAdminAuth, sendAdminError } from './admin-api.js';
 import type { AdminApi } from './admin-api.js';
 import type { AdminRouter } from './admin/admin-router.js';
-import { clientErrorToGatewayError, rawResponse, requestLineOf } from './client-error.js';
+import { answerUnreadableRequests } from './client-error.js';
 import { InFlightCounter, runDrain } from './drain.js';
 import type { DrainReport } from './drain.js';
 import { exceedsJsonDepth } from './json-depth.js';
 import { isModelPath, listModels, retrieveModel } from './list-models.js';
 import { safeHeaders } from './safe-header.js';
+import { authenticate, discardBody, readBody } from './request-intake.js';
 import { createResponsesApi } from './responses-api.js';
 import { serveHttp2 } from './serve-http2.js';
 import { isConsolePath } from './console-ui.js';
@@ -81,7 +82,7 @@ interface Tracked {
   /** The client went away before the answer was finished. */
   gone: boolean;
   /** Set while the body is being read: fails the read (client gone, drain timeout). */
-  abortBody?: (reason?: GatewayError) => void;
+  abortBody?: ((reason?: GatewayError) => void) | undefined;
   /** A framing error or timeout the parser reported, answered straight on the socket. */
   clientError?: GatewayError;
   requestId: string;
@@ -89,15 +90,12 @@ interface Tracked {
 }
 
 const kReading = Symbol('switchyard.reading');
-const kFirstBytes = Symbol('switchyard.firstBytes');
 const kTracked = Symbol('switchyard.tracked');
 
 /** What the server notes on a connection's socket. */
 interface SocketNotes {
   /** The request this HTTP/1.1 socket is reading now, for parse errors in mid-body. */
   [kReading]?: Tracked | undefined;
-  /** The first bytes the connection sent (for the route of a request that never finished its headers). */
-  [kFirstBytes]?: Buffer;
 }
 
 /** What the server notes on a response: its tracked completion request, if it is one. */
@@ -228,7 +226,7 @@ export function createApp(options: AppOptions): App {
   for (const p of ['/v1/responses', '/openai/v1/responses']) add(p, 'POST', openAIResponsesDialect, responsesCreate);
   /** GET / DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items. */
   const storedResponse: Handler = async (req, res, requestId) => {
-    drain(req);
+    discardBody(req);
     try {
       const rt = gateway.currentRuntime;
       if (rt.config.governance.enabled) authenticateRequest(rt.config, req.headers);
@@ -247,7 +245,7 @@ export function createApp(options: AppOptions): App {
   add('/anthropic/v1/models', 'GET', anthropicMessagesDialect, (req, res, requestId) => modelList(req, res, requestId, 'anthropic'));
   /** GET /v1/models/{id} (models.retrieve): like the list, no client key needed. */
   const modelById: Handler = (req, res, requestId) => {
-    drain(req);
+    discardBody(req);
     const q = req.url!.indexOf('?');
     const allow = modelsAllowed(req, res, requestId, req.headers['anthropic-version'] !== undefined || req.url!.startsWith('/anthropic/') ? 'anthropic' : 'openai');
     if (allow === null) return;
@@ -327,12 +325,12 @@ export function createApp(options: AppOptions): App {
     // Paths with ids: stored responses, and the admin API's config resources.
     const prefixed = list ? undefined : responsesApi.matches(path) ? storedResponse : isModelPath(path) ? modelById : path.startsWith('/api/') ? options.adminRouter : options.consoleUi && isConsolePath(path) ? options.consoleUi : dialectRoutes.match(path);
     if (!list && !prefixed) {
-      drain(req);
+      discardBody(req);
       return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`), { 'x-request-id': requestId }));
     }
     const route = list ? list.find((r) => r.method === req.method) : { method: req.method ?? 'GET', handler: prefixed!, dialect: prefixed === storedResponse ? openAIResponsesDialect : dialect };
     if (!route) {
-      drain(req);
+      discardBody(req);
       res.setHeader('allow', list!.map((r) => r.method).join(', '));
       return send(res, errorOutcome(dialect, new GatewayError('GW_ERR_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use ${list!.map((r) => r.method).join(', ')}`), { 'x-request-id': requestId }));
     }
@@ -357,47 +355,12 @@ export function createApp(options: AppOptions): App {
   );
   server.maxConnections = limits.max_connections;
   serveHttp2({ server, listener });
-  // A connection that sends nothing at all never reaches the HTTP parser (serveHttp2 waits for its
-  // first bytes; this listener is added after it, which replaces the earlier ones), so headers_timeout_ms is enforced here until the first byte.
-  // The first bytes are kept (weakly) to find the route of a request that times out in its headers.
-  server.on('connection', (socket: Socket) => {
-    const onTimeout = () => socket.destroy();
-    socket.setTimeout(headersTimeoutMs);
-    socket.once('timeout', onTimeout);
-    socket.once('data', (chunk: Buffer) => {
-      socket.setTimeout(0);
-      socket.off('timeout', onTimeout);
-      (socket as Socket & SocketNotes)[kFirstBytes] = Buffer.from(chunk.subarray(0, 256));
-    });
-  });
-  server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const gwErr = clientErrorToGatewayError(err, { headerLimitBytes: limits.header_limit_bytes, headersTimeoutMs, requestTimeoutMs: limits.request_timeout_ms });
-    const t = (socket as Socket & SocketNotes)[kReading];
-    if (t?.res.headersSent) {
-      // The answer is already on its way (a stream, with junk pipelined behind it): let it finish.
-      t.res.once('close', () => socket.destroy());
-      return;
-    }
-    let dialect: ClientDialect;
-    let requestId: string;
-    if (t) {
-      // A request whose body was being read: its handler records the refusal once the body read fails.
-      t.clientError = gwErr;
-      dialect = t.dialect;
-      requestId = t.requestId;
-    } else {
-      const line = requestLineOf(err.rawPacket) ?? requestLineOf((socket as Socket & SocketNotes)[kFirstBytes]);
-      dialect = line ? (routes.get(line.path)?.[0]?.dialect ?? dialectForPath(line.path)) : openAIChatDialect;
-      requestId = newRequestId({});
-    }
-    logger.debug({ code: gwErr.code, parserCode: err.code, requestId }, 'unreadable request');
-    const out = errorOutcome(dialect, gwErr, { 'x-request-id': requestId });
-    if (out.kind === 'json') socket.end(rawResponse(out.status, out.headers, out.body));
-    else socket.destroy();
+  answerUnreadableRequests({
+    server,
+    limits: { headerLimitBytes: limits.header_limit_bytes, headersTimeoutMs, requestTimeoutMs: limits.request_timeout_ms },
+    readingOn: (socket) => (socket as Socket & SocketNotes)[kReading],
+    dialectOf: (path) => routes.get(path)?.[0]?.dialect ?? dialectForPath(path),
+    logger,
   });
 
   /**
@@ -516,71 +479,4 @@ function dialectForPath(path: string): ClientDialect {
   if (path.startsWith('/bedrock/')) return bedrockConverseDialect;
   if (path.startsWith('/anthropic') || path.startsWith('/v1/messages')) return anthropicMessagesDialect;
   return path.includes('/v1/responses') ? openAIResponsesDialect : openAIChatDialect;
-}
-
-function authenticate(req: IncomingMessage, keys: ReadonlySet<string>): void {
-  if (keys.size === 0) return;
-  const auth = req.headers.authorization;
-  const bearer = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-  // x-goog-api-key: what Google's Gen AI SDK sends.
-  const xKey = req.headers['x-api-key'] ?? req.headers['x-goog-api-key'];
-  const presented = bearer ?? (typeof xKey === 'string' ? xKey : undefined);
-  if (presented === undefined || !keys.has(presented)) {
-    throw new GatewayError('GW_ERR_UNAUTHORIZED', 'invalid or missing API key: send Authorization: Bearer <key> or x-api-key');
-  }
-}
-
-/**
- * Reads the body up to `limit` bytes. Rejects when the client leaves mid-body (its handler then
- * sees `clientError` first when the parser found broken framing) and when `signal` aborts.
- */
-/**
- * Reads the whole body as text, up to `limit` bytes. `t` (a tracked request) gets a hook that fails
- * the read when the client goes away or the drain timeout passes — a plain callback rather than a
- * listener on the request's AbortSignal, which would cost an EventTarget add and remove per request.
- */
-function readBody(req: IncomingMessage, limit: number, t?: Pick<Tracked, 'abortBody' | 'gone' | 'ctrl'>): Promise<string> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    drain(req);
-    return Promise.reject(tooLarge(limit));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const closed = () => new GatewayError('GW_ERR_CLIENT_CLOSED', 'the client closed the connection before sending the whole body');
-    const fail = (err: GatewayError) => {
-      if (t) t.abortBody = undefined;
-      req.removeAllListeners('data');
-      reject(err);
-    };
-    if (t) {
-      const reason: unknown = t.ctrl.signal.aborted ? t.ctrl.signal.reason : undefined;
-      if (t.gone || t.ctrl.signal.aborted) return fail(reason instanceof GatewayError ? reason : closed());
-      t.abortBody = (r) => fail(r ?? closed());
-    }
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        drain(req);
-        fail(tooLarge(limit));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      if (t) t.abortBody = undefined;
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
-    });
-    req.on('error', () => fail(closed()));
-  });
-}
-
-function tooLarge(limit: number): GatewayError {
-  return new GatewayError('GW_ERR_BODY_TOO_LARGE', `request body is larger than server.body_limit_bytes (${limit} bytes)`);
-}
-
-/** Reads and discards the rest of a body we will not use, so the connection stays usable. */
-function drain(req: IncomingMessage): void {
-  req.resume();
 }

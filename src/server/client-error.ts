@@ -5,8 +5,85 @@
  * route's dialect) and write a whole HTTP/1.1 response straight to the socket.
  */
 import { STATUS_CODES } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { GatewayError } from '../core/errors.js';
+import type { ClientDialect } from '../dialects/client-dialect.js';
+import { openAIChatDialect } from '../dialects/openai-chat/index.js';
+import { errorOutcome, newRequestId } from '../gateway.js';
+import type { Logger } from '../observability/logger.js';
 import { safeHeaders } from './safe-header.js';
+
+const kFirstBytes = Symbol('switchyard.firstBytes');
+
+/** A request whose body a socket is reading (the server's tracked request). */
+export interface ReadingRequest {
+  res: ServerResponse;
+  dialect: ClientDialect;
+  requestId: string;
+  /** Set here; the request's handler records the refusal once its body read fails. */
+  clientError?: GatewayError;
+}
+
+export interface UnreadableRequestOptions {
+  server: Server;
+  limits: { headerLimitBytes: number; headersTimeoutMs: number; requestTimeoutMs: number };
+  /** The request this socket is reading now, if any. */
+  readingOn(socket: Socket): ReadingRequest | undefined;
+  /** The dialect to answer a path in. */
+  dialectOf(path: string): ClientDialect;
+  logger: Pick<Logger, 'debug'>;
+}
+
+/**
+ * Answers what the parser cannot read, in the route's dialect where it can be told, and enforces
+ * headers_timeout_ms before a connection's first byte: a connection that sends nothing never
+ * reaches the HTTP parser (serveHttp2 waits for its first bytes; this listener is added after it).
+ * The first bytes are kept on the socket, to find the route of a request that times out in its headers.
+ */
+export function answerUnreadableRequests(o: UnreadableRequestOptions): void {
+  const { server, limits } = o;
+  type Noted = Socket & { [kFirstBytes]?: Buffer };
+  server.on('connection', (socket: Noted) => {
+    const onTimeout = () => socket.destroy();
+    socket.setTimeout(limits.headersTimeoutMs);
+    socket.once('timeout', onTimeout);
+    socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', onTimeout);
+      socket[kFirstBytes] = Buffer.from(chunk.subarray(0, 256));
+    });
+  });
+  server.on('clientError', (err: Error & { code?: string; rawPacket?: Buffer }, socket: Noted) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const gwErr = clientErrorToGatewayError(err, limits);
+    const t = o.readingOn(socket);
+    if (t?.res.headersSent) {
+      // The answer is already on its way (a stream, with junk pipelined behind it): let it finish.
+      t.res.once('close', () => socket.destroy());
+      return;
+    }
+    let dialect: ClientDialect;
+    let requestId: string;
+    if (t) {
+      // A request whose body was being read: its handler records the refusal once the body read fails.
+      t.clientError = gwErr;
+      dialect = t.dialect;
+      requestId = t.requestId;
+    } else {
+      const line = requestLineOf(err.rawPacket) ?? requestLineOf(socket[kFirstBytes]);
+      dialect = line ? o.dialectOf(line.path) : openAIChatDialect;
+      requestId = newRequestId({});
+    }
+    o.logger.debug({ code: gwErr.code, parserCode: err.code, requestId }, 'unreadable request');
+    const out = errorOutcome(dialect, gwErr, { 'x-request-id': requestId });
+    if (out.kind === 'json') socket.end(rawResponse(out.status, out.headers, out.body));
+    else socket.destroy();
+  });
+}
 
 /** The parser's error as the client should see it. */
 export function clientErrorToGatewayError(err: Error & { code?: string }, limits: { headerLimitBytes: number; headersTimeoutMs: number; requestTimeoutMs: number }): GatewayError {

@@ -4,6 +4,7 @@ import type { Actor } from '../../control/config-store.js';
 import type { ControlPlane } from '../../control/control-plane.js';
 import { GatewayError } from '../../core/errors.js';
 import type { Logger } from '../../observability/logger.js';
+import { readBody } from '../request-intake.js';
 
 /** Largest admin request body. */
 const BODY_LIMIT = 1024 * 1024;
@@ -33,31 +34,14 @@ export interface AdminRoute {
   handle(call: AdminCall): Promise<AdminAnswer>;
 }
 
-export function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > BODY_LIMIT) {
-        req.removeAllListeners('data');
-        req.resume();
-        reject(new GatewayError('GW_ERR_BODY_TOO_LARGE', `admin request body is larger than ${BODY_LIMIT} bytes`));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text));
-      } catch (e) {
-        reject(new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`));
-      }
-    });
-    req.on('error', reject);
-  });
+export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req, BODY_LIMIT, undefined, 'the admin API\'s body limit');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new GatewayError('GW_ERR_INVALID_JSON', `request body is not valid JSON: ${(e as Error).message}`);
+  }
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
