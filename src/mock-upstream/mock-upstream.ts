@@ -116,16 +116,16 @@
  *   error-first-event only replaces 200 answers (a 401 or 400 is sent as is); cut-mid-stream and
  *   slow-drip apply to whatever the route answered, fixture replays included.
  */
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { setImmediate as nextTurn, setTimeout as sleepFor } from 'node:timers/promises';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { answerAnthropicCountTokens, answerAnthropicMessages, anthropicError, anthropicModelsList, anthropicStreamErrorFrame, validateAnthropicRequest } from './anthropic-messages-wire.js';
 import { answerOpenAIChat, openaiError, openaiHeaders, openaiModelsList, openaiStreamErrorFrame, validateOpenAIChatRequest } from './openai-chat-wire.js';
 import { answerBedrock } from './bedrock-wire.js';
 import { answerOpenAIEmbeddings } from './embeddings-wire.js';
 import { answerOpenAIResponses } from './openai-responses-wire.js';
 import { answerGemini } from './gemini-wire.js';
+import { readBody, sleep, socketFlushed, writeAndFlush } from './mock-io.js';
 import type { PreparedResponse, WireContext, WireProvider } from './prepared-response.js';
 import { defaultFixturesDir, FIXTURE_MODEL_PREFIX, replayFixture } from './replay-fixture.js';
 
@@ -214,52 +214,6 @@ const NO_FAULT: Fault = { kind: 'none' };
 
 function compileRules(rules: FaultRule[]): RuleState[] {
   return rules.map((rule) => ({ rule: { ...rule, fault: { ...rule.fault } }, remaining: rule.times ?? Infinity }));
-}
-
-/** Resolves true after ms, or false as soon as the signal aborts. */
-async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return false;
-  try {
-    await sleepFor(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Writes one chunk and resolves once it is handed to the kernel (true) or the exchange ended (false). */
-function writeAndFlush({ res, chunk, signal }: { res: ServerResponse; chunk: string | Uint8Array; signal: AbortSignal }): Promise<boolean> {
-  if (signal.aborted || res.destroyed) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => resolve(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    res.write(chunk, (err) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(!err);
-    });
-  });
-}
-
-/** Resolves once everything written to the socket so far has left for the kernel. */
-async function socketFlushed(socket: Socket | null, signal: AbortSignal): Promise<boolean> {
-  if (!socket || socket.destroyed) return false;
-  if (socket.writableLength === 0) return true;
-  try {
-    await once(socket, 'drain', { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('aborted', () => reject(new Error('request aborted')));
-  });
 }
 
 function statusFaultResponse({
