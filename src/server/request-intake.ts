@@ -38,11 +38,10 @@ export interface BodyReadHook {
  * `clientError` first when the parser found broken framing) and when `hook` is cut.
  */
 export function readBody(req: IncomingMessage, limit: number, hook?: BodyReadHook, limitName = 'server.body_limit_bytes'): Promise<string> {
-  const tooLarge = () => new GatewayError('GW_ERR_BODY_TOO_LARGE', `request body is larger than ${limitName} (${limit} bytes)`);
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     discardBody(req);
-    return Promise.reject(tooLarge());
+    return Promise.reject(tooLarge(limit, limitName));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -61,7 +60,7 @@ export function readBody(req: IncomingMessage, limit: number, hook?: BodyReadHoo
       size += c.length;
       if (size > limit) {
         discardBody(req);
-        fail(tooLarge());
+        fail(tooLarge(limit, limitName));
         return;
       }
       chunks.push(c);
@@ -72,6 +71,10 @@ export function readBody(req: IncomingMessage, limit: number, hook?: BodyReadHoo
     });
     req.on('error', () => fail(clientClosed()));
   });
+}
+
+function tooLarge(limit: number, limitName: string): GatewayError {
+  return new GatewayError('GW_ERR_BODY_TOO_LARGE', `request body is larger than ${limitName} (${limit} bytes)`);
 }
 
 function clientClosed(): GatewayError {
