@@ -4,7 +4,7 @@
  * two cores went to the servers under test, the mock, the load generator, and everything else.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 let clockTicks: number | undefined;
@@ -45,6 +45,33 @@ export function readCpuMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU time (ms) of a process's threads, summed by thread name (`comm`; the main thread is "(main)")
+ * and split into user and system time: keys like "(main) user", "node sys".
+ */
+export function readThreadCpuMs(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? '(main)' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const add = (key: string, ticks: number) => byName.set(key, (byName.get(key) ?? 0) + (ticks * 1000) / clockTicksPerSecond());
+      add(`${name} user`, Number(rest[11]));
+      add(`${name} sys`, Number(rest[12]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
 }
 
 export interface HostCpu {

@@ -55,6 +55,42 @@ export async function stopServers(servers: Servers): Promise<void> {
   await servers.redis?.close();
 }
 
+export interface SwitchyardProcessOptions {
+  /** Names the process, its config file and its data directory under workDir. */
+  id: string;
+  mockUrl: string;
+  workDir: string;
+  build?: SwitchyardBuild;
+  switchyardRoot?: string;
+  switchyardEnv?: Record<string, string>;
+  extra?: Record<string, unknown>;
+  providerExtra?: Record<string, unknown>;
+  cachedAlias?: boolean;
+  nodeArgs?: Partial<Record<string, string[]>>;
+  log: (line: string) => void;
+}
+
+/** One Switchyard process on the bench config (built JS when a build is given, else tsx from its root). */
+export async function startSwitchyardProcess(o: SwitchyardProcessOptions): Promise<ServerProcess> {
+  const configPath = join(o.workDir, `${o.id}.bench.json`);
+  const swRoot = o.switchyardRoot ?? ROOT;
+  const knownKeys = await configKeysOf(o.build ? join(o.build.dir, 'dist', 'config', 'schema.js') : join(swRoot, 'src', 'config', 'schema.ts'));
+  mkdirSync(join(o.workDir, o.id), { recursive: true });
+  const config = switchyardBenchConfig({ mockUrl: o.mockUrl, workDir: join(o.workDir, o.id), knownKeys, extra: o.extra ?? {}, ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}), cachedAlias: o.cachedAlias === true });
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  const entry = o.build ? [o.build.cli] : ['--import', 'tsx', join(swRoot, 'src/cli.ts')];
+  const server = await startServer({
+    name: o.id,
+    args: [...(o.nodeArgs?.[o.id] ?? []), '--import', SERVER_PROBE, ...entry, 'start', '--config', configPath],
+    ready: /listening on (http:\/\/\S+)/,
+    cwd: o.workDir,
+    ...(o.switchyardEnv ? { env: o.switchyardEnv } : {}),
+  });
+  const extras = ['metrics', 'storage', 'telemetry', 'governance'].filter((k) => k in config);
+  o.log(`${o.id} (${o.build ? 'built JS' : 'tsx'}) pid ${server.pid} at ${server.url}; config: ${extras.length ? extras.join(' + ') : 'no observability keys in this tree'}`);
+  return server;
+}
+
 export async function startServers(o: StartServersOptions): Promise<Servers> {
   const { log } = o;
   const probe = ['--import', SERVER_PROBE];
@@ -77,25 +113,8 @@ export async function startServers(o: StartServersOptions): Promise<Servers> {
       });
       log(`bare hop pid ${servers.bare.pid} at ${servers.bare.url}`);
     }
-    const startSwitchyard = async (id: 'switchyard' | 'switchyard-governed', extra: Record<string, unknown>) => {
-      const configPath = join(o.workDir, `${id}.bench.json`);
-      const swRoot = o.switchyardRoot ?? ROOT;
-      const knownKeys = await configKeysOf(o.build ? join(o.build.dir, 'dist', 'config', 'schema.js') : join(swRoot, 'src', 'config', 'schema.ts'));
-      mkdirSync(join(o.workDir, id), { recursive: true });
-      const config = switchyardBenchConfig({ mockUrl: mock.url, workDir: join(o.workDir, id), knownKeys, extra: { ...extra, ...o.configExtra }, ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}), cachedAlias: o.cachedAlias === true });
-      writeFileSync(configPath, JSON.stringify(config, null, 2));
-      const entry = o.build ? [o.build.cli] : ['--import', 'tsx', join(swRoot, 'src/cli.ts')];
-      const server = await startServer({
-        name: id,
-        args: [...(o.nodeArgs?.[id] ?? []), ...probe, ...entry, 'start', '--config', configPath],
-        ready: /listening on (http:\/\/\S+)/,
-        cwd: o.workDir,
-        ...(o.switchyardEnv ? { env: o.switchyardEnv } : {}),
-      });
-      const extras = ['metrics', 'storage', 'telemetry', 'governance'].filter((k) => k in config);
-      log(`${id} (${o.build ? 'built JS' : 'tsx'}) pid ${server.pid} at ${server.url}; config: ${extras.length ? extras.join(' + ') : 'no observability keys in this tree'}`);
-      return server;
-    };
+    const startSwitchyard = (id: 'switchyard' | 'switchyard-governed', extra: Record<string, unknown>) =>
+      startSwitchyardProcess({ ...o, id, mockUrl: mock.url, extra: { ...extra, ...o.configExtra } });
     if (o.needed.has('switchyard')) servers.switchyard = await startSwitchyard('switchyard', {});
     if (o.needed.has('switchyard-governed')) {
       const r = await startRedis();
