@@ -7,11 +7,11 @@
  * dialect, cache hints, and every header. So the same question sent as JSON or as a stream, by any
  * SDK, with its fields in any order, lands on the same entry.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CoreRequest, Message } from '../core/request.js';
 
 /** Bumped when the serialization changes, so old entries are never read with new meaning. */
-const KEY_VERSION = 1;
+const KEY_VERSION = 2;
 
 /** Unknown top-level fields that never change the answer (the rest are part of the key). */
 const IGNORED_EXTRAS = new Set(['user', 'metadata', 'store', 'stream_options', 'service_tier', 'safety_identifier', 'prompt_cache_key']);
@@ -30,13 +30,18 @@ export function canonicalJson(value: unknown): string {
     }
     return out + ']';
   }
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
+  return objectJson(value as Record<string, unknown>, undefined);
+}
+
+/** An object's canonical JSON, leaving out one key (a cache hint) when `skip` names it. */
+function objectJson(obj: Record<string, unknown>, skip: string | undefined): string {
+  const keys = Object.keys(obj);
+  if (keys.length > 1) keys.sort();
   let out = '{';
   let first = true;
   for (const k of keys) {
     const v = obj[k];
-    if (v === undefined) continue;
+    if (v === undefined || k === skip) continue;
     if (!first) out += ',';
     first = false;
     out += JSON.stringify(k) + ':' + canonicalJson(v);
@@ -45,36 +50,82 @@ export function canonicalJson(value: unknown): string {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // One-shot hash (Node 20.12+): no Hash object per key.
+  return hash('sha256', text, 'hex');
 }
 
-/** A message without what does not change the answer (Anthropic cache_control hints). */
-function messageForKey(m: Message): unknown {
-  return { ...m, content: m.content.map((p) => (p.type === 'text' && p.cacheControl ? { ...p, cacheControl: undefined } : p)) };
+/**
+ * The messages, canonical, without what does not change the answer (Anthropic cache_control hints
+ * on text parts). Each message and part goes through the sorted serialization: dialect parsers
+ * build them with their fields in different orders.
+ */
+function messagesJson(messages: readonly Message[], end: number): string {
+  let out = '[';
+  for (let i = 0; i < end; i++) {
+    const m = messages[i]!;
+    if (i > 0) out += ',';
+    const keys = Object.keys(m).sort();
+    out += '{';
+    let first = true;
+    for (const k of keys) {
+      const v = (m as unknown as Record<string, unknown>)[k];
+      if (v === undefined) continue;
+      if (!first) out += ',';
+      first = false;
+      out += JSON.stringify(k) + ':';
+      if (k !== 'content') {
+        out += canonicalJson(v);
+        continue;
+      }
+      out += '[';
+      for (let j = 0; j < m.content.length; j++) {
+        const p = m.content[j]!;
+        if (j > 0) out += ',';
+        out += objectJson(p as unknown as Record<string, unknown>, p.type === 'text' ? 'cacheControl' : undefined);
+      }
+      out += ']';
+    }
+    out += '}';
+  }
+  return out + ']';
 }
 
-/** The answer-changing fields of a request, messages aside. */
-function parameters(r: CoreRequest): Record<string, unknown> {
-  const extras: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r.extras ?? {})) if (!IGNORED_EXTRAS.has(k)) extras[k] = v;
-  return {
-    model: r.model,
-    system: r.system.map((p) => p.text),
-    tools: r.tools,
-    toolChoice: r.toolChoice,
-    parallelToolCalls: r.parallelToolCalls,
-    responseFormat: r.responseFormat,
-    maxTokens: r.maxTokens,
-    temperature: r.temperature,
-    topP: r.topP,
-    topK: r.topK,
-    stop: r.stop,
-    seed: r.seed,
-    presencePenalty: r.presencePenalty,
-    frequencyPenalty: r.frequencyPenalty,
-    reasoning: r.reasoning,
-    extras: Object.keys(extras).length ? extras : undefined,
-  };
+/** `,"name":<canonical value>` for a defined value, else nothing. */
+function field(name: string, v: unknown): string {
+  return v === undefined ? '' : `,"${name}":${canonicalJson(v)}`;
+}
+
+/**
+ * The answer-changing fields of a request, messages aside, in a fixed order (these are the
+ * gateway's own field names, so a fixed order is canonical; client-shaped values inside them, such
+ * as tool schemas, are serialized sorted).
+ */
+function parametersJson(r: CoreRequest): string {
+  let extras: Record<string, unknown> | undefined;
+  for (const k in r.extras) {
+    if (IGNORED_EXTRAS.has(k) || r.extras[k] === undefined) continue;
+    (extras ??= {})[k] = r.extras[k];
+  }
+  let system = '[';
+  for (let i = 0; i < r.system.length; i++) system += (i > 0 ? ',' : '') + JSON.stringify(r.system[i]!.text);
+  return (
+    `{"model":${JSON.stringify(r.model)},"system":${system}]` +
+    field('tools', r.tools) +
+    field('toolChoice', r.toolChoice) +
+    field('parallelToolCalls', r.parallelToolCalls) +
+    field('responseFormat', r.responseFormat) +
+    field('maxTokens', r.maxTokens) +
+    field('temperature', r.temperature) +
+    field('topP', r.topP) +
+    field('topK', r.topK) +
+    field('stop', r.stop) +
+    field('seed', r.seed) +
+    field('presencePenalty', r.presencePenalty) +
+    field('frequencyPenalty', r.frequencyPenalty) +
+    field('reasoning', r.reasoning) +
+    field('extras', extras) +
+    '}'
+  );
 }
 
 export interface KeyInput {
@@ -84,9 +135,14 @@ export interface KeyInput {
   namespace: string;
 }
 
+/** The parts every key starts with: version, kind, namespace, route, parameters. */
+function keyHead(kind: 'exact' | 'context', k: KeyInput): string {
+  return `{"v":${KEY_VERSION},"kind":"${kind}","ns":${JSON.stringify(k.namespace)},"route":${canonicalJson(k.route)},"params":${parametersJson(k.request)}`;
+}
+
 /** The exact-cache key: the whole answer-changing request, the route and the namespace. */
 export function exactKey(k: KeyInput): string {
-  return sha256(canonicalJson({ v: KEY_VERSION, kind: 'exact', ns: k.namespace, route: k.route, params: parameters(k.request), messages: k.request.messages.map(messageForKey) }));
+  return sha256(`${keyHead('exact', k)},"messages":${messagesJson(k.request.messages, k.request.messages.length)}}`);
 }
 
 /**
@@ -111,6 +167,5 @@ export function lastUserText(r: CoreRequest): string | undefined {
  * semantic candidates, so a semantic hit never crosses models, tools, prompts or conversations.
  */
 export function contextKey(k: KeyInput): string {
-  const earlier = k.request.messages.slice(0, -1).map(messageForKey);
-  return sha256(canonicalJson({ v: KEY_VERSION, kind: 'context', ns: k.namespace, route: k.route, params: parameters(k.request), earlier }));
+  return sha256(`${keyHead('context', k)},"earlier":${messagesJson(k.request.messages, Math.max(0, k.request.messages.length - 1))}}`);
 }

@@ -30,7 +30,8 @@ import { ResponseAssembler } from './assemble-response.js';
 import { contextKey, exactKey, lastUserText } from './cache-key.js';
 import type { CacheConfig, CacheNamespaceMode } from './cache-schema.js';
 import type { CacheService, IndexHandle } from './cache-service.js';
-import type { CacheStore } from './cache-store.js';
+import { decodeAnswer, encodeAnswer } from './cache-store.js';
+import type { CachedAnswer, CacheStore } from './cache-store.js';
 
 /** What the cache did for a request (also the x-switchyard-cache response header). */
 export type CacheOutcome = 'hit' | 'semantic-hit' | 'miss' | 'bypass';
@@ -40,17 +41,6 @@ export type CacheOutcome = 'hit' | 'semantic-hit' | 'miss' | 'bypass';
  * settles such a request's reservation to 0 (tokens and USD).
  */
 export const CACHE_HIT = stateKey<{ outcome: 'hit' | 'semantic-hit' }>('cache-hit');
-
-/** A cached answer as stored. */
-interface CachedAnswer {
-  v: 1;
-  response: CoreResponse;
-  /** The target that produced it, for the cost saved by later hits. */
-  provider?: string;
-  providerType?: string;
-  model?: string;
-  storedAt: number;
-}
 
 /** The cache settings that apply to one model name on one snapshot. */
 interface Effective {
@@ -191,15 +181,6 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       return { kind: 'response', response: a.response };
     };
 
-    const parse = (value: string): CachedAnswer | undefined => {
-      try {
-        const a = JSON.parse(value) as CachedAnswer;
-        return a && a.v === 1 && a.response && Array.isArray(a.response.content) ? a : undefined;
-      } catch {
-        return undefined;
-      }
-    };
-
     const embed = async (ctx: ChatContext, text: string, timeoutMs: number): Promise<number[] | undefined> => {
       try {
         const [v] = await services.embed({ snapshot, model: semanticCfg.embedding_model, texts: [text], timeoutMs, signal: ctx.signal, purpose: 'semantic-cache', requestId: `${ctx.id}:cache-embed` });
@@ -220,14 +201,15 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
         entry.providerType = t.provider.type;
         entry.model = t.model;
       }
-      const value = JSON.stringify(entry);
       counters.stored++;
-      bounded(store.set(args.ns, args.key, value, args.ttlMs), 'cache store write').then(
+      bounded(store.set(args.ns, args.key, entry, args.ttlMs), 'cache store write').then(
         () => service.report('exact', true),
         (err: unknown) => service.report('exact', false, err),
       );
       const sem = args.semantic;
       if (!sem || !index) return;
+      // The semantic index keeps the answer's JSON (it persists it); the memory store may freeze `entry` meanwhile, which JSON does not mind.
+      const value = encodeAnswer(entry);
       void (async () => {
         const vector = sem.vector ?? (await embed(args.ctx, sem.text, semanticCfg.timeout_ms));
         const idx = index.current();
@@ -264,9 +246,8 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
 
       if (lookup) {
         try {
-          const value = await bounded(store.get(ns, key), 'cache store read');
+          const a = await bounded(store.get(ns, key), 'cache store read');
           service.report('exact', true);
-          const a = value === undefined ? undefined : parse(value);
           if (a) return answer(ctx, a, 'hit');
         } catch (err) {
           service.report('exact', false, err);
@@ -281,7 +262,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
             try {
               const m = await within(idx.search({ namespace: ns, contextKey: ctxKey, vector, threshold: settings.threshold, now: clock.now() }), Math.max(1, left), 'semantic index lookup');
               service.report('semantic', true);
-              const a = m && parse(m.value);
+              const a = m && decodeAnswer(m.value);
               if (m && a) return answer(ctx, a, 'semantic-hit', m.similarity);
             } catch (err) {
               service.report('semantic', false, err);

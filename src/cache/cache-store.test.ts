@@ -2,6 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { systemClock } from '../routing/clock.js';
 import { MemoryCacheStore } from './cache-store.js';
+import type { CachedAnswer } from './cache-store.js';
+
+/** An answer whose text is `text` (the store's byte accounting counts it). */
+function answer(text: string): CachedAnswer {
+  return { v: 1, storedAt: 0, response: { id: 'r', model: 'm', content: [{ type: 'text', text }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } } };
+}
+const textOf = (a: CachedAnswer | undefined) => (a?.response.content[0] as { text: string } | undefined)?.text;
 
 function clock() {
   let t = 1_000_000;
@@ -12,20 +19,20 @@ describe('MemoryCacheStore', () => {
   it('expires entries by the clock', async () => {
     const c = clock();
     const s = new MemoryCacheStore({ maxBytes: 1e6, clock: c });
-    await s.set('ns', 'k', 'v', 1000);
-    assert.equal(await s.get('ns', 'k'), 'v');
+    await s.set('ns', 'k', answer('v'), 1000);
+    assert.equal(textOf(await s.get('ns', 'k')), 'v');
     c.advance(999);
-    assert.equal(await s.get('ns', 'k'), 'v');
+    assert.equal(textOf(await s.get('ns', 'k')), 'v');
     c.advance(1);
     assert.equal(await s.get('ns', 'k'), undefined);
   });
 
   it('keeps namespaces apart and clears one or all', async () => {
     const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
-    await s.set('a', 'k', '1', 1000);
-    await s.set('b', 'k', '2', 1000);
-    assert.equal(await s.get('a', 'k'), '1');
-    assert.equal(await s.get('b', 'k'), '2');
+    await s.set('a', 'k', answer('1'), 1000);
+    await s.set('b', 'k', answer('2'), 1000);
+    assert.equal(textOf(await s.get('a', 'k')), '1');
+    assert.equal(textOf(await s.get('b', 'k')), '2');
     assert.equal(await s.clear('a'), 1);
     assert.equal(await s.get('a', 'k'), undefined);
     assert.equal((await s.stats()).entries, 1);
@@ -34,8 +41,8 @@ describe('MemoryCacheStore', () => {
   });
 
   it('evicts the least recently used past max_bytes', async () => {
-    const s = new MemoryCacheStore({ maxBytes: 1000, clock: clock() });
-    const v = 'x'.repeat(150);
+    const s = new MemoryCacheStore({ maxBytes: 2000, clock: clock() });
+    const v = answer('x'.repeat(150));
     await s.set('n', 'a', v, 1e6);
     await s.set('n', 'b', v, 1e6);
     await s.get('n', 'a'); // a is now the most recently used
@@ -43,6 +50,16 @@ describe('MemoryCacheStore', () => {
     assert.equal(await s.get('n', 'b'), undefined);
     assert.equal(await s.get('n', 'a'), v);
     assert.equal(await s.get('n', 'c'), v);
-    assert.ok(((await s.stats()).bytes ?? 0) <= 1000);
+    assert.ok(((await s.stats()).bytes ?? 0) <= 2000);
+  });
+
+  it('shares one frozen answer between hits, so no reader can change what the next one gets', async () => {
+    const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
+    await s.set('n', 'k', answer('kept'), 1e6);
+    const a = (await s.get('n', 'k'))!;
+    assert.throws(() => {
+      (a.response.content[0] as { text: string }).text = 'changed';
+    }, TypeError);
+    assert.equal(textOf(await s.get('n', 'k')), 'kept');
   });
 });

@@ -1,9 +1,59 @@
 /**
- * Where exact cache entries live. Entries are opaque strings (a cached answer's JSON) under a
- * namespace and a key; a store never decides what to cache. Any method may reject (store down):
- * the caller treats that as a miss.
+ * Where exact cache entries live: cached answers under a namespace and a key; a store never
+ * decides what to cache. Any method may reject (store down): the caller treats that as a miss.
+ * The memory store keeps the answer object itself (frozen: every hit shares it), so neither a
+ * store nor a hit pays for JSON; a store on the network keeps its JSON (`encodeAnswer`).
  */
+import type { CoreResponse } from '../core/response.js';
 import type { Clock } from '../routing/clock.js';
+
+/** A cached answer as stored. */
+export interface CachedAnswer {
+  v: 1;
+  response: CoreResponse;
+  /** The target that produced it, for the cost saved by later hits. */
+  provider?: string;
+  providerType?: string;
+  model?: string;
+  storedAt: number;
+}
+
+export function encodeAnswer(a: CachedAnswer): string {
+  return JSON.stringify(a);
+}
+
+/** A stored answer's JSON back, or undefined when it is not one (another version, damaged). */
+export function decodeAnswer(value: string): CachedAnswer | undefined {
+  try {
+    const a = JSON.parse(value) as CachedAnswer;
+    return a && a.v === 1 && a.response && Array.isArray(a.response.content) ? a : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Freezes a value and everything in it (the memory store shares one answer between all hits). */
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+/** Memory an answer holds, roughly: its strings (two bytes a character) plus a fixed cost per object. */
+export function answerBytes(a: CachedAnswer): number {
+  let bytes = 256 + (a.response.id.length + a.response.model.length) * 2;
+  for (const p of a.response.content) {
+    bytes += 96;
+    for (const k in p) {
+      const v = (p as unknown as Record<string, unknown>)[k];
+      if (typeof v === 'string') bytes += v.length * 2;
+      else if (v !== null && typeof v === 'object') bytes += JSON.stringify(v).length * 2;
+    }
+  }
+  return bytes;
+}
 
 export interface CacheStoreStats {
   entries: number;
@@ -13,8 +63,8 @@ export interface CacheStoreStats {
 
 export interface CacheStore {
   readonly kind: 'memory' | 'redis';
-  get(namespace: string, key: string): Promise<string | undefined>;
-  set(namespace: string, key: string, value: string, ttlMs: number): Promise<void>;
+  get(namespace: string, key: string): Promise<CachedAnswer | undefined>;
+  set(namespace: string, key: string, value: CachedAnswer, ttlMs: number): Promise<void>;
   /** Deletes every entry, or a namespace's; returns how many went. */
   clear(namespace?: string): Promise<number>;
   stats(): Promise<CacheStoreStats>;
@@ -23,7 +73,7 @@ export interface CacheStore {
 
 interface MemoryEntry {
   namespace: string;
-  value: string;
+  value: CachedAnswer;
   expiresAt: number;
   bytes: number;
 }
@@ -49,7 +99,7 @@ export class MemoryCacheStore implements CacheStore {
     this.bytes -= e.bytes;
   }
 
-  async get(namespace: string, key: string): Promise<string | undefined> {
+  async get(namespace: string, key: string): Promise<CachedAnswer | undefined> {
     const id = this.id(namespace, key);
     const e = this.entries.get(id);
     if (!e) return undefined;
@@ -62,9 +112,9 @@ export class MemoryCacheStore implements CacheStore {
     return e.value;
   }
 
-  async set(namespace: string, key: string, value: string, ttlMs: number): Promise<void> {
+  async set(namespace: string, key: string, value: CachedAnswer, ttlMs: number): Promise<void> {
     const id = this.id(namespace, key);
-    const bytes = value.length * 2 + id.length * 2 + 64;
+    const bytes = answerBytes(value) + id.length * 2 + 64;
     if (bytes > this.o.maxBytes) return;
     const old = this.entries.get(id);
     if (old) this.drop(id, old);
@@ -73,7 +123,7 @@ export class MemoryCacheStore implements CacheStore {
       if (this.bytes + bytes <= this.o.maxBytes && e.expiresAt > now) break;
       this.drop(oid, e);
     }
-    this.entries.set(id, { namespace, value, expiresAt: now + ttlMs, bytes });
+    this.entries.set(id, { namespace, value: deepFreeze(value), expiresAt: now + ttlMs, bytes });
     this.bytes += bytes;
   }
 

@@ -7,7 +7,8 @@
  */
 import type { Redis } from 'ioredis';
 import { openFailFastRedis, waitRedisReady } from '../storage/fail-fast-redis.js';
-import type { CacheStore, CacheStoreStats } from './cache-store.js';
+import { decodeAnswer, encodeAnswer } from './cache-store.js';
+import type { CachedAnswer, CacheStore, CacheStoreStats } from './cache-store.js';
 
 export interface RedisCacheStoreOptions {
   url: string;
@@ -43,13 +44,13 @@ export class RedisCacheStore implements CacheStore {
     return `${this.o.prefix}e:${namespace.length}:${namespace}:`;
   }
 
-  async get(namespace: string, key: string): Promise<string | undefined> {
+  async get(namespace: string, key: string): Promise<CachedAnswer | undefined> {
     const v = await this.redis.get(this.nsPrefix(namespace) + key);
-    return v ?? undefined;
+    return v === null ? undefined : decodeAnswer(v);
   }
 
-  async set(namespace: string, key: string, value: string, ttlMs: number): Promise<void> {
-    await this.redis.set(this.nsPrefix(namespace) + key, value, 'PX', Math.max(1, Math.round(ttlMs)));
+  async set(namespace: string, key: string, value: CachedAnswer, ttlMs: number): Promise<void> {
+    await this.redis.set(this.nsPrefix(namespace) + key, encodeAnswer(value), 'PX', Math.max(1, Math.round(ttlMs)));
   }
 
   private async scan(match: string, each: (keys: string[]) => Promise<void>): Promise<void> {
