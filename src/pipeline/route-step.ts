@@ -13,6 +13,8 @@ import type { ChatAnswer } from '../routing/chat-attempt.js';
 import { executeEmbeddings } from '../routing/execute-embeddings.js';
 import type { Runtime, Target } from '../routing/runtime.js';
 import type { ChatContext, EmbeddingsContext, RequestContext } from './context.js';
+import type { PeekedStream } from '../providers/shared/peek-before-commit.js';
+import type { StreamSink } from '../providers/provider-adapter.js';
 import type { ChatResult, EmbeddingsResult, EventStream, PipelineResult, RouteInfo } from './result.js';
 
 export interface RouteStepOptions {
@@ -36,104 +38,142 @@ export function targetsFor(runtime: Runtime, request: Pick<CoreRequest, 'model' 
   return all;
 }
 
-/** The snapshot's manual breaker overrides as a chain option (none: nothing to check per request). */
-function outOfRotation(runtime: Runtime): { outOfRotation?: (t: Target) => boolean } {
+/**
+ * The snapshot's manual breaker overrides as a predicate, or undefined when there are none (then
+ * the chain checks nothing per request). Made once per snapshot.
+ */
+const rotationOf = new WeakMap<Runtime, ((t: Target) => boolean) | undefined>();
+function outOfRotation(runtime: Runtime): ((t: Target) => boolean) | undefined {
+  if (rotationOf.has(runtime)) return rotationOf.get(runtime);
   const o = runtime.config.breaker_overrides;
-  if (!o || Object.keys(o).length === 0) return {};
-  return { outOfRotation: (t) => Object.hasOwn(o, t.label) || Object.hasOwn(o, t.provider.name) };
+  const f = !o || Object.keys(o).length === 0 ? undefined : (t: Target) => Object.hasOwn(o, t.label) || Object.hasOwn(o, t.provider.name);
+  rotationOf.set(runtime, f);
+  return f;
 }
 
 /** The chain options chat and embeddings share. */
 type SharedChainInput = Pick<ChainInput<unknown>, 'deadlineAt' | 'signal' | 'logger' | 'clock' | 'breakers' | 'outOfRotation' | 'onAttempts'>;
 
 /**
- * Runs one chain with the options every route step gives it (the request's deadline, signal and
- * logger, the step's clock and breakers, the snapshot's breaker overrides); whether the chain
- * succeeds or throws, the attempts it made land in the context's record.
+ * The options every route step gives a chain (the request's deadline, signal and logger, the
+ * step's clock and breakers, the snapshot's breaker overrides), with `onAttempts` keeping the
+ * chain's attempt list so that, whether the chain succeeds or throws, its attempts land in the
+ * context's record (`recordAttempts`).
  */
-async function recordedChain<T>(c: { step: RouteStepOptions; ctx: ChatContext | EmbeddingsContext; run: (shared: SharedChainInput) => Promise<T> }): Promise<T> {
-  let attempts: AttemptRecord[] = [];
-  try {
-    return await c.run({
-      deadlineAt: c.ctx.deadlineAt,
-      signal: c.ctx.signal,
-      logger: c.ctx.log,
-      clock: c.step.clock,
-      breakers: c.step.breakers,
-      ...outOfRotation(c.ctx.snapshot),
-      onAttempts: (a) => (attempts = a),
-    });
-  } finally {
-    c.ctx.attempts.push(...attempts);
-  }
+function sharedInput(step: RouteStepOptions, ctx: ChatContext | EmbeddingsContext, attempts: { list: AttemptRecord[] }): SharedChainInput {
+  const input: SharedChainInput = {
+    deadlineAt: ctx.deadlineAt,
+    signal: ctx.signal,
+    logger: ctx.log,
+    clock: step.clock,
+    breakers: step.breakers,
+    onAttempts: (a) => (attempts.list = a),
+  };
+  const rotation = outOfRotation(ctx.snapshot);
+  if (rotation) input.outOfRotation = rotation;
+  return input;
+}
+
+function recordAttempts(ctx: ChatContext | EmbeddingsContext, attempts: { list: AttemptRecord[] }): void {
+  for (const a of attempts.list) ctx.attempts.push(a);
 }
 
 function routeInfo(success: { target: Target; fallbackIndex: number; attempts: AttemptRecord[] }): RouteInfo {
-  return { target: success.target, fallbackIndex: success.fallbackIndex, attemptCount: success.attempts.filter((a) => a.outcome !== 'skipped').length };
+  let attemptCount = 0;
+  for (const a of success.attempts) if (a.outcome !== 'skipped') attemptCount++;
+  return { target: success.target, fallbackIndex: success.fallbackIndex, attemptCount };
+}
+
+/**
+ * A committed upstream stream as the pipeline's EventStream: frames go to the sink as they come;
+ * the chain's hold on the target (its in-flight count) is released once, when the stream ends,
+ * fails or is aborted. A class rather than an object of closures: one object per streamed request.
+ */
+class RoutedStream implements EventStream {
+  readonly nativeDialect?: EventStream['nativeDialect'];
+  private released = false;
+
+  constructor(
+    private readonly peeked: PeekedStream,
+    private readonly success: ChainSuccess<ChatAnswer>,
+    native: EventStream['nativeDialect'] | undefined,
+  ) {
+    if (native) this.nativeDialect = native;
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.success.release();
+  }
+
+  start(sink: StreamSink): void {
+    this.peeked.commit({
+      frame: (f) => sink.frame(f),
+      end: () => {
+        this.release();
+        sink.end();
+      },
+      error: (err) => {
+        this.release();
+        sink.error(err);
+      },
+      flush: () => sink.flush?.(),
+    });
+  }
+
+  pause(): void {
+    this.peeked.stream.pause();
+  }
+
+  resume(): void {
+    this.peeked.stream.resume();
+  }
+
+  abort(): void {
+    this.release();
+    this.peeked.stream.abort();
+  }
 }
 
 export function chatRouteStep(o: RouteStepOptions): (ctx: ChatContext) => Promise<ChatResult> {
   return async function routeAndAttempt(ctx) {
     const request = ctx.request;
     const hedge = ctx.snapshot.aliases.get(request.model)?.hedgeAfterMs;
-    const success: ChainSuccess<ChatAnswer> = await recordedChain({
-      step: o,
-      ctx,
-      run: (shared) =>
-        executeChain({
-          ...shared,
-          targets: targetsFor(ctx.snapshot, request),
-          attempt: chatAttempt(request),
-          ...(hedge === undefined ? {} : { hedgeAfterMs: hedge }),
-        }),
-    });
+    const attempts = { list: [] as AttemptRecord[] };
+    const input: ChainInput<ChatAnswer> = { ...sharedInput(o, ctx, attempts), targets: targetsFor(ctx.snapshot, request), attempt: chatAttempt(request) };
+    if (hedge !== undefined) input.hedgeAfterMs = hedge;
+    let success: ChainSuccess<ChatAnswer>;
+    try {
+      success = await executeChain(input);
+    } finally {
+      recordAttempts(ctx, attempts);
+    }
     const result = success.answer.result;
     const route = routeInfo(success);
-    const unmapped = result.unmapped?.length ? { unmapped: result.unmapped } : {};
     if (result.kind === 'response') {
       success.release();
-      const raw = result.raw && !ctx.rewritten ? { raw: result.raw } : {};
-      return { kind: 'response', response: result.response, route, ...raw, ...unmapped };
+      const out: ChatResult = { kind: 'response', response: result.response, route };
+      if (result.raw && !ctx.rewritten) out.raw = result.raw;
+      if (result.unmapped?.length) out.unmapped = result.unmapped;
+      return out;
     }
-    const peeked = success.answer.peeked!;
     const native = ctx.rewritten ? undefined : success.target.provider.adapter.nativeDialect;
-    let released = false;
-    const release = () => {
-      if (!released) {
-        released = true;
-        success.release();
-      }
-    };
-    const stream: EventStream = {
-      ...(native ? { nativeDialect: native } : {}),
-      start(sink) {
-        peeked.commit({
-          frame: (f) => sink.frame(f),
-          end() {
-            release();
-            sink.end();
-          },
-          error(err) {
-            release();
-            sink.error(err);
-          },
-          flush: () => sink.flush?.(),
-        });
-      },
-      pause: () => peeked.stream.pause(),
-      resume: () => peeked.stream.resume(),
-      abort() {
-        release();
-        peeked.stream.abort();
-      },
-    };
-    return { kind: 'stream', stream, route, ...unmapped };
+    const out: ChatResult = { kind: 'stream', stream: new RoutedStream(success.answer.peeked!, success, native), route };
+    if (result.unmapped?.length) out.unmapped = result.unmapped;
+    return out;
   };
 }
 
 export function embeddingsRouteStep(o: RouteStepOptions): (ctx: EmbeddingsContext) => Promise<EmbeddingsResult> {
   return async function routeAndEmbed(ctx) {
-    const success = await recordedChain({ step: o, ctx, run: (shared) => executeEmbeddings({ ...shared, targets: ctx.snapshot.resolve(ctx.request.model), request: ctx.request }) });
+    const attempts = { list: [] as AttemptRecord[] };
+    let success;
+    try {
+      success = await executeEmbeddings({ ...sharedInput(o, ctx, attempts), targets: ctx.snapshot.resolve(ctx.request.model), request: ctx.request });
+    } finally {
+      recordAttempts(ctx, attempts);
+    }
     return { kind: 'embeddings', response: success.response, route: routeInfo(success) };
   };
 }

@@ -98,7 +98,8 @@ export async function executeChain<R>(input: ChainInput<R>): Promise<ChainSucces
       throw new GatewayError('GW_ERR_ALL_TARGETS_FAILED', `every target is out of rotation (breaker_overrides): ${targets.map((t) => t.label).join(', ')}; put one back in the console or with DELETE /api/breaker-overrides/{target}`, { status: 503 });
     }
   }
-  const order = planOrder(inRotation, breakers, attempts).map((i) => targets.indexOf(inRotation[i]!));
+  const planned = planOrder(inRotation, breakers, attempts);
+  const order = rotation ? planned.map((i) => targets.indexOf(inRotation[i]!)) : planned;
   let lastError: GatewayError | undefined;
 
   let next = 0;
