@@ -11,6 +11,7 @@
  *   node --import tsx bench/tree-ab.ts --before DIR --cross --rounds 12 Anthropic client -> openai provider
  *   node --import tsx bench/tree-ab.ts --before DIR --after DIR2 --after DIR3   other trees (a bisection)
  *   node --import tsx bench/tree-ab.ts --before DIR --threads           CPU per request by thread too
+ *   node --import tsx bench/tree-ab.ts --before DIR --rate 600          open loop at 600 req/s: CPU per request and p50
  *   node --import tsx bench/tree-ab.ts --before . --after . --cached-alias --before-scenario switchyard-unique --scenario switchyard-cache-miss
  *                                                                       one tree: the cache at 0 % hits against its baseline
  *   node --import tsx bench/tree-ab.ts --before DIR --after DIR --after-node-args '--max-semi-space-size=32'
@@ -47,6 +48,12 @@ interface Options {
   beforeScenario?: string;
   /** Configure the cached alias in every server (for the cache scenarios). */
   cachedAlias: boolean;
+  /**
+   * Open loop at this many requests per second instead of the closed loop: the host is not
+   * saturated, so CPU per request (the cost) is steadier than throughput, which follows how the
+   * scheduler shares two cores between the server, the mock and the load generator.
+   */
+  rate?: number;
   /** Merged over the config of the servers other than "before" (JSON). */
   afterConfigExtra?: Record<string, unknown>;
 }
@@ -66,6 +73,7 @@ function parse(argv: string[]): Options {
     else if (key === '--scenario') o.scenario = value();
     else if (key === '--before-scenario') o.beforeScenario = value();
     else if (key === '--cached-alias') o.cachedAlias = true;
+    else if (key === '--rate') o.rate = Math.max(1, Number(value()) || 500);
     else if (key === '--after-config-extra') o.afterConfigExtra = JSON.parse(value()) as Record<string, unknown>;
     else if (key === '--before-node-args') o.beforeNodeArgs = value().split(' ').filter(Boolean);
     else if (key === '--after-node-args') o.afterNodeArgs = value().split(' ').filter(Boolean);
@@ -117,6 +125,7 @@ async function main(): Promise<void> {
     for (const mode of o.modes) {
       const tp = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+      const p50 = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       /** tree -> thread name -> µs per request, one entry per round. */
       const threadCpu = new Map<string, Map<string, number[]>>(variants.map((v) => [v.name, new Map()]));
       for (let round = 0; round < o.rounds; round++) {
@@ -137,10 +146,11 @@ async function main(): Promise<void> {
               ...(v.scenario.uniqueToken ? { uniqueToken: v.scenario.uniqueToken } : {}),
               stream: mode === 'stream',
               marker: CONTENT_MARKER,
-              mode: 'closed',
+              mode: o.rate ? 'open' : 'closed',
               concurrency: o.concurrency,
+              ...(o.rate ? { rate: o.rate } : {}),
               warmupMs: 500,
-              durationMs: 2500,
+              durationMs: o.rate ? 4000 : 2500,
               maxRequests: 1_000_000,
               maxInFlight: 2_000,
               timeoutMs: 30_000,
@@ -157,6 +167,7 @@ async function main(): Promise<void> {
           );
           if (r.errors > 0) throw new Error(`${v.name} ${mode}: ${r.errors} errors: ${r.errorSamples.join(' | ')}`);
           tp.get(v.name)!.push(r.throughput);
+          p50.get(v.name)!.push(r.latency.p50);
           cpu.get(v.name)!.push(r.ok ? (cpuMs * 1000) / r.ok : 0);
           for (const [name, ms] of threadsMs) {
             const per = threadCpu.get(v.name)!;
@@ -170,14 +181,19 @@ async function main(): Promise<void> {
       const share = (name: string) => tp.get(name)!.map((x, i) => x / bare[i]!);
       const before = share('before');
       const beforeCpu = cpu.get('before')!;
-      lines.push(`${mode.padEnd(6)} before: share of bare ${pct(median(before))}, CPU/req ${median(beforeCpu).toFixed(0)} µs`);
+      const beforeP50 = p50.get('before')!;
+      if (o.rate) lines.push(`${mode.padEnd(6)} before: CPU/req ${median(beforeCpu).toFixed(0)} µs, p50 ${median(beforeP50).toFixed(3)} ms (bare ${median(cpu.get('bare')!).toFixed(0)} µs, ${median(p50.get('bare')!).toFixed(3)} ms)`);
+      else lines.push(`${mode.padEnd(6)} before: share of bare ${pct(median(before))}, CPU/req ${median(beforeCpu).toFixed(0)} µs`);
       for (const name of names.slice(1)) {
         const rel = share(name).map((x, i) => x / before[i]!);
         const cpuRel = cpu.get(name)!.map((x, i) => x / beforeCpu[i]!);
-        lines.push(
-          `${mode.padEnd(6)} ${name}: share of bare ${pct(median(share(name)))}; throughput :before ${pct(median(rel))} (rounds ${pct(Math.min(...rel))}–${pct(Math.max(...rel))})` +
-            `; CPU/req ${median(cpu.get(name)!).toFixed(0)} µs (:before ${pct(median(cpuRel))})`,
-        );
+        const cpuLine = `CPU/req ${median(cpu.get(name)!).toFixed(0)} µs (:before ${pct(median(cpuRel))}, rounds ${pct(Math.min(...cpuRel))}–${pct(Math.max(...cpuRel))})`;
+        if (o.rate) {
+          const added = p50.get(name)!.map((x, i) => (x - beforeP50[i]!) * 1000);
+          lines.push(`${mode.padEnd(6)} ${name}: ${cpuLine}; p50 ${median(p50.get(name)!).toFixed(3)} ms (${median(added) >= 0 ? '+' : ''}${median(added).toFixed(0)} µs over before)`);
+        } else {
+          lines.push(`${mode.padEnd(6)} ${name}: share of bare ${pct(median(share(name)))}; throughput :before ${pct(median(rel))} (rounds ${pct(Math.min(...rel))}–${pct(Math.max(...rel))}); ${cpuLine}`);
+        }
       }
       if (o.threads) {
         const threadNames = new Set(names.flatMap((n) => [...threadCpu.get(n)!.keys()]));
@@ -185,7 +201,7 @@ async function main(): Promise<void> {
         for (const t of [...threadNames].sort()) lines.push(`         thread ${t.padEnd(16)} ${names.map((n) => `${n} ${of(n, t).toFixed(1)} µs/req`).join(', ')}`);
       }
     }
-    process.stdout.write(`\n${beforeScenario.id === scenario.id ? scenario.id : `before: ${beforeScenario.id}, others: ${scenario.id}`}, c=${o.concurrency}, ${o.rounds} interleaved rounds per mode (medians of per-round figures)\n${lines.join('\n')}\n`);
+    process.stdout.write(`\n${beforeScenario.id === scenario.id ? scenario.id : `before: ${beforeScenario.id}, others: ${scenario.id}`}, ${o.rate ? `open loop ${o.rate} req/s` : `c=${o.concurrency}`}, ${o.rounds} interleaved rounds per mode (medians of per-round figures)\n${lines.join('\n')}\n`);
   } finally {
     await lg.close();
     for (const t of trees) await t.stop();
