@@ -3,8 +3,9 @@
  * tree runs with V8's `--trace-gc-nvp` under the same closed loop (c=32, 3 s blocks, rounds
  * alternating between the trees), and the scavenges' own figures give, per request, the bytes that
  * survived a scavenge (were still reachable when the young generation was collected), the bytes
- * promoted to the old generation, and GC pause time. Unlike throughput, survived bytes per request
- * hardly move with the host's speed (medians of three rounds agree within ~1 KB), so this finds
+ * promoted to the old generation, and GC pause time. Survived bytes per request move much less with
+ * the host's speed than throughput does (within one run, the rounds of a tree agree within about
+ * 1 KB; between runs a tree moved by up to 4 KB, so compare trees in the same run), so this finds
  * where a tree started keeping more alive — the GC cost that CPU profiles only show as "(garbage
  * collector)".
  *
