@@ -39,8 +39,13 @@ interface ChoiceState {
   /** The open block's canonical index, or -1. */
   open: number;
   openKind: 'reasoning' | 'text' | 'tool' | undefined;
-  toolsSeen: Set<number>;
+  /** Tool-call blocks already started (made on the first tool call: most answers have none). */
+  toolsSeen: Set<number> | undefined;
   finished: boolean;
+}
+
+function newChoiceState(): ChoiceState {
+  return { open: -1, openKind: undefined, toolsSeen: undefined, finished: false };
 }
 
 export function createOpenAIStreamMapper(options: OpenAIStreamMapperOptions): StreamMapper {
@@ -49,10 +54,14 @@ export function createOpenAIStreamMapper(options: OpenAIStreamMapperOptions): St
   let started = false;
   let done = false;
   let finishedChoices = 0;
-  const states = new Map<number, ChoiceState>();
+  // Choice 0 in a field, any others in a Map made when one arrives: nearly every stream has one
+  // choice, and each stream's state lives as long as the stream (it is what the GC keeps copying).
+  const first = newChoiceState();
+  let others: Map<number, ChoiceState> | undefined;
   const stateOf = (n: number): ChoiceState => {
-    let st = states.get(n);
-    if (!st) states.set(n, (st = { open: -1, openKind: undefined, toolsSeen: new Set(), finished: false }));
+    if (n === 0) return first;
+    let st = (others ??= new Map()).get(n);
+    if (!st) others.set(n, (st = newChoiceState()));
     return st;
   };
 
@@ -94,8 +103,8 @@ export function createOpenAIStreamMapper(options: OpenAIStreamMapperOptions): St
     if (Array.isArray(delta.tool_calls)) {
       for (const tc of delta.tool_calls) {
         const index = base + TOOL_BASE + (typeof tc.index === 'number' ? tc.index : 0);
-        if (!st.toolsSeen.has(index)) {
-          st.toolsSeen.add(index);
+        if (!st.toolsSeen?.has(index)) {
+          (st.toolsSeen ??= new Set()).add(index);
           closeOpen(st, n, out);
           st.open = index;
           st.openKind = 'tool';
