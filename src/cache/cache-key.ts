@@ -11,7 +11,7 @@ import { hash } from 'node:crypto';
 import type { CoreRequest, Message } from '../core/request.js';
 
 /** Bumped when the serialization changes, so old entries are never read with new meaning. */
-const KEY_VERSION = 2;
+const KEY_VERSION = 3;
 
 /** Unknown top-level fields that never change the answer (the rest are part of the key). */
 const IGNORED_EXTRAS = new Set(['user', 'metadata', 'store', 'stream_options', 'service_tier', 'safety_identifier', 'prompt_cache_key']);
@@ -55,77 +55,58 @@ function sha256(text: string): string {
 }
 
 /**
- * The messages, canonical, without what does not change the answer (Anthropic cache_control hints
- * on text parts). Each message and part goes through the sorted serialization: dialect parsers
+ * One message, canonical, without what does not change the answer (Anthropic cache_control hints
+ * on text parts). The message and its parts go through the sorted serialization: dialect parsers
  * build them with their fields in different orders.
  */
-function messagesJson(messages: readonly Message[], end: number): string {
-  let out = '[';
-  for (let i = 0; i < end; i++) {
-    const m = messages[i]!;
-    if (i > 0) out += ',';
-    const keys = Object.keys(m).sort();
-    out += '{';
-    let first = true;
-    for (const k of keys) {
-      const v = (m as unknown as Record<string, unknown>)[k];
-      if (v === undefined) continue;
-      if (!first) out += ',';
-      first = false;
-      out += JSON.stringify(k) + ':';
-      if (k !== 'content') {
-        out += canonicalJson(v);
-        continue;
-      }
-      out += '[';
-      for (let j = 0; j < m.content.length; j++) {
-        const p = m.content[j]!;
-        if (j > 0) out += ',';
-        out += objectJson(p as unknown as Record<string, unknown>, p.type === 'text' ? 'cacheControl' : undefined);
-      }
-      out += ']';
+function messageJson(m: Message): string {
+  const keys = Object.keys(m).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = (m as unknown as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += JSON.stringify(k) + ':';
+    if (k !== 'content') {
+      out += canonicalJson(v);
+      continue;
     }
-    out += '}';
+    out += '[';
+    for (let j = 0; j < m.content.length; j++) {
+      const p = m.content[j]!;
+      if (j > 0) out += ',';
+      out += objectJson(p as unknown as Record<string, unknown>, p.type === 'text' ? 'cacheControl' : undefined);
+    }
+    out += ']';
   }
-  return out + ']';
-}
-
-/** `,"name":<canonical value>` for a defined value, else nothing. */
-function field(name: string, v: unknown): string {
-  return v === undefined ? '' : `,"${name}":${canonicalJson(v)}`;
+  return out + '}';
 }
 
 /**
- * The answer-changing fields of a request, messages aside, in a fixed order (these are the
- * gateway's own field names, so a fixed order is canonical; client-shaped values inside them, such
- * as tool schemas, are serialized sorted).
+ * The answer-changing fields of a request besides model, system prompt and messages, in the fixed
+ * order the key writes them (the gateway's own field names, so a fixed order is canonical;
+ * client-shaped values inside them, such as tool schemas, are serialized sorted).
  */
+const PARAMETERS = ['tools', 'toolChoice', 'parallelToolCalls', 'responseFormat', 'maxTokens', 'temperature', 'topP', 'topK', 'stop', 'seed', 'presencePenalty', 'frequencyPenalty', 'reasoning'] as const satisfies ReadonlyArray<keyof CoreRequest>;
+
+/** The answer-changing fields of a request, messages aside. */
 function parametersJson(r: CoreRequest): string {
+  let out = `{"model":${JSON.stringify(r.model)},"system":[`;
+  for (let i = 0; i < r.system.length; i++) out += (i > 0 ? ',' : '') + JSON.stringify(r.system[i]!.text);
+  out += ']';
+  for (const name of PARAMETERS) {
+    const v = r[name];
+    if (v !== undefined) out += `,"${name}":${canonicalJson(v)}`;
+  }
   let extras: Record<string, unknown> | undefined;
   for (const k in r.extras) {
     if (IGNORED_EXTRAS.has(k) || r.extras[k] === undefined) continue;
     (extras ??= {})[k] = r.extras[k];
   }
-  let system = '[';
-  for (let i = 0; i < r.system.length; i++) system += (i > 0 ? ',' : '') + JSON.stringify(r.system[i]!.text);
-  return (
-    `{"model":${JSON.stringify(r.model)},"system":${system}]` +
-    field('tools', r.tools) +
-    field('toolChoice', r.toolChoice) +
-    field('parallelToolCalls', r.parallelToolCalls) +
-    field('responseFormat', r.responseFormat) +
-    field('maxTokens', r.maxTokens) +
-    field('temperature', r.temperature) +
-    field('topP', r.topP) +
-    field('topK', r.topK) +
-    field('stop', r.stop) +
-    field('seed', r.seed) +
-    field('presencePenalty', r.presencePenalty) +
-    field('frequencyPenalty', r.frequencyPenalty) +
-    field('reasoning', r.reasoning) +
-    field('extras', extras) +
-    '}'
-  );
+  if (extras) out += `,"extras":${canonicalJson(extras)}`;
+  return out + '}';
 }
 
 export interface KeyInput {
@@ -135,14 +116,36 @@ export interface KeyInput {
   namespace: string;
 }
 
-/** The parts every key starts with: version, kind, namespace, route, parameters. */
-function keyHead(kind: 'exact' | 'context', k: KeyInput): string {
-  return `{"v":${KEY_VERSION},"kind":"${kind}","ns":${JSON.stringify(k.namespace)},"route":${canonicalJson(k.route)},"params":${parametersJson(k.request)}`;
+export interface CacheKeys {
+  /** The exact-cache key: the whole answer-changing request, the route and the namespace. */
+  exact: string;
+  /**
+   * The semantic context key (when asked for): everything but the last message — model, route,
+   * system prompt, tools, parameters, earlier turns — and the namespace. Only entries with the same
+   * context key are semantic candidates, so a semantic hit never crosses models, tools, prompts or
+   * conversations.
+   */
+  context?: string;
 }
 
-/** The exact-cache key: the whole answer-changing request, the route and the namespace. */
+/**
+ * A request's cache keys. Both start from the same serialization of the namespace, route and
+ * parameters, and the context key's earlier turns are the exact key's messages but the last, so a
+ * semantic request serializes each part once.
+ */
+export function cacheKeys(k: KeyInput, withContext: boolean): CacheKeys {
+  const head = `{"v":${KEY_VERSION},"ns":${JSON.stringify(k.namespace)},"route":${canonicalJson(k.route)},"params":${parametersJson(k.request)}`;
+  const messages = k.request.messages;
+  let earlier = '';
+  for (let i = 0; i < messages.length - 1; i++) earlier += (i > 0 ? ',' : '') + messageJson(messages[i]!);
+  const last = messages.length > 0 ? (messages.length > 1 ? ',' : '') + messageJson(messages[messages.length - 1]!) : '';
+  const exact = sha256(`${head},"kind":"exact","messages":[${earlier}${last}]}`);
+  return withContext ? { exact, context: sha256(`${head},"kind":"context","earlier":[${earlier}]}`) } : { exact };
+}
+
+/** The exact-cache key alone (see CacheKeys). */
 export function exactKey(k: KeyInput): string {
-  return sha256(`${keyHead('exact', k)},"messages":${messagesJson(k.request.messages, k.request.messages.length)}}`);
+  return cacheKeys(k, false).exact;
 }
 
 /**
@@ -161,11 +164,7 @@ export function lastUserText(r: CoreRequest): string | undefined {
   return text || undefined;
 }
 
-/**
- * The semantic context key: everything but the last user message (model, route, system prompt,
- * tools, parameters, earlier turns) and the namespace. Only entries with the same context key are
- * semantic candidates, so a semantic hit never crosses models, tools, prompts or conversations.
- */
+/** The semantic context key alone (see CacheKeys). */
 export function contextKey(k: KeyInput): string {
-  return sha256(`${keyHead('context', k)},"earlier":${messagesJson(k.request.messages, Math.max(0, k.request.messages.length - 1))}}`);
+  return cacheKeys(k, true).context!;
 }

@@ -27,7 +27,7 @@ import { targetsFor } from '../pipeline/route-step.js';
 import { costOf, PriceTable } from '../pricing/price-table.js';
 import type { Runtime } from '../routing/runtime.js';
 import { ResponseAssembler } from './assemble-response.js';
-import { contextKey, exactKey, lastUserText } from './cache-key.js';
+import { cacheKeys, lastUserText } from './cache-key.js';
 import type { CacheConfig, CacheNamespaceMode } from './cache-schema.js';
 import type { CacheService, IndexHandle } from './cache-service.js';
 import { decodeAnswer, encodeAnswer } from './cache-store.js';
@@ -236,12 +236,13 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       }
       const ns = namespaceOf(ctx, cfg.namespace);
       const request = ctx.request;
-      const key = exactKey({ request, route, namespace: ns });
       const lookup = mode === 'default' || mode === 'no-store';
       const keep = mode === 'default' || mode === 'refresh';
 
       const text = settings.semantic && index && request.messages.length <= semanticCfg.max_messages ? lastUserText(request) : undefined;
-      const ctxKey = text !== undefined ? contextKey({ request, route, namespace: ns }) : undefined;
+      const keys = cacheKeys({ request, route, namespace: ns }, text !== undefined);
+      const key = keys.exact;
+      const ctxKey = keys.context;
       let vector: number[] | undefined;
 
       if (lookup) {
