@@ -15,13 +15,13 @@
  * A tree is a source checkout with node_modules (a git worktree of an older commit may link this
  * checkout's node_modules when its dependencies are the same).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { buildSwitchyard } from './lib/build-switchyard.js';
 import type { ServerProcess } from './lib/child-server.js';
 import { startLoadGenerator } from './lib/load-client.js';
+import { median } from './lib/percentiles.js';
 import { allScenarios, CONTENT_MARKER } from './lib/scenarios.js';
 import type { Mode } from './lib/scenarios.js';
 import { startServers, startSwitchyardProcess, stopServers } from './lib/start-servers.js';
@@ -76,11 +76,6 @@ function totals(log: string): GcTotals {
   return t;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));
   const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -106,8 +101,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < o.rounds; round++) {
         for (const p of round % 2 ? [...procs].reverse() : procs) {
           let at = totals('');
-          let ok = 0;
-          await lg.run(
+          const r = await lg.run(
             {
               label: `${p.name} ${mode}`,
               origin: p.server.url,
@@ -127,10 +121,9 @@ async function main(): Promise<void> {
             (phase) => {
               if (phase === 'measure') at = totals(readFileSync(p.logFile, 'utf8'));
             },
-          ).then((r) => {
-            if (r.errors > 0) throw new Error(`${p.name} ${mode}: ${r.errors} errors: ${r.errorSamples.join(' | ')}`);
-            ok = r.ok;
-          });
+          );
+          if (r.errors > 0) throw new Error(`${p.name} ${mode}: ${r.errors} errors: ${r.errorSamples.join(' | ')}`);
+          const ok = r.ok;
           // The GC log is written by the child through a pipe: let the window's last lines arrive.
           await new Promise((res) => setTimeout(res, 200));
           const end = totals(readFileSync(p.logFile, 'utf8'));

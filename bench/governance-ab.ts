@@ -19,6 +19,7 @@ import { buildSwitchyard } from './lib/build-switchyard.js';
 import { SERVER_PROBE, startServer } from './lib/child-server.js';
 import type { ServerProcess } from './lib/child-server.js';
 import { startLoadGenerator } from './lib/load-client.js';
+import { median } from './lib/percentiles.js';
 import { allScenarios, CONTENT_MARKER } from './lib/scenarios.js';
 import type { Mode } from './lib/scenarios.js';
 import { ROOT, startServers, stopServers } from './lib/start-servers.js';
@@ -44,11 +45,6 @@ function parse(argv: string[]): Options {
   }
   return o;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   const o = parse(process.argv.slice(2));

@@ -20,7 +20,7 @@ const gaps = (arg > 0 ? process.argv[arg + 1]! : '0,1,2').split(',').map(Number)
 const r = await startRedis();
 if (!r.ok) throw new Error(`redis-rtt needs redis-server: ${r.reason}`);
 const store = new RedisCounterStore({ url: r.redis.url, timeoutMs: 1000, prefix: 'rtt:' });
-const plain = new Redis(r.redis.url, { lazyConnect: false });
+const plain = new Redis(r.redis.url);
 try {
   if (!(await store.waitReady(5000))) throw new Error('redis did not become ready');
   const now = Date.now();

@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { buildSwitchyard } from './lib/build-switchyard.js';
 import { startLoadGenerator } from './lib/load-client.js';
+import { median } from './lib/percentiles.js';
 import { readCpuMs, readThreadCpuMs } from './lib/proc-stats.js';
 import { allScenarios, CONTENT_MARKER } from './lib/scenarios.js';
 import type { Mode } from './lib/scenarios.js';
@@ -83,11 +84,6 @@ function parse(argv: string[]): Options {
   if (o.after.length === 0) o.after.push(ROOT);
   return o;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
