@@ -11,6 +11,8 @@
  *
  *   node --import tsx bench/gc-survivors.ts <tree> [<tree> ...]        stream, 3 rounds
  *   node --import tsx bench/gc-survivors.ts --modes json --rounds 5 --node-args '--max-semi-space-size=32' <trees>
+ *   node --import tsx bench/gc-survivors.ts --config-extra '{"metrics":{"enabled":false}}' <trees>   (merged over the bench config's top level)
+ *   node --import tsx bench/gc-survivors.ts --concurrency 4 <trees>     (default 32: does what survives scale with what is in flight?)
  *
  * A tree is a source checkout with node_modules (a git worktree of an older commit may link this
  * checkout's node_modules when its dependencies are the same).
@@ -31,16 +33,20 @@ interface Options {
   modes: Mode[];
   rounds: number;
   nodeArgs: string[];
+  configExtra?: Record<string, unknown>;
+  concurrency: number;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { trees: [], modes: ['stream'], rounds: 3, nodeArgs: [] };
+  const o: Options = { trees: [], modes: ['stream'], rounds: 3, nodeArgs: [], concurrency: 32 };
   for (let i = 0; i < argv.length; i++) {
-    const [key, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
+    const [key, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
     if (key === '--modes') o.modes = value().split(',').filter((m): m is Mode => m === 'json' || m === 'stream');
     else if (key === '--rounds') o.rounds = Math.max(1, Number(value()) || 3);
     else if (key === '--node-args') o.nodeArgs = value().split(' ').filter(Boolean);
+    else if (key === '--concurrency') o.concurrency = Math.max(1, Number(value()) || 32);
+    else if (key === '--config-extra') o.configExtra = JSON.parse(value()) as Record<string, unknown>;
     else if (key.startsWith('--')) throw new Error(`unknown option ${key}; see the comment at the top of bench/gc-survivors.ts`);
     else o.trees.push(resolve(key));
   }
@@ -89,7 +95,7 @@ async function main(): Promise<void> {
   try {
     for (const [i, build] of builds.entries()) {
       const id = `tree${i + 1}`;
-      const server = await startSwitchyardProcess({ id, build, mockUrl: servers.mock.url, workDir, log, nodeArgs: { [id]: ['--trace-gc-nvp', ...o.nodeArgs] } });
+      const server = await startSwitchyardProcess({ id, build, mockUrl: servers.mock.url, workDir, log, nodeArgs: { [id]: ['--trace-gc-nvp', ...o.nodeArgs] }, ...(o.configExtra ? { extra: o.configExtra } : {}) });
       const logFile = join(workDir, `${id}.gc.log`);
       server.child.stdout!.pipe(createWriteStream(logFile));
       procs.push({ name: names[i]!, server, logFile });
@@ -111,7 +117,7 @@ async function main(): Promise<void> {
               stream: mode === 'stream',
               marker: CONTENT_MARKER,
               mode: 'closed',
-              concurrency: 32,
+              concurrency: o.concurrency,
               warmupMs: 300,
               durationMs: 3000,
               maxRequests: 1_000_000,
@@ -142,7 +148,7 @@ async function main(): Promise<void> {
         );
       }
     }
-    process.stdout.write(`\nper request at c=32, medians of ${o.rounds} rounds (the window's requests; scavenges from --trace-gc-nvp)\n${lines.join('\n')}\n`);
+    process.stdout.write(`\nper request at c=${o.concurrency}, medians of ${o.rounds} rounds (the window's requests; scavenges from --trace-gc-nvp)\n${lines.join('\n')}\n`);
   } finally {
     await lg.close();
     for (const p of procs) await p.server.stop();
