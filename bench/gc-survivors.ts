@@ -62,13 +62,27 @@ interface GcTotals {
   majors: number;
 }
 
+/** One GC line's fields: `key=value` pairs (Node 20's V8) or a JSON object after `GC: ` (Node 26's). */
+function gcFields(line: string): Map<string, string> | undefined {
+  const json = line.indexOf('GC: {');
+  if (json >= 0) {
+    try {
+      return new Map(Object.entries(JSON.parse(line.slice(json + 4)) as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+    } catch {
+      return undefined;
+    }
+  }
+  if (!line.includes(' gc=')) return undefined;
+  return new Map([...line.matchAll(/(\S+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+}
+
 /** Sums the scavenges' and full GCs' lines of a `--trace-gc-nvp` log. */
 function totals(log: string): GcTotals {
   const t: GcTotals = { scavenges: 0, survived: 0, promoted: 0, pauseMs: 0, majors: 0 };
   for (const line of log.split('\n')) {
-    if (!line.includes(' gc=')) continue;
-    const f = new Map([...line.matchAll(/(\S+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
-    const gc = f.get('gc');
+    const f = gcFields(line);
+    const gc = f?.get('gc');
+    if (!f || !gc) continue;
     if (gc === 's') {
       t.scavenges++;
       t.survived += Number(f.get('new_space_survived') ?? 0);
