@@ -19,6 +19,8 @@ import type { AdminApi } from './admin-api.js';
 import type { AdminRouter } from './admin/admin-router.js';
 import { answerUnreadableRequests } from './client-error.js';
 import { InFlightCounter, runDrain } from './drain.js';
+import { LinkedEntries } from './linked-entries.js';
+import type { Linked } from './linked-entries.js';
 import type { DrainReport } from './drain.js';
 import { exceedsJsonDepth } from './json-depth.js';
 import { isModelPath, listModels, retrieveModel } from './list-models.js';
@@ -72,21 +74,30 @@ export interface App {
   routes: string[];
 }
 
-/** One completion or embeddings request, from its first byte to the end of its answer. */
-interface Tracked {
-  res: ServerResponse;
+/**
+ * One completion or embeddings request, from its first byte to the end of its answer. A class, and
+ * in a LinkedEntries list rather than a Set: see linked-entries.ts.
+ */
+class Tracked implements Linked<Tracked> {
   /** The gateway's signal: aborts on client close, on a failed write, and at the drain timeout. */
-  ctrl: AbortController;
+  readonly ctrl = new AbortController();
   /** Set while a stream is being written: calling it ends the stream with an error event. */
   stop?: () => void;
   /** The client went away before the answer was finished. */
-  gone: boolean;
+  gone = false;
   /** Set while the body is being read: fails the read (client gone, drain timeout). */
   abortBody?: ((reason?: GatewayError) => void) | undefined;
   /** A framing error or timeout the parser reported, answered straight on the socket. */
   clientError?: GatewayError;
-  requestId: string;
-  dialect: ClientDialect;
+  linkPrev: Tracked | undefined = undefined;
+  linkNext: Tracked | undefined = undefined;
+  linked = false;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly requestId: string,
+    readonly dialect: ClientDialect,
+  ) {}
 }
 
 const kReading = Symbol('switchyard.reading');
@@ -110,14 +121,14 @@ export function createApp(options: AppOptions): App {
   let started = 0;
   let draining = false;
   /** Completion and embeddings requests in progress, for the drain to cut. */
-  const tracked = new Set<Tracked>();
+  const tracked = new LinkedEntries<Tracked>();
   // On the socket and the response themselves, under symbols (see SocketNotes), not in WeakMaps:
   // a WeakMap entry per request is an ephemeron the garbage collector has to trace.
 
   const shuttingDown = () => new GatewayError('GW_ERR_SHUTTING_DOWN', 'this gateway replica is shutting down and its drain timeout passed; retry the request');
 
   const track = (req: IncomingMessage, res: ServerResponse, requestId: string, dialect: ClientDialect): Tracked => {
-    const t: Tracked = { res, ctrl: new AbortController(), gone: false, requestId, dialect };
+    const t = new Tracked(res, requestId, dialect);
     tracked.add(t);
     const socket = req.socket as (Socket & SocketNotes) | undefined;
     if (req.httpVersionMajor === 1 && socket) socket[kReading] = t;
@@ -425,7 +436,7 @@ export function createApp(options: AppOptions): App {
   const cutAll = () => {
     let streams = 0;
     let requests = 0;
-    for (const t of tracked) {
+    for (const t of tracked.toArray()) {
       if (t.gone || t.res.writableEnded) continue;
       const err = shuttingDown();
       if (t.stop) {
