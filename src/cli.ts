@@ -50,6 +50,7 @@ async function start(argv: string[]): Promise<void> {
   for (const k of Object.keys(flags)) if (!['config', 'port', 'host', 'watch'].includes(k)) throw new Error(`unknown option --${k}\n\n${USAGE}`);
   const path = flags.config ?? process.env.SWITCHYARD_CONFIG;
   if (!path) throw new Error(`no config: pass --config FILE or set SWITCHYARD_CONFIG\n\n${USAGE}`);
+  (await import('./heap-tuning.js')).tuneHeapForRequests();
   const [{ loadConfigFileInWorker }, { KNOWN_PROVIDER_TYPES }, { startGateway }] = await Promise.all([
     import('./config/load-config-in-worker.js'),
     import('./providers/registry.js'),
