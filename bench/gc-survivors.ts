@@ -13,6 +13,7 @@
  *   node --import tsx bench/gc-survivors.ts --modes json --rounds 5 --node-args '--max-semi-space-size=32' <trees>
  *   node --import tsx bench/gc-survivors.ts --config-extra '{"metrics":{"enabled":false}}' <trees>   (merged over the bench config's top level)
  *   node --import tsx bench/gc-survivors.ts --concurrency 4 <trees>     (default 32: does what survives scale with what is in flight?)
+ *   node --import tsx bench/gc-survivors.ts --scenario switchyard-cache-miss <trees>   (any scenario of bench/lib/scenarios.ts)
  *
  * A tree is a source checkout with node_modules (a git worktree of an older commit may link this
  * checkout's node_modules when its dependencies are the same).
@@ -35,16 +36,18 @@ interface Options {
   nodeArgs: string[];
   configExtra?: Record<string, unknown>;
   concurrency: number;
+  scenario: string;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { trees: [], modes: ['stream'], rounds: 3, nodeArgs: [], concurrency: 32 };
+  const o: Options = { trees: [], modes: ['stream'], rounds: 3, nodeArgs: [], concurrency: 32, scenario: 'switchyard' };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
     if (key === '--modes') o.modes = value().split(',').filter((m): m is Mode => m === 'json' || m === 'stream');
     else if (key === '--rounds') o.rounds = Math.max(1, Number(value()) || 3);
     else if (key === '--node-args') o.nodeArgs = value().split(' ').filter(Boolean);
+    else if (key === '--scenario') o.scenario = value();
     else if (key === '--concurrency') o.concurrency = Math.max(1, Number(value()) || 32);
     else if (key === '--config-extra') o.configExtra = JSON.parse(value()) as Record<string, unknown>;
     else if (key.startsWith('--')) throw new Error(`unknown option ${key}; see the comment at the top of bench/gc-survivors.ts`);
@@ -109,12 +112,13 @@ async function main(): Promise<void> {
   try {
     for (const [i, build] of builds.entries()) {
       const id = `tree${i + 1}`;
-      const server = await startSwitchyardProcess({ id, build, mockUrl: servers.mock.url, workDir, log, nodeArgs: { [id]: ['--trace-gc-nvp', ...o.nodeArgs] }, ...(o.configExtra ? { extra: o.configExtra } : {}) });
+      const server = await startSwitchyardProcess({ id, build, mockUrl: servers.mock.url, workDir, log, nodeArgs: { [id]: ['--trace-gc-nvp', ...o.nodeArgs] }, ...(o.configExtra ? { extra: o.configExtra } : {}), cachedAlias: true });
       const logFile = join(workDir, `${id}.gc.log`);
       server.child.stdout!.pipe(createWriteStream(logFile));
       procs.push({ name: names[i]!, server, logFile });
     }
-    const scenario = allScenarios(servers.mock.url).find((s) => s.id === 'switchyard')!;
+    const scenario = allScenarios(servers.mock.url).find((s) => s.id === o.scenario);
+    if (!scenario) throw new Error(`no scenario ${o.scenario} (see bench/lib/scenarios.ts)`);
     const lines: string[] = [];
     for (const mode of o.modes) {
       const per = new Map<string, { survived: number[]; promoted: number[]; pauseUs: number[]; majors: number[] }>(procs.map((p) => [p.name, { survived: [], promoted: [], pauseUs: [], majors: [] }]));
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
               path: scenario.path,
               headers: scenario.headers,
               body: scenario.body(mode === 'stream'),
+              ...(scenario.uniqueToken ? { uniqueToken: scenario.uniqueToken } : {}),
               stream: mode === 'stream',
               marker: CONTENT_MARKER,
               mode: 'closed',

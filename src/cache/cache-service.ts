@@ -47,8 +47,9 @@ export class CacheService {
   private readonly stores = new Map<string, CacheStore>();
   private readonly indexes = new Map<string, { handle: IndexHandle; opening?: Promise<void>; index?: SemanticIndex }>();
   private readonly up = new Map<string, boolean>();
-  private activeStore: { spec: string; type: string } | undefined;
-  private activeIndex: { spec: string; type: string } | undefined;
+  /** `id`: the key of `up` (built once: report() runs on every lookup and store). */
+  private activeStore: { spec: string; type: string; id: string } | undefined;
+  private activeIndex: { spec: string; type: string; id: string } | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private clock: Clock | undefined;
   readonly counters: CacheCounters = { hits: 0, semanticHits: 0, misses: 0, bypasses: 0, stored: 0, savedUsd: 0, errors: { store: 0, index: 0, embedding: 0 } };
@@ -70,7 +71,7 @@ export class CacheService {
       }
       this.stores.set(spec, s);
     }
-    this.activeStore = { spec, type: cfg.type };
+    this.activeStore = { spec, type: cfg.type, id: `exact:${spec}` };
     return s;
   }
 
@@ -107,7 +108,7 @@ export class CacheService {
       }
       this.startSweeper();
     }
-    this.activeIndex = { spec, type: cfg.type };
+    this.activeIndex = { spec, type: cfg.type, id: `semantic:${spec}` };
     return entry.handle;
   }
 
@@ -141,9 +142,9 @@ export class CacheService {
 
   /** Records the outcome of an operation on a backend (a failure marks it down, a success up). */
   report(backend: CacheBackend, ok: boolean, err?: unknown): void {
-    const spec = backend === 'exact' ? this.activeStore && `exact:${this.activeStore.spec}` : this.activeIndex && `semantic:${this.activeIndex.spec}`;
+    const id = backend === 'exact' ? this.activeStore?.id : this.activeIndex?.id;
     if (!ok) this.counters.errors[backend === 'exact' ? 'store' : 'index']++;
-    if (spec) this.setUp(spec, backend, ok, err);
+    if (id) this.setUp(id, backend, ok, err);
   }
 
   private setUp(id: string, backend: CacheBackend, up: boolean, err?: unknown): void {
@@ -159,8 +160,8 @@ export class CacheService {
   /** State of the backends the current config uses (for the gauge and the stats). */
   status(): CacheBackendStatus[] {
     const out: CacheBackendStatus[] = [];
-    if (this.activeStore) out.push({ backend: 'exact', type: this.activeStore.type, up: this.up.get(`exact:${this.activeStore.spec}`) ?? false });
-    if (this.activeIndex) out.push({ backend: 'semantic', type: this.activeIndex.type, up: this.up.get(`semantic:${this.activeIndex.spec}`) ?? false });
+    if (this.activeStore) out.push({ backend: 'exact', type: this.activeStore.type, up: this.up.get(this.activeStore.id) ?? false });
+    if (this.activeIndex) out.push({ backend: 'semantic', type: this.activeIndex.type, up: this.up.get(this.activeIndex.id) ?? false });
     return out;
   }
 

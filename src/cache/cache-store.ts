@@ -1,8 +1,9 @@
 /**
  * Where exact cache entries live: cached answers under a namespace and a key; a store never
  * decides what to cache. Any method may reject (store down): the caller treats that as a miss.
- * The memory store keeps the answer object itself (frozen: every hit shares it), so neither a
- * store nor a hit pays for JSON; a store on the network keeps its JSON (`encodeAnswer`).
+ * The memory store keeps the answer object itself (frozen before the first hit hands it out: every
+ * hit shares it), so neither a store nor a hit pays for JSON; a store on the network keeps its
+ * JSON (`encodeAnswer`).
  */
 import type { CoreResponse } from '../core/response.js';
 import type { Clock } from '../routing/clock.js';
@@ -76,7 +77,12 @@ interface MemoryEntry {
   value: CachedAnswer;
   expiresAt: number;
   bytes: number;
+  /** Deep-frozen yet: done by the first hit, so an answer never read again (most, at low hit rates) costs no freezing. */
+  frozen: boolean;
 }
+
+/** Inserts between two walks over the oldest entries for expired ones, when the store is not full. */
+const SWEEP_EVERY = 64;
 
 /**
  * An in-process store bounded by bytes: a Map in least-recently-used order (a read moves the entry
@@ -87,6 +93,7 @@ export class MemoryCacheStore implements CacheStore {
   readonly kind = 'memory';
   private readonly entries = new Map<string, MemoryEntry>();
   private bytes = 0;
+  private insertsSinceSweep = 0;
 
   constructor(private readonly o: { maxBytes: number; clock: Clock }) {}
 
@@ -109,6 +116,10 @@ export class MemoryCacheStore implements CacheStore {
     }
     this.entries.delete(id);
     this.entries.set(id, e);
+    if (!e.frozen) {
+      deepFreeze(e.value);
+      e.frozen = true;
+    }
     return e.value;
   }
 
@@ -119,11 +130,16 @@ export class MemoryCacheStore implements CacheStore {
     const old = this.entries.get(id);
     if (old) this.drop(id, old);
     const now = this.o.clock.now();
-    for (const [oid, e] of this.entries) {
-      if (this.bytes + bytes <= this.o.maxBytes && e.expiresAt > now) break;
-      this.drop(oid, e);
+    // Evict from the least recently used end while over budget; when there is room, sweep expired
+    // entries off that end only now and then (reads drop the expired entries they find).
+    if (this.bytes + bytes > this.o.maxBytes || ++this.insertsSinceSweep >= SWEEP_EVERY) {
+      this.insertsSinceSweep = 0;
+      for (const [oid, e] of this.entries) {
+        if (this.bytes + bytes <= this.o.maxBytes && e.expiresAt > now) break;
+        this.drop(oid, e);
+      }
     }
-    this.entries.set(id, { namespace, value: deepFreeze(value), expiresAt: now + ttlMs, bytes });
+    this.entries.set(id, { namespace, value, expiresAt: now + ttlMs, bytes, frozen: false });
     this.bytes += bytes;
   }
 
