@@ -8,7 +8,8 @@
  * keeps pointing at the entries it held until a full GC frees it. With one add and one delete per
  * request nearly every request sits in some replaced table, so each request's whole object graph
  * stayed reachable for the young-generation collector after the request ended: copied, promoted,
- * and marked again by the next full GC (measured in docs/performance.md, "Found: a Set per request, and pretenuring").
+ * and marked again by the next full GC (measured in docs/performance.md, "Found: a Set per
+ * request, and pretenuring").
  * Here an entry that leaves has its links cleared, so nothing dead points at anything young.
  */
 export interface Linked<T> {
