@@ -25,6 +25,14 @@ describe('canonicalJson', () => {
 });
 
 describe('exactKey', () => {
+  it('is the same whether a message takes the quick path (role and plain text parts) or the general one', () => {
+    const plain = req({ messages: [{ role: 'user', name: 'ann', content: [{ type: 'text', text: 'He said "hi" \u2028 é' }, { type: 'text', text: 'two', cacheControl: { type: 'ephemeral' } }] }] });
+    // An own member that is undefined sends the same message down the general path.
+    const general = req({ messages: [{ role: 'user', name: 'ann', content: [{ type: 'text', text: 'He said "hi" \u2028 é' }, { type: 'text', text: 'two', providerMetadata: undefined }] } as never] });
+    assert.equal(key(plain), key(general));
+    assert.notEqual(key(plain), key(req({ messages: [{ role: 'user', content: plain.messages[0]!.content }] })));
+  });
+
   it('ignores stream, stream options, user, metadata, raw body, dialect and cache hints', () => {
     const a = key(req());
     const b = key(

@@ -50,8 +50,9 @@ function objectJson(obj: Record<string, unknown>, skip: string | undefined): str
 }
 
 function sha256(text: string): string {
-  // One-shot hash (Node 20.12+): no Hash object per key.
-  return hash('sha256', text, 'hex');
+  // One-shot hash (Node 20.12+): no Hash object per key. base64url: 43 characters where hex takes
+  // 64, so each store lookup hashes and compares a shorter string.
+  return hash('sha256', text, 'base64url');
 }
 
 /**
@@ -60,6 +61,8 @@ function sha256(text: string): string {
  * build them with their fields in different orders.
  */
 function messageJson(m: Message): string {
+  const quick = plainMessageJson(m);
+  if (quick !== undefined) return quick;
   const keys = Object.keys(m).sort();
   let out = '{';
   let first = true;
@@ -82,6 +85,31 @@ function messageJson(m: Message): string {
     out += ']';
   }
   return out + '}';
+}
+
+/** Own enumerable keys of `o`, counted without the array Object.keys would make. */
+function keyCount(o: object): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n;
+}
+
+/**
+ * The canonical JSON of the commonest message — a role and text parts that carry nothing but their
+ * text (and cache hints) — written straight in sorted key order; undefined for any other shape,
+ * which the general path serializes. Both write the same text for the same message (a test holds
+ * them together), so which path ran never changes a key.
+ */
+function plainMessageJson(m: Message): string | undefined {
+  if (keyCount(m) !== (m.name === undefined ? 2 : 3) || typeof m.role !== 'string' || !Array.isArray(m.content)) return undefined;
+  let out = '{"content":[';
+  for (let j = 0; j < m.content.length; j++) {
+    const p = m.content[j]!;
+    if (p.type !== 'text' || typeof p.text !== 'string' || keyCount(p) !== (p.cacheControl === undefined ? 2 : 3)) return undefined;
+    out += (j > 0 ? ',{"text":' : '{"text":') + JSON.stringify(p.text) + ',"type":"text"}';
+  }
+  out += m.name === undefined ? '],"role":' : `],"name":${JSON.stringify(m.name)},"role":`;
+  return out + JSON.stringify(m.role) + '}';
 }
 
 /**

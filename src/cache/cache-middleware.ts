@@ -135,6 +135,17 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
 }
 
+/** What storing an answer needs besides the answer. */
+interface SaveJob {
+  ctx: ChatContext;
+  ns: string;
+  key: string;
+  ttlMs: number;
+  route: RouteInfo | undefined;
+  /** For the semantic index: the context key, the text to embed and its vector when the lookup made one. */
+  semantic: { contextKey: string; text: string; vector: number[] | undefined } | undefined;
+}
+
 export interface CacheMiddlewareOptions {
   service: CacheService;
 }
@@ -150,9 +161,8 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     const settingsFor = effectiveFor(snapshot, cfg);
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
     const storeTimeoutMs = cfg.store.type === 'redis' ? cfg.store.timeout_ms * 2 : 1000;
-    // The memory store answers at once (its promise settles in the same turn): a timeout race
-    // would only add a timer and two promises per call. A store on the network gets the bound.
-    const bounded = <T>(p: Promise<T>, what: string): Promise<T> => (store.kind === 'memory' ? p : within(p, storeTimeoutMs, what));
+    // A store in this process (getNow/setNow) is called directly; one on the network gets a bound.
+    const bounded = <T>(p: Promise<T>, what: string): Promise<T> => within(p, storeTimeoutMs, what);
     const semanticCfg = cfg.semantic;
     const counters = service.counters;
 
@@ -192,24 +202,33 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       }
     };
 
-    const save = (args: { ctx: ChatContext; ns: string; key: string; ttlMs: number; response: CoreResponse; route: RouteInfo | undefined; semantic?: { contextKey: string; text: string; vector?: number[]; ctxSignal: AbortSignal } }) => {
-      if (args.ttlMs <= 0 || args.response.choices?.length || args.response.finishReason === 'error') return;
+    const save = (args: SaveJob, response: CoreResponse) => {
+      if (args.ttlMs <= 0 || response.choices?.length || response.finishReason === 'error') return;
       const t = args.route?.target;
-      const entry: CachedAnswer = { v: 1, response: args.response, storedAt: clock.now() };
+      const entry: CachedAnswer = { v: 1, response, storedAt: clock.now() };
       if (t) {
         entry.provider = t.provider.name;
         entry.providerType = t.provider.type;
         entry.model = t.model;
       }
       counters.stored++;
-      bounded(store.set(args.ns, args.key, entry, args.ttlMs), 'cache store write').then(
-        () => service.report('exact', true),
-        (err: unknown) => service.report('exact', false, err),
-      );
+      // One encoding for the store and the semantic index: both keep the answer's JSON.
+      const value = encodeAnswer(entry);
+      if (store.setNow) {
+        try {
+          store.setNow(args.ns, args.key, value, args.ttlMs);
+          service.report('exact', true);
+        } catch (err) {
+          service.report('exact', false, err);
+        }
+      } else {
+        bounded(store.set(args.ns, args.key, value, args.ttlMs), 'cache store write').then(
+          () => service.report('exact', true),
+          (err: unknown) => service.report('exact', false, err),
+        );
+      }
       const sem = args.semantic;
       if (!sem || !index) return;
-      // The semantic index keeps the answer's JSON (it persists it); the memory store may freeze `entry` meanwhile, which JSON does not mind.
-      const value = encodeAnswer(entry);
       void (async () => {
         const vector = sem.vector ?? (await embed(args.ctx, sem.text, semanticCfg.timeout_ms));
         const idx = index.current();
@@ -247,7 +266,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
 
       if (lookup) {
         try {
-          const a = await bounded(store.get(ns, key), 'cache store read');
+          const a = store.getNow ? store.getNow(ns, key) : await bounded(store.get(ns, key), 'cache store read');
           service.report('exact', true);
           if (a) return answer(ctx, a, 'hit');
         } catch (err) {
@@ -280,10 +299,9 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
 
       const result = await next();
       if (!keep) return result;
-      const semantic = text !== undefined && ctxKey !== undefined ? { contextKey: ctxKey, text, ctxSignal: ctx.signal, ...(vector ? { vector } : {}) } : undefined;
-      const base = { ctx, ns, key, ttlMs, route: result.route, ...(semantic ? { semantic } : {}) };
+      const job: SaveJob = { ctx, ns, key, ttlMs, route: result.route, semantic: text !== undefined && ctxKey !== undefined ? { contextKey: ctxKey, text, vector } : undefined };
       if (result.kind === 'response') {
-        save({ ...base, response: result.response });
+        save(job, result.response);
         return result;
       }
       const assembler = new ResponseAssembler();
@@ -294,7 +312,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
           done(end) {
             if (end.kind !== 'end') return;
             const response = assembler.result();
-            if (response) save({ ...base, response });
+            if (response) save(job, response);
           },
         }),
       };

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { systemClock } from '../routing/clock.js';
-import { MemoryCacheStore } from './cache-store.js';
+import { encodeAnswer, MemoryCacheStore } from './cache-store.js';
 import type { CachedAnswer } from './cache-store.js';
 
 /** An answer whose text is `text` (the store's byte accounting counts it). */
-function answer(text: string): CachedAnswer {
-  return { v: 1, storedAt: 0, response: { id: 'r', model: 'm', content: [{ type: 'text', text }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } } };
+function answer(text: string): string {
+  const a: CachedAnswer = { v: 1, storedAt: 0, response: { id: 'r', model: 'm', content: [{ type: 'text', text }], finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } } };
+  return encodeAnswer(a);
 }
 const textOf = (a: CachedAnswer | undefined) => (a?.response.content[0] as { text: string } | undefined)?.text;
 
@@ -29,12 +30,13 @@ describe('MemoryCacheStore', () => {
 
   it('keeps namespaces apart and clears one or all', async () => {
     const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
-    await s.set('a', 'k', answer('1'), 1000);
-    await s.set('b', 'k', answer('2'), 1000);
-    assert.equal(textOf(await s.get('a', 'k')), '1');
-    assert.equal(textOf(await s.get('b', 'k')), '2');
+    await s.set('a', 'k1', answer('1'), 1000);
+    await s.set('b', 'k2', answer('2'), 1000);
+    assert.equal(textOf(await s.get('a', 'k1')), '1');
+    assert.equal(textOf(await s.get('b', 'k2')), '2');
+    assert.equal(await s.get('b', 'k1'), undefined, 'a key read from another namespace is a miss');
     assert.equal(await s.clear('a'), 1);
-    assert.equal(await s.get('a', 'k'), undefined);
+    assert.equal(await s.get('a', 'k1'), undefined);
     assert.equal((await s.stats()).entries, 1);
     assert.equal(await s.clear(), 1);
     assert.equal((await s.stats()).entries, 0);
@@ -48,18 +50,24 @@ describe('MemoryCacheStore', () => {
     await s.get('n', 'a'); // a is now the most recently used
     await s.set('n', 'c', v, 1e6);
     assert.equal(await s.get('n', 'b'), undefined);
-    assert.equal(await s.get('n', 'a'), v);
-    assert.equal(await s.get('n', 'c'), v);
+    assert.equal(textOf(await s.get('n', 'a')), 'x'.repeat(150));
+    assert.equal(textOf(await s.get('n', 'c')), 'x'.repeat(150));
     assert.ok(((await s.stats()).bytes ?? 0) <= 2000);
   });
 
-  it('shares one frozen answer between hits, so no reader can change what the next one gets', async () => {
+  it('gives each hit its own copy, so no reader can change what the next one gets', async () => {
     const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
     await s.set('n', 'k', answer('kept'), 1e6);
     const a = (await s.get('n', 'k'))!;
-    assert.throws(() => {
-      (a.response.content[0] as { text: string }).text = 'changed';
-    }, TypeError);
+    (a.response.content[0] as { text: string }).text = 'changed';
     assert.equal(textOf(await s.get('n', 'k')), 'kept');
+  });
+
+  it('refuses an answer larger than max_bytes and keeps what it had', async () => {
+    const s = new MemoryCacheStore({ maxBytes: 1000, clock: clock() });
+    await s.set('n', 'small', answer('s'), 1e6);
+    await s.set('n', 'big', answer('x'.repeat(1000)), 1e6);
+    assert.equal(await s.get('n', 'big'), undefined);
+    assert.equal(textOf(await s.get('n', 'small')), 's');
   });
 });

@@ -1,9 +1,11 @@
 /**
  * Where exact cache entries live: cached answers under a namespace and a key; a store never
  * decides what to cache. Any method may reject (store down): the caller treats that as a miss.
- * The memory store keeps the answer object itself (frozen before the first hit hands it out: every
- * hit shares it), so neither a store nor a hit pays for JSON; a store on the network keeps its
- * JSON (`encodeAnswer`).
+ * Every store keeps an answer as its JSON (`encodeAnswer`), the memory store too: one flat string
+ * per entry is what the garbage collector copies once and then marks without looking inside, where
+ * the answer's object graph (a dozen objects and strings) would be traced by every full GC for as
+ * long as it is cached — with a cache of unique prompts that grows towards max_bytes, that tracing
+ * was most of what a miss cost. Each hit parses its own copy, so no reader can change another's.
  */
 import type { CoreResponse } from '../core/response.js';
 import type { Clock } from '../routing/clock.js';
@@ -33,39 +35,27 @@ export function decodeAnswer(value: string): CachedAnswer | undefined {
   }
 }
 
-/** Freezes a value and everything in it (the memory store shares one answer between all hits). */
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
-  }
-  return v;
-}
-
-/** Memory an answer holds, roughly: its strings (two bytes a character) plus a fixed cost per object. */
-export function answerBytes(a: CachedAnswer): number {
-  let bytes = 256 + (a.response.id.length + a.response.model.length) * 2;
-  for (const p of a.response.content) {
-    bytes += 96;
-    for (const k in p) {
-      const v = (p as unknown as Record<string, unknown>)[k];
-      if (typeof v === 'string') bytes += v.length * 2;
-      else if (v !== null && typeof v === 'object') bytes += JSON.stringify(v).length * 2;
-    }
-  }
-  return bytes;
-}
-
 export interface CacheStoreStats {
   entries: number;
   /** Bytes of cached values, where the store knows it cheaply (memory). */
   bytes?: number;
 }
 
+/**
+ * Keys are unique across namespaces (the middleware's key hashes the namespace in): a store keeps
+ * the namespace beside an entry, to clear a namespace and to refuse a read from another one.
+ */
 export interface CacheStore {
   readonly kind: 'memory' | 'redis';
   get(namespace: string, key: string): Promise<CachedAnswer | undefined>;
-  set(namespace: string, key: string, value: CachedAnswer, ttlMs: number): Promise<void>;
+  /**
+   * A store in this process answers without a promise (the memory store): the request's lookup
+   * and store then cost no promise, no microtask and no suspended frame. Same meaning as get/set.
+   */
+  getNow?(namespace: string, key: string): CachedAnswer | undefined;
+  setNow?(namespace: string, key: string, json: string, ttlMs: number): void;
+  /** Stores an answer's JSON (`encodeAnswer`: the caller encodes once for every store and index). */
+  set(namespace: string, key: string, json: string, ttlMs: number): Promise<void>;
   /** Deletes every entry, or a namespace's; returns how many went. */
   clear(namespace?: string): Promise<number>;
   stats(): Promise<CacheStoreStats>;
@@ -74,12 +64,14 @@ export interface CacheStore {
 
 interface MemoryEntry {
   namespace: string;
-  value: CachedAnswer;
+  /** The answer's JSON. */
+  value: string;
   expiresAt: number;
   bytes: number;
-  /** Deep-frozen yet: done by the first hit, so an answer never read again (most, at low hit rates) costs no freezing. */
-  frozen: boolean;
 }
+
+/** What an entry costs besides its JSON and its id's characters: the entry object and the Map's slot. */
+const ENTRY_OVERHEAD = 96;
 
 /** Inserts between two walks over the oldest entries for expired ones, when the store is not full. */
 const SWEEP_EVERY = 64;
@@ -97,38 +89,37 @@ export class MemoryCacheStore implements CacheStore {
 
   constructor(private readonly o: { maxBytes: number; clock: Clock }) {}
 
-  private id(namespace: string, key: string): string {
-    return `${namespace}\u0000${key}`;
-  }
-
   private drop(id: string, e: MemoryEntry): void {
     this.entries.delete(id);
     this.bytes -= e.bytes;
   }
 
   async get(namespace: string, key: string): Promise<CachedAnswer | undefined> {
-    const id = this.id(namespace, key);
-    const e = this.entries.get(id);
-    if (!e) return undefined;
-    if (e.expiresAt <= this.o.clock.now()) {
-      this.drop(id, e);
-      return undefined;
-    }
-    this.entries.delete(id);
-    this.entries.set(id, e);
-    if (!e.frozen) {
-      deepFreeze(e.value);
-      e.frozen = true;
-    }
-    return e.value;
+    return this.getNow(namespace, key);
   }
 
-  async set(namespace: string, key: string, value: CachedAnswer, ttlMs: number): Promise<void> {
-    const id = this.id(namespace, key);
-    const bytes = answerBytes(value) + id.length * 2 + 64;
+  async set(namespace: string, key: string, json: string, ttlMs: number): Promise<void> {
+    this.setNow(namespace, key, json, ttlMs);
+  }
+
+  getNow(namespace: string, key: string): CachedAnswer | undefined {
+    const e = this.entries.get(key);
+    if (!e || e.namespace !== namespace) return undefined;
+    if (e.expiresAt <= this.o.clock.now()) {
+      this.drop(key, e);
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    return decodeAnswer(e.value);
+  }
+
+  setNow(namespace: string, key: string, json: string, ttlMs: number): void {
+    // Two bytes a character: V8 keeps ASCII text in one, anything else in two.
+    const bytes = (json.length + key.length + namespace.length) * 2 + ENTRY_OVERHEAD;
     if (bytes > this.o.maxBytes) return;
-    const old = this.entries.get(id);
-    if (old) this.drop(id, old);
+    const old = this.entries.get(key);
+    if (old) this.drop(key, old);
     const now = this.o.clock.now();
     // Evict from the least recently used end while over budget; when there is room, sweep expired
     // entries off that end only now and then (reads drop the expired entries they find).
@@ -139,7 +130,7 @@ export class MemoryCacheStore implements CacheStore {
         this.drop(oid, e);
       }
     }
-    this.entries.set(id, { namespace, value, expiresAt: now + ttlMs, bytes, frozen: false });
+    this.entries.set(key, { namespace, value: json, expiresAt: now + ttlMs, bytes });
     this.bytes += bytes;
   }
 

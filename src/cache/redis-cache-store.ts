@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { openFailFastRedis, waitRedisReady } from '../storage/fail-fast-redis.js';
-import { decodeAnswer, encodeAnswer } from './cache-store.js';
+import { decodeAnswer } from './cache-store.js';
 import type { CachedAnswer, CacheStore, CacheStoreStats } from './cache-store.js';
 
 export interface RedisCacheStoreOptions {
@@ -49,8 +49,8 @@ export class RedisCacheStore implements CacheStore {
     return v === null ? undefined : decodeAnswer(v);
   }
 
-  async set(namespace: string, key: string, value: CachedAnswer, ttlMs: number): Promise<void> {
-    await this.redis.set(this.nsPrefix(namespace) + key, encodeAnswer(value), 'PX', Math.max(1, Math.round(ttlMs)));
+  async set(namespace: string, key: string, json: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.nsPrefix(namespace) + key, json, 'PX', Math.max(1, Math.round(ttlMs)));
   }
 
   private async scan(match: string, each: (keys: string[]) => Promise<void>): Promise<void> {
