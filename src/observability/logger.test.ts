@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger, lazyChild } from './logger.js';
+import { createLogger, isoTimeEachMs, lazyChild } from './logger.js';
 
 function capture(level: string) {
   const lines: Array<Record<string, unknown>> = [];
@@ -43,5 +43,16 @@ describe('lazyChild', () => {
     assert.equal(log.isLevelEnabled('debug'), false);
     assert.equal(lines.length, 0);
     assert.equal(children(), 0);
+  });
+});
+
+describe('isoTimeEachMs', () => {
+  it("writes pino's isoTime field for the current millisecond", () => {
+    const before = Date.now();
+    const m = /^,"time":"(.+)"$/.exec(isoTimeEachMs());
+    assert.ok(m, 'the field as pino splices it into a line');
+    const t = Date.parse(m[1]!);
+    assert.ok(t >= before && t <= Date.now());
+    assert.equal(new Date(t).toISOString(), m[1]);
   });
 });

@@ -44,9 +44,25 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     base: { service: 'switchyard' },
     redact: { paths: REDACT, censor: '[redacted]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeEachMs,
   };
   return pino(opts, options.destination ?? stdoutDestination());
+}
+
+let lastMs = -1;
+let lastTime = '';
+
+/**
+ * pino's isoTime (`,"time":"<ISO 8601>"`), formatted once per millisecond: under load several
+ * lines share one, and a Date plus toISOString per line cost ~4 µs of a request's main-thread time.
+ */
+export function isoTimeEachMs(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastTime = `,"time":"${new Date(ms).toISOString()}"`;
+  }
+  return lastTime;
 }
 
 /**
