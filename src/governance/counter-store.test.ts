@@ -37,10 +37,16 @@ for (const [name, make] of stores) {
       // The second check does not fit: nothing is added to the first.
       assert.deepEqual(await s.reserve([{ key: p + 'r', limit: 2, amount: 1, expireAt: exp }, { key: p + 'u', limit: 100, amount: 60, expireAt: exp }], now), { ok: false, index: 1, values: [1, 60] });
       assert.deepEqual(await s.read([p + 'r', p + 'u', p + 'none']), [1, 60, 0]);
-      await s.adjust([{ key: p + 'u', delta: -50 }, { key: p + 'gone', delta: 5 }]);
+      await s.adjust([{ key: p + 'u', delta: -50, expires: true }, { key: p + 'gone', delta: 5, expires: true }]);
       assert.deepEqual(await s.read([p + 'u', p + 'gone']), [10, 0], 'settles existing counters only');
-      await s.adjust([{ key: p + 'u', delta: -1000 }]);
+      await s.adjust([{ key: p + 'u', delta: -1000, expires: true }]);
       assert.deepEqual(await s.read([p + 'u']), [0], 'never below zero');
+      await s.adjust([{ key: p + 'u', delta: 7, expires: true }]);
+      assert.deepEqual(await s.read([p + 'u']), [7], 'a counter at 0 that still exists is settled, not taken for gone');
+      assert.deepEqual(await s.reserve([{ key: p + 'total', limit: 10, amount: 2, expireAt: Number.POSITIVE_INFINITY }], now), { ok: true, values: [2] });
+      await s.adjust([{ key: p + 'total', delta: -2, expires: false }]);
+      await s.adjust([{ key: p + 'total', delta: 3, expires: false }]);
+      assert.deepEqual(await s.read([p + 'total']), [3], 'a counter that never expires, settled from 0');
       assert.deepEqual(await s.reserve([{ key: p + 'r', limit: 2, amount: 1, expireAt: Number.POSITIVE_INFINITY }], now), { ok: true, values: [2] });
       assert.deepEqual((await s.reserve([{ key: p + 'r', limit: 2, amount: 1, expireAt: exp }], now)).ok, false);
       await s.close();
@@ -54,12 +60,12 @@ for (const [name, make] of stores) {
       const check = { key, limit: 1, amount: 1, expireAt: now + 60_000 };
       assert.equal((await s.reserve([check], now)).ok, true);
       // Full: a release and a new reservation in one turn; the release goes first.
-      const released = s.adjust([{ key, delta: -1 }]);
+      const released = s.adjust([{ key, delta: -1, expires: true }]);
       const again = s.reserve([check], now);
       await released;
       assert.deepEqual(await again, { ok: true, values: [1] });
       // A settlement with no reservation after it is still written.
-      await s.adjust([{ key, delta: -1 }]);
+      await s.adjust([{ key, delta: -1, expires: true }]);
       assert.deepEqual(await s.read([key]), [0]);
       await s.close();
     });
@@ -99,6 +105,11 @@ describe('redis counter store expiry', () => {
       assert.equal(await raw.exists(p + 'new'), 0);
       assert.equal(await raw.get(p + 'w'), '2');
       assert.ok((await raw.pttl(p + 'w')) > 0, 'keeps its expiry');
+      // Settling a counter whose window ended (gone) leaves nothing behind, not a counter without expiry.
+      await s.adjust([{ key: p + 'ended', delta: 4, expires: true }, { key: p + 'w', delta: 3, expires: true }]);
+      assert.equal(await raw.exists(p + 'ended'), 0);
+      assert.equal(await raw.get(p + 'w'), '5');
+      assert.ok((await raw.pttl(p + 'w')) > 0, 'a settled counter keeps its expiry');
     } finally {
       raw.disconnect();
       await s.close();

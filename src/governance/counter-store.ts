@@ -29,6 +29,11 @@ export interface CounterAdjust {
   key: string;
   /** Added to the counter if it still exists (a window that ended is not recreated); floors at 0. */
   delta: number;
+  /**
+   * Whether the counter expires (false: a `total` budget, kept forever). A store may then tell a
+   * counter that is gone from one it just made: an expiring counter always has its expiry.
+   */
+  expires: boolean;
 }
 
 export interface CounterStore {

@@ -122,10 +122,11 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
       for (let i = 0; i < r.limits.length; i++) {
         const l = r.limits[i]!;
         const c = r.checks[i]!;
-        if (l.metric === 'concurrent') adjusts.push({ key: c.key, delta: -c.amount });
+        const expires = c.expireAt !== Number.POSITIVE_INFINITY;
+        if (l.metric === 'concurrent') adjusts.push({ key: c.key, delta: -c.amount, expires });
         else if (!result.keepAll) {
           const delta = actualAmount(l.metric, result.usage, usd, c.amount) - c.amount;
-          if (delta !== 0) adjusts.push({ key: c.key, delta });
+          if (delta !== 0) adjusts.push({ key: c.key, delta, expires });
         }
       }
       service.settle(r.where, adjusts);

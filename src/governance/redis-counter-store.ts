@@ -19,7 +19,9 @@ import type { CounterAdjust, CounterCheck, CounterStore, ReserveResult } from '.
  *   reservation creates the counter; 0: never expires). Nothing is added unless every key fits:
  *   the script adds, and takes back what it added when a key goes over its limit (cheaper than
  *   reading every counter first when, as nearly always, everything fits).
- * - adjust, per key: delta. A counter whose window ended is not recreated; none goes below 0.
+ * - adjust, per key: delta, and 1 when the counter expires (0: it never does). A counter whose
+ *   window ended is not recreated; none goes below 0. One INCRBY per counter: its result tells
+ *   the rare counter that may be gone (it then held the delta alone) from the rest.
  * Returns, per reserve in order: the 1-based index of the first key that did not fit (0: all
  * reserved), the number of values, then the values (after the reservation, or read up to the
  * failing key).
@@ -35,10 +37,16 @@ for _ = 1, tonumber(ARGV[1]) do
   if kind == 'a' then
     for j = 1, n do
       local key = KEYS[k + j]
-      if redis.call('EXISTS', key) == 1 then
-        if redis.call('INCRBY', key, ARGV[a]) < 0 then redis.call('SET', key, 0, 'KEEPTTL') end
+      local d = tonumber(ARGV[a])
+      local v = redis.call('INCRBY', key, d)
+      -- v == d: the counter held 0 or was gone. An expiring counter always has its expiry, so one
+      -- without is the one INCRBY just made: a window that ended is not recreated.
+      if v == d and ARGV[a + 1] == '1' and redis.call('PTTL', key) == -1 then
+        redis.call('DEL', key)
+      elseif v < 0 then
+        redis.call('SET', key, 0, 'KEEPTTL')
       end
-      a = a + 1
+      a = a + 2
     end
   else
     -- Add first, undo if one does not fit (the script is atomic: nobody sees the undone state).
@@ -227,7 +235,7 @@ export class RedisCounterStore implements CounterStore {
         argv.push('a', op.adjusts.length);
         for (const a of op.adjusts) {
           keys.push(a.key);
-          argv.push(Math.round(a.delta));
+          argv.push(Math.round(a.delta), a.expires ? 1 : 0);
         }
       }
     }
