@@ -70,6 +70,21 @@ for (const [name, make] of stores) {
       await s.close();
     });
 
+    it('counts amounts of 1e14 and more exactly (a large budget in nano-USD)', async (t) => {
+      const s = await make();
+      if (!s) return t.skip(skip);
+      const key = `big${Math.random()}`;
+      const now = Date.now();
+      const big = 3 * 10 ** 14;
+      assert.deepEqual(await s.reserve([{ key, limit: 10 ** 16, amount: big, expireAt: now + 60_000 }], now), { ok: true, values: [big] });
+      await s.adjust([{ key, delta: -(10 ** 14), expires: true }]);
+      assert.deepEqual(await s.read([key]), [2 * 10 ** 14]);
+      // Refused: the amount is taken back exactly.
+      assert.deepEqual((await s.reserve([{ key, limit: 10 ** 15, amount: 9 * 10 ** 14, expireAt: now + 60_000 }], now)).ok, false);
+      assert.deepEqual(await s.read([key]), [2 * 10 ** 14]);
+      await s.close();
+    });
+
     it('holds a limit exactly under concurrent reservations', async (t) => {
       const s = await make();
       if (!s) return t.skip(skip);
