@@ -73,6 +73,14 @@ describe('PriceTable.lookup', () => {
     assert.equal(t.lookup({ provider: 'azure', providerType: 'azure', model: 'gpt-4o-mini' })?.input, 9);
     assert.equal(t.lookup({ provider: 'local', providerType: 'openai-compatible', model: 'my-model' })?.origin, 'config');
   });
+
+  it('answers repeated and alternating lookups each with its own price', () => {
+    const t = new PriceTable({ overrides: { 'openai/gpt-4o-mini': { input: 1, output: 2 }, 'gpt-4o-mini': { input: 9, output: 9 } } });
+    const at = (provider: string, providerType = 'openai') => t.lookup({ provider, providerType, model: 'gpt-4o-mini' })?.input;
+    assert.deepEqual([at('openai'), at('openai'), at('azure'), at('openai'), at('azure', 'azure'), at('openai', 'other')], [1, 1, 9, 1, 9, 1]);
+    assert.equal(t.lookup({ provider: 'x', providerType: 'x', model: 'no-such-model' }), undefined);
+    assert.equal(t.lookup({ provider: 'x', providerType: 'x', model: 'no-such-model' }), undefined);
+  });
 });
 
 describe('costOf', () => {

@@ -111,6 +111,18 @@ export class PriceTable {
    */
   lookup(q: { provider: string; providerType: string; model: string }): Price | undefined {
     const { provider, providerType, model } = q;
+    // A request prices the same target several times (its reservation, spend, settlement), and
+    // consecutive requests mostly share one: the last answer first, without building a key.
+    const last = this.last;
+    if (last !== undefined && last.model === model && last.provider === provider && last.providerType === providerType) return last.price;
+    const price = this.lookupMemo(provider, providerType, model);
+    this.last = { provider, providerType, model, price };
+    return price;
+  }
+
+  private last: { provider: string; providerType: string; model: string; price: Price | undefined } | undefined;
+
+  private lookupMemo(provider: string, providerType: string, model: string): Price | undefined {
     const key = `${provider}\u0000${providerType}\u0000${model}`;
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit ?? undefined;
