@@ -26,20 +26,26 @@ export function formatDuration(ms: number): string {
   return `${s}s`;
 }
 
+/** Header names per kind, as constants: names built per request are new strings every time. */
+const NAMES = {
+  requests: {
+    anthropic: ['anthropic-ratelimit-requests-limit', 'anthropic-ratelimit-requests-remaining', 'anthropic-ratelimit-requests-reset'],
+    openai: ['x-ratelimit-limit-requests', 'x-ratelimit-remaining-requests', 'x-ratelimit-reset-requests'],
+  },
+  tokens: {
+    anthropic: ['anthropic-ratelimit-tokens-limit', 'anthropic-ratelimit-tokens-remaining', 'anthropic-ratelimit-tokens-reset'],
+    openai: ['x-ratelimit-limit-tokens', 'x-ratelimit-remaining-tokens', 'x-ratelimit-reset-tokens'],
+  },
+} as const;
+
 export function rateLimitHeaders(dialect: DialectId | string, now: number, limits: { requests?: HeaderLimit | undefined; tokens?: HeaderLimit | undefined }, out: Record<string, string>): void {
   const anthropic = dialect === 'anthropic-messages';
   for (const kind of ['requests', 'tokens'] as const) {
     const l = limits[kind];
     if (!l) continue;
-    const remaining = String(Math.max(0, l.remaining));
-    if (anthropic) {
-      out[`anthropic-ratelimit-${kind}-limit`] = String(l.limit);
-      out[`anthropic-ratelimit-${kind}-remaining`] = remaining;
-      out[`anthropic-ratelimit-${kind}-reset`] = new Date(l.resetAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    } else {
-      out[`x-ratelimit-limit-${kind}`] = String(l.limit);
-      out[`x-ratelimit-remaining-${kind}`] = remaining;
-      out[`x-ratelimit-reset-${kind}`] = formatDuration(l.resetAt - now);
-    }
+    const [limit, remaining, reset] = anthropic ? NAMES[kind].anthropic : NAMES[kind].openai;
+    out[limit] = String(l.limit);
+    out[remaining] = String(Math.max(0, l.remaining));
+    out[reset] = anthropic ? new Date(l.resetAt).toISOString().replace(/\.\d{3}Z$/, 'Z') : formatDuration(l.resetAt - now);
   }
 }
