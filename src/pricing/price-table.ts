@@ -84,7 +84,8 @@ export class PriceTable {
   private readonly byFamily = new Map<string, Map<string, Price>>();
   private readonly anyFamily = new Map<string, Price>();
   private readonly overrides = new Map<string, Price>();
-  private readonly memo = new Map<string, Price | null>();
+  private readonly memo = new Map<string, Map<string, Map<string, Price | null>>>();
+  private memoSize = 0;
 
   constructor(options: PriceTableOptions = {}) {
     for (const e of options.entries ?? SHIPPED_PRICES) {
@@ -111,23 +112,20 @@ export class PriceTable {
    */
   lookup(q: { provider: string; providerType: string; model: string }): Price | undefined {
     const { provider, providerType, model } = q;
-    // A request prices the same target several times (its reservation, spend, settlement), and
-    // consecutive requests mostly share one: the last answer first, without building a key.
-    const last = this.last;
-    if (last !== undefined && last.model === model && last.provider === provider && last.providerType === providerType) return last.price;
-    const price = this.lookupMemo(provider, providerType, model);
-    this.last = { provider, providerType, model, price };
-    return price;
-  }
-
-  private last: { provider: string; providerType: string; model: string; price: Price | undefined } | undefined;
-
-  private lookupMemo(provider: string, providerType: string, model: string): Price | undefined {
-    const key = `${provider}\u0000${providerType}\u0000${model}`;
-    const hit = this.memo.get(key);
+    // Memoised by provider, then type, then model: three Map hits on strings that already carry
+    // their hash (config names, the model a target names), no key string built per call — a
+    // request prices its target several times (reservation, spend, settlement).
+    let byType = this.memo.get(provider);
+    if (!byType) this.memo.set(provider, (byType = new Map()));
+    let byModel = byType.get(providerType);
+    if (!byModel) byType.set(providerType, (byModel = new Map()));
+    const hit = byModel.get(model);
     if (hit !== undefined) return hit ?? undefined;
     const found = this.find(provider, providerType, model);
-    if (this.memo.size < MEMO_LIMIT) this.memo.set(key, found ?? null);
+    if (this.memoSize < MEMO_LIMIT) {
+      byModel.set(model, found ?? null);
+      this.memoSize++;
+    }
     return found;
   }
 
