@@ -20,18 +20,18 @@ const answer: CoreResponse = {
 describe('ResponseAssembler', () => {
   it('rebuilds the response its events came from', () => {
     const a = new ResponseAssembler();
-    for (const e of responseToEvents(answer)) a.add(e);
+    for (const e of responseToEvents(answer)) a.event(e);
     assert.deepEqual(a.result(), answer);
   });
 
   it('gives nothing for a stream without its finish, or with an error', () => {
     const events = responseToEvents(answer);
     const cut = new ResponseAssembler();
-    for (const e of events.slice(0, -1)) cut.add(e);
+    for (const e of events.slice(0, -1)) cut.event(e);
     assert.equal(cut.result(), undefined);
     const failed = new ResponseAssembler();
-    for (const e of events) failed.add(e);
-    failed.add({ type: 'error', error: new GatewayError('GW_ERR_STREAM_INTERRUPTED', 'x') });
+    for (const e of events) failed.event(e);
+    failed.event({ type: 'error', error: new GatewayError('GW_ERR_STREAM_INTERRUPTED', 'x') });
     assert.equal(failed.result(), undefined);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Builds the canonical response from a stream's canonical events as they pass, so a streamed
  * answer can be stored in the same form as a JSON one. `result()` is undefined unless the stream
- * reached its finish without an error and carried a single answer (choice 0 only).
+ * reached its finish without an error and carried a single answer (choice 0 only). `event` is a
+ * stream tap's event handler (pipeline/event-stream.ts), so a subclass can be the tap itself.
  */
 import type { CoreResponse, ResponsePart, Usage } from '../core/response.js';
 import type { StreamEvent } from '../core/stream-event.js';
@@ -13,7 +14,7 @@ export class ResponseAssembler {
   private finished = false;
   private broken = false;
 
-  add(e: StreamEvent): void {
+  event(e: StreamEvent): void {
     if (this.broken) return;
     if ('choice' in e && e.choice) {
       this.broken = true;

@@ -21,6 +21,7 @@ import { forChat } from '../pipeline/compose.js';
 import type { ChatContext } from '../pipeline/context.js';
 import { stateKey } from '../pipeline/context.js';
 import { responseToEvents, streamFromEvents, tapStream } from '../pipeline/event-stream.js';
+import type { StreamEnd, StreamTap } from '../pipeline/event-stream.js';
 import { RECORD_EXTRAS } from '../pipeline/record-extras.js';
 import type { ChatResult, RouteInfo } from '../pipeline/result.js';
 import { targetsFor } from '../pipeline/route-step.js';
@@ -48,6 +49,9 @@ interface Effective {
   semantic: boolean;
   threshold: number;
 }
+
+/** note()'s default: no similarity, no saving (a miss or a bypass). */
+const NO_EXTRA: { similarity?: number; savedUsd?: number } = Object.freeze({});
 
 type Control = 'default' | 'no-cache' | 'no-store' | 'refresh';
 
@@ -146,6 +150,25 @@ interface SaveJob {
   semantic: { contextKey: string; text: string; vector: number[] | undefined } | undefined;
 }
 
+/**
+ * The tap of a streamed miss: assembles the answer as its events pass and stores it once the
+ * stream ended cleanly (never a truncated, failed or cancelled one).
+ */
+class StoreWhenDone extends ResponseAssembler implements StreamTap {
+  constructor(
+    private readonly job: SaveJob,
+    private readonly save: (job: SaveJob, response: CoreResponse) => void,
+  ) {
+    super();
+  }
+
+  done(end: StreamEnd): void {
+    if (end.kind !== 'end') return;
+    const response = this.result();
+    if (response) this.save(this.job, response);
+  }
+}
+
 export interface CacheMiddlewareOptions {
   service: CacheService;
 }
@@ -172,13 +195,14 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       return price ? costOf(price, a.response.usage) : 0;
     };
 
-    const note = (ctx: ChatContext, outcome: CacheOutcome, extra: { similarity?: number; savedUsd?: number } = {}) => {
+    const note = (ctx: ChatContext, outcome: CacheOutcome, extra: { similarity?: number; savedUsd?: number } = NO_EXTRA) => {
       ctx.responseHeaders['x-switchyard-cache'] = outcome;
       if (extra.similarity !== undefined) ctx.responseHeaders['x-switchyard-cache-similarity'] = extra.similarity.toFixed(4);
-      const fields: Record<string, unknown> = { cache: outcome };
+      const prev = ctx.state.get(RECORD_EXTRAS);
+      const fields: Record<string, unknown> = prev ? { ...prev, cache: outcome } : { cache: outcome };
       if (extra.similarity !== undefined) fields['cacheSimilarity'] = extra.similarity;
       if (extra.savedUsd !== undefined) fields['cacheSavedUsd'] = extra.savedUsd;
-      ctx.state.set(RECORD_EXTRAS, { ...ctx.state.get(RECORD_EXTRAS), ...fields });
+      ctx.state.set(RECORD_EXTRAS, fields);
     };
 
     const answer = (ctx: ChatContext, a: CachedAnswer, outcome: 'hit' | 'semantic-hit', similarity?: number): ChatResult => {
@@ -304,18 +328,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
         save(job, result.response);
         return result;
       }
-      const assembler = new ResponseAssembler();
-      return {
-        ...result,
-        stream: tapStream(result.stream, {
-          event: (e) => assembler.add(e),
-          done(end) {
-            if (end.kind !== 'end') return;
-            const response = assembler.result();
-            if (response) save(job, response);
-          },
-        }),
-      };
+      return { ...result, stream: tapStream(result.stream, new StoreWhenDone(job, save)) };
     };
     return forChat(cache);
   };

@@ -254,7 +254,7 @@ function runStreamLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatRes
       let maxIndex = -1;
       for await (const e of src.events) {
         if (aborter.signal.aborted) return;
-        asm.add(e);
+        asm.event(e);
         switch (e.type) {
           case 'start':
             if (e.usage) roundUsage = { ...roundUsage, ...e.usage };

@@ -100,44 +100,71 @@ export interface StreamTap {
   done?(end: StreamEnd): void;
 }
 
+/**
+ * A stream whose frames `tap` watches on their way to the sink: the wrapper is itself the inner
+ * stream's sink. A class rather than objects of closures: one allocation per tapped request.
+ */
+class TappedStream implements EventStream, StreamSink {
+  readonly nativeDialect?: EventStream['nativeDialect'];
+  private sink: StreamSink | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly inner: EventStream,
+    private readonly tap: StreamTap,
+  ) {
+    if (inner.nativeDialect) this.nativeDialect = inner.nativeDialect;
+  }
+
+  private done(end: StreamEnd): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.tap.done?.(end);
+  }
+
+  start(sink: StreamSink): void {
+    this.sink = sink;
+    this.inner.start(this);
+  }
+
+  frame(f: StreamFrame): void {
+    const tap = this.tap;
+    for (const e of f.events) {
+      tap.event?.(e);
+      if (e.type === 'error') this.done({ kind: 'error', error: e.error });
+    }
+    this.sink!.frame(f);
+  }
+
+  end(): void {
+    this.sink!.end();
+    this.done({ kind: 'end' });
+  }
+
+  error(err: GatewayError): void {
+    this.sink!.error(err);
+    this.done({ kind: 'error', error: err });
+  }
+
+  flush(): void {
+    this.sink!.flush?.();
+  }
+
+  pause(): void {
+    this.inner.pause();
+  }
+
+  resume(): void {
+    this.inner.resume();
+  }
+
+  abort(): void {
+    this.inner.abort();
+    this.done({ kind: 'aborted' });
+  }
+}
+
 /** Wraps a stream so `tap` sees every canonical event and how the stream ended; frames pass unchanged. */
 export function tapStream(stream: EventStream, tap: StreamTap): EventStream {
-  let finished = false;
-  const done = (end: StreamEnd) => {
-    if (finished) return;
-    finished = true;
-    tap.done?.(end);
-  };
-  const wrapped: EventStream = {
-    start(sink) {
-      stream.start({
-        frame(f: StreamFrame) {
-          for (const e of f.events) {
-            tap.event?.(e);
-            if (e.type === 'error') done({ kind: 'error', error: e.error });
-          }
-          sink.frame(f);
-        },
-        end() {
-          sink.end();
-          done({ kind: 'end' });
-        },
-        error(err) {
-          sink.error(err);
-          done({ kind: 'error', error: err });
-        },
-        flush() {
-          sink.flush?.();
-        },
-      });
-    },
-    pause: () => stream.pause(),
-    resume: () => stream.resume(),
-    abort() {
-      stream.abort();
-      done({ kind: 'aborted' });
-    },
-  };
-  if (stream.nativeDialect) return { ...wrapped, nativeDialect: stream.nativeDialect };
-  return wrapped;
+  return new TappedStream(stream, tap);
 }
