@@ -55,6 +55,36 @@ describe('MemoryCacheStore', () => {
     assert.ok(((await s.stats()).bytes ?? 0) <= 2000);
   });
 
+  it('keeps evicting in least-recently-used order through many rounds of a full store', async () => {
+    // A handful of entries fit. Keep inserting while reading the entry inserted three steps
+    // earlier: it was the least recently used one just before, and the read keeps it.
+    const s = new MemoryCacheStore({ maxBytes: 5200, clock: clock() });
+    const v = answer('y'.repeat(150));
+    for (let i = 0; i < 500; i++) {
+      await s.set('n', `k${String(i).padStart(3, '0')}`, v, 1e9);
+      if (i >= 3) assert.ok(await s.get('n', `k${String(i - 3).padStart(3, '0')}`), `k${i - 3} was read and stays`);
+    }
+    const st = await s.stats();
+    const perEntry = (st.bytes ?? 0) / st.entries;
+    assert.equal(st.entries, Math.floor(5200 / perEntry), 'the store stays full');
+    assert.ok(await s.get('n', 'k499'));
+    assert.equal(await s.get('n', 'k400'), undefined, 'an entry nobody read again went first');
+  });
+
+  it('sweeps expired entries from the least recently used end as it inserts', async () => {
+    const c = clock();
+    const s = new MemoryCacheStore({ maxBytes: 1e6, clock: c });
+    for (let i = 0; i < 10; i++) await s.set('n', `old${String(i).padStart(2, '0')}`, answer('o'), 1000);
+    c.advance(1000);
+    for (let i = 0; i < 64; i++) await s.set('n', `new${String(i).padStart(2, '0')}`, answer('n'), 1e6);
+    // The old entries were neither read nor counted as live, and their bytes are gone too.
+    const st = await s.stats();
+    assert.equal(st.entries, 64);
+    const one = new MemoryCacheStore({ maxBytes: 1e6, clock: c });
+    await one.set('n', 'new00', answer('n'), 1e6);
+    assert.equal(st.bytes, 64 * (await one.stats()).bytes!, 'only the 64 new entries are kept');
+  });
+
   it('gives each hit its own copy, so no reader can change what the next one gets', async () => {
     const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
     await s.set('n', 'k', answer('kept'), 1e6);

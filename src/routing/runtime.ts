@@ -13,6 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config, ProviderConfig } from '../config/schema.js';
 import { MAX_MODEL_NAME_LENGTH } from '../core/model-name.js';
 import { GatewayError } from '../core/errors.js';
+import { LRUCache } from 'lru-cache';
 import type { ProviderAdapter, Timeouts } from '../providers/provider-adapter.js';
 import { createProvider, loadProviderTypes } from '../providers/registry.js';
 import { KeyPool } from './key-pool.js';
@@ -159,18 +160,16 @@ export function compileRuntime(config: Config, previous?: Runtime): Runtime {
 
   // Other `provider/model` names clients send: remembered, least recently used dropped first, so
   // repeated names cost one lookup and new ones cannot grow memory without bound.
-  const directTargets = new Map<string, Target[]>();
+  // (lru-cache: evicting from the front of a Map would walk V8's holes of earlier deletions each time.)
+  const directTargets = new LRUCache<string, Target[]>({ max: MAX_DIRECT_TARGETS });
   const directTarget = (label: string, provider: ProviderRuntime, model: string): Target[] => {
     const pinned = aliasTargets.get(label);
     if (pinned) return pinned;
     let list = directTargets.get(label);
-    if (list) {
-      directTargets.delete(label);
-    } else {
+    if (!list) {
       list = Object.freeze([Object.freeze({ provider, model, label })]) as Target[];
-      if (directTargets.size >= MAX_DIRECT_TARGETS) directTargets.delete(directTargets.keys().next().value!);
+      directTargets.set(label, list);
     }
-    directTargets.set(label, list);
     return list;
   };
 

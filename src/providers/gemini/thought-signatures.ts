@@ -7,30 +7,26 @@
  * 3 models get the documented placeholder that skips validation.
  */
 
+import { LRUCache } from 'lru-cache';
+
 /** Google's documented value for a function call whose real signature is not available. */
 export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 
 export class ThoughtSignatureCache {
-  private readonly map = new Map<string, string>();
+  // lru-cache rather than a Map with evictions from the front: V8 leaves a hole for each deleted
+  // Map entry, and a fresh iterator walks all of those at the front again on every eviction.
+  private readonly map: LRUCache<string, string>;
 
-  constructor(private readonly capacity = 10_000) {}
+  constructor(capacity = 10_000) {
+    this.map = new LRUCache<string, string>({ max: capacity });
+  }
 
   set(id: string, signature: string): void {
-    if (this.map.has(id)) this.map.delete(id);
     this.map.set(id, signature);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
   }
 
   get(id: string): string | undefined {
-    const v = this.map.get(id);
-    if (v !== undefined) {
-      this.map.delete(id);
-      this.map.set(id, v);
-    }
-    return v;
+    return this.map.get(id);
   }
 
   get size(): number {
