@@ -1,16 +1,17 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
+import { fixturesSkip } from '../../test/helpers/provider-replay.js';
 import { startMockUpstream, type MockUpstream } from './mock-upstream.js';
 import { defaultFixturesDir, statusForRecordedBody } from './replay-fixture.js';
 import { ANTHROPIC_HEADERS, OPENAI_HEADERS, parseSseFrames, postJson } from './test-sse-frames.js';
 
 const FIXTURES = defaultFixturesDir();
-const skip = existsSync(FIXTURES) ? false : `shared fixtures folder absent (${FIXTURES}); set SWITCHYARD_FIXTURES_DIR`;
+const skip = fixturesSkip('');
 const lines = (file: string) =>
   readFileSync(join(FIXTURES, file), 'utf8')
     .split('\n')

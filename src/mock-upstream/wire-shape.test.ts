@@ -4,15 +4,16 @@
  * chat completions and Anthropic messages, streaming and not.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fixturesSkip } from '../../test/helpers/provider-replay.js';
 import { startMockUpstream, type MockUpstream } from './mock-upstream.js';
 import { defaultFixturesDir } from './replay-fixture.js';
 import { ANTHROPIC_HEADERS, OPENAI_HEADERS, parseSseFrames, postJson } from './test-sse-frames.js';
 
 const FIXTURES = defaultFixturesDir();
-const skip = existsSync(FIXTURES) ? false : `shared fixtures folder absent (${FIXTURES}); set SWITCHYARD_FIXTURES_DIR`;
+const skip = fixturesSkip('');
 
 function recordedLines(file: string): any[] {
   return readFileSync(join(FIXTURES, file), 'utf8')

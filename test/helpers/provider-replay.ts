@@ -29,10 +29,17 @@ export function fixturesRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures');
 }
 
-/** `false` when the recordings of `folder` are there, else the reason to skip. */
+/**
+ * `false` when the recordings of `folder` (or, for '', the whole fixtures folder) are there, else
+ * the reason to skip. Under CI=true an absent folder throws instead: CI always has ../shared beside
+ * the clone, so nothing there skips silently.
+ */
 export function fixturesSkip(folder: string): string | false {
   const dir = join(fixturesRoot(), folder);
-  return existsSync(dir) ? false : `shared fixtures folder absent (${dir}); set SWITCHYARD_FIXTURES_DIR to run the replay tests`;
+  if (existsSync(dir)) return false;
+  const reason = `shared fixtures folder absent (${dir}); set SWITCHYARD_FIXTURES_DIR to run the replay tests`;
+  if (process.env.CI === 'true') throw new Error(`the recordings are required in CI: ${reason}`);
+  return reason;
 }
 
 export function readFixture(folder: string, file: string): string {

@@ -3,24 +3,15 @@
  * or $SWITCHYARD_FIXTURES_DIR/anthropic. Tests skip with `FIXTURES_SKIP` as the reason when absent.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { fixturesRoot, fixturesSkip } from '../../../test/helpers/provider-replay.js';
 import type { UpstreamResponse } from '../shared/upstream-client.js';
-
-function fixturesRoot(): string {
-  const fromEnv = process.env.SWITCHYARD_FIXTURES_DIR;
-  if (fromEnv && fromEnv.trim() !== '') return resolve(fromEnv);
-  // src/providers/anthropic → repo root → ../shared/fixtures
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
-}
 
 export const ANTHROPIC_FIXTURES = join(fixturesRoot(), 'anthropic');
 
 /** `false` when the fixtures are there, else the reason to skip. */
-export const FIXTURES_SKIP: string | false = existsSync(ANTHROPIC_FIXTURES)
-  ? false
-  : `shared fixtures folder absent (${ANTHROPIC_FIXTURES}); set SWITCHYARD_FIXTURES_DIR to run the replay tests`;
+export const FIXTURES_SKIP: string | false = fixturesSkip('anthropic');
 
 export function readFixture(name: string): string | undefined {
   const path = join(ANTHROPIC_FIXTURES, name);
