@@ -25,6 +25,9 @@
  *          --tsx (run Switchyard from src with tsx)  --no-portkey  --config-extra JSON  --provider-extra JSON
  *          --out FILE  --no-write  --update-docs  --profile-seconds N  --profile-server S
  *          --switchyard-root DIR (build Switchyard from another tree, e.g. a scratch copy with a change)
+ *          --baseline-root DIR (also build Switchyard from DIR, e.g. a worktree of an older commit with
+ *            node_modules, and run every Switchyard scenario's twin `<id>@base` right after it in each
+ *            phase: before and after in one run, each a share of the same bare hop)
  *          --switchyard-node-args "--max-semi-space-size=8"  --switchyard-env MALLOC_ARENA_MAX=2
  */
 import { execFileSync } from 'node:child_process';
@@ -41,7 +44,7 @@ import type { LoadJob, LoadResult } from './lib/load-types.js';
 import { hostBusyCores, machineInfo, readCpuMs, readHostCpu, readRssBytes } from './lib/proc-stats.js';
 import { formatMarkdown, formatText, summarize } from './lib/report.js';
 import type { MemoryPoint, PhaseId, PhaseRecord, ServerMemory } from './lib/report.js';
-import { allScenarios, CONTENT_MARKER, DEFAULT_SCENARIOS } from './lib/scenarios.js';
+import { allScenarios, BASE_SUFFIX, CONTENT_MARKER, DEFAULT_SCENARIOS, withBaselineTwins } from './lib/scenarios.js';
 import type { Mode, Scenario, ServerId } from './lib/scenarios.js';
 import { allServers, ROOT, serverFor, startServers, stopServers } from './lib/start-servers.js';
 import { parseOptions } from './lib/options.js';
@@ -284,12 +287,18 @@ async function main(): Promise<number> {
 
   const workDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
   let build: SwitchyardBuild | undefined;
+  let baseBuild: SwitchyardBuild | undefined;
   const wantSwitchyard = o.profile ? o.profileServer.startsWith('switchyard') : allScenarios('').some((s) => s.server.startsWith('switchyard') && o.scenarios.includes(s.id));
   if (wantSwitchyard && !o.tsx) {
     log('building Switchyard from the working tree (tsc -> .tmp/) ...');
     try {
       build = await buildSwitchyard(o.switchyardRoot);
       if (build.warnings) log(`tsc reported problems (the emitted JavaScript is used anyway):\n${build.warnings.split('\n').slice(0, 10).join('\n')}`);
+      if (o.baselineRoot && !o.profile) {
+        log(`building the baseline Switchyard from ${o.baselineRoot} ...`);
+        baseBuild = await buildSwitchyard(o.baselineRoot);
+        if (baseBuild.warnings) log(`tsc reported problems in the baseline tree (the emitted JavaScript is used anyway):\n${baseBuild.warnings.split('\n').slice(0, 10).join('\n')}`);
+      }
     } catch (e) {
       log(`${(e as Error).message}\nfalling back to running src/cli.ts with tsx`);
     }
@@ -301,6 +310,7 @@ async function main(): Promise<number> {
     const scenariosAll = allScenarios('http://127.0.0.1:0');
     for (const id of o.scenarios) if (!scenariosAll.some((s) => s.id === id)) throw new Error(`unknown scenario "${id}"; known: ${scenariosAll.map((s) => s.id).join(', ')}`);
     const needed = new Set<ServerId>(scenariosAll.filter((s) => o.scenarios.includes(s.id)).map((s) => s.server));
+    if (o.baselineRoot && needed.has('switchyard')) needed.add('switchyard-base');
     if (!o.portkey) needed.delete('portkey');
 
     let servers: Servers;
@@ -312,9 +322,10 @@ async function main(): Promise<number> {
         workDir,
         configExtra: o.configExtra,
         providerExtra: o.providerExtra,
-        nodeArgs: { switchyard: o.switchyardNodeArgs, 'switchyard-governed': o.switchyardNodeArgs },
+        nodeArgs: { switchyard: o.switchyardNodeArgs, 'switchyard-governed': o.switchyardNodeArgs, 'switchyard-base': o.switchyardNodeArgs },
         cachedAlias: o.scenarios.some((id) => id.startsWith('switchyard-cache')),
         switchyardRoot: o.switchyardRoot,
+        ...(o.baselineRoot ? { baseline: { root: o.baselineRoot, ...(baseBuild ? { build: baseBuild } : {}) } } : {}),
         switchyardEnv: o.switchyardEnv,
         log,
       });
@@ -322,14 +333,15 @@ async function main(): Promise<number> {
       log(`\nbench: a server could not be started:\n${(e as Error).message}`);
       return 1;
     }
-    const scenarios = allScenarios(servers.mock.url).filter((s) => o.scenarios.includes(s.id) && serverFor(servers, s.server) !== undefined);
+    const chosen = allScenarios(servers.mock.url).filter((s) => o.scenarios.includes(s.id));
+    const scenarios = (o.baselineRoot ? withBaselineTwins(chosen) : chosen).filter((s) => serverFor(servers, s.server) !== undefined);
     const lg = await startLoadGenerator();
     const records: PhaseRecord[] = [];
     const memory = new Map<ServerId, ServerMemory>();
     let failed = false;
     try {
       await sleep(1000);
-      for (const id of ['mock', 'bare', 'switchyard', 'switchyard-governed', 'portkey'] as const) {
+      for (const id of ['mock', 'bare', 'switchyard', 'switchyard-governed', 'switchyard-base', 'portkey'] as const) {
         const s = serverFor(servers, id);
         if (s) memory.set(id, { server: id, pid: s.pid, idle: await memoryPoint(s), loadMaxRssBytes: 0, after: {} });
       }
@@ -405,6 +417,7 @@ async function main(): Promise<number> {
       await stopServers(servers);
     }
 
+    const baseGit = o.baselineRoot ? git(['-C', o.baselineRoot, 'rev-parse', '--short', 'HEAD']) : '';
     const summary = summarize({ records, scenarios, memory: [...memory.values()], rate: o.rate });
     const fmt = { concurrency: o.concurrency, rate: o.rate };
     const foreignMax = Math.max(0, ...records.map((r) => r.foreignCores));
@@ -413,6 +426,7 @@ async function main(): Promise<number> {
       `Switchyard benchmark — ${date}, commit ${commit}${dirty ? ' (+ uncommitted src/)' : ''}`,
       `machine: ${machine.nproc} CPUs, ${machine.cpuModel}, ${machine.totalMemMb} MB, Linux ${machine.kernel}, Node ${machine.node}`,
       `switchyard: ${build ? 'built JS (tsc of the working tree)' : 'src via tsx'}${o.switchyardRoot !== ROOT ? ` from ${o.switchyardRoot}` : ''}` +
+        `${o.baselineRoot ? `; baseline (…${BASE_SUFFIX} rows): ${baseBuild ? 'built JS' : 'src via tsx'} from ${o.baselineRoot}${baseGit ? ` at ${baseGit}` : ''}` : ''}` +
         `${o.switchyardNodeArgs.length ? `, node ${o.switchyardNodeArgs.join(' ')}` : ''}${Object.keys(o.switchyardEnv).length ? `, env ${Object.entries(o.switchyardEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}` +
         `${Object.keys(o.configExtra).length ? `, config + ${JSON.stringify(o.configExtra)}` : ''}${Object.keys(o.providerExtra).length ? `, providers + ${JSON.stringify(o.providerExtra)}` : ''}` +
         `; mock: ${o.mock}; client: closed loop c=1 and c=${o.concurrency}, open loop ${o.rate}/s (latency from the scheduled send)`,
@@ -456,6 +470,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     build?.remove();
+    baseBuild?.remove();
     rmSync(workDir, { recursive: true, force: true });
   }
 }

@@ -19,6 +19,8 @@ export interface Options {
   tsx: boolean;
   /** Build and run Switchyard from this tree instead (a scratch copy with a change to measure). */
   switchyardRoot: string;
+  /** Also run Switchyard built from this tree, each Switchyard scenario's twin beside it (before/after in one run). */
+  baselineRoot?: string;
   switchyardNodeArgs: string[];
   switchyardEnv: Record<string, string>;
   portkey: boolean;
@@ -109,6 +111,9 @@ export function parseOptions(argv: string[]): Options {
         break;
       case '--switchyard-root':
         o.switchyardRoot = resolve(value());
+        break;
+      case '--baseline-root':
+        o.baselineRoot = resolve(value());
         break;
       case '--switchyard-node-args':
         o.switchyardNodeArgs = value().split(/\s+/).filter(Boolean);

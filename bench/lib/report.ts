@@ -183,6 +183,15 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
       });
     }
   }
+  // With --baseline-root: this tree against the baseline tree, each a share of the same bare hop
+  // in the same run (the control-plane issue's rule: within 5 % of the baseline's share).
+  for (const base of rows.filter((r) => r.server === 'switchyard-base')) {
+    const id = base.scenario.slice(0, base.scenario.lastIndexOf('@'));
+    const mine = rows.find((r) => r.scenario === id && r.mode === base.mode);
+    if (!mine || mine.ratioToBare === undefined || !base.ratioToBare) continue;
+    const ratio = mine.ratioToBare / base.ratioToBare;
+    targets.push({ target: 'share of bare: this tree / baseline tree', subject: `${id} ${base.mode}`, measured: `${(ratio * 100).toFixed(1)} %`, limit: '>= 95 %', met: ratio >= 0.95 });
+  }
   // Governance on vs off: the governed server against the plain one, same run, same mode.
   for (const g of rows.filter((r) => r.scenario === 'switchyard-governed')) {
     const off = rows.find((r) => r.scenario === 'switchyard' && r.mode === g.mode);

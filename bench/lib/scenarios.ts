@@ -6,7 +6,8 @@
 import { ALIAS_ANTHROPIC, ALIAS_CACHED, ALIAS_OPENAI, BENCH_ANTHROPIC_KEY, BENCH_OPENAI_KEY, BENCH_VIRTUAL_KEY } from './switchyard-config.js';
 
 /** `switchyard-governed`: a second Switchyard, governance on, counters in a Redis the bench starts. */
-export type ServerId = 'mock' | 'bare' | 'switchyard' | 'switchyard-governed' | 'portkey';
+/** `switchyard-base`: Switchyard built from another tree (--baseline-root), serving each scenario's twin. */
+export type ServerId = 'mock' | 'bare' | 'switchyard' | 'switchyard-governed' | 'switchyard-base' | 'portkey';
 export type Mode = 'json' | 'stream';
 
 export interface Scenario {
@@ -183,6 +184,17 @@ export function allScenarios(mockUrl: string): Scenario[] {
       baseline: 'direct-anthropic',
     },
   ];
+}
+
+/** Suffix of a scenario's twin served by the baseline tree's Switchyard. */
+export const BASE_SUFFIX = '@base';
+
+/**
+ * With --baseline-root: each scenario served by `switchyard` gets a twin on `switchyard-base`, placed
+ * right after it so that both are measured back to back in every phase, against the same bare hop.
+ */
+export function withBaselineTwins(scenarios: Scenario[]): Scenario[] {
+  return scenarios.flatMap((s) => (s.server === 'switchyard' ? [s, { ...s, id: `${s.id}${BASE_SUFFIX}`, title: `${s.title} (baseline tree)`, server: 'switchyard-base' as const }] : [s]));
 }
 
 export const DEFAULT_SCENARIOS = ['direct', 'bare', 'switchyard', 'switchyard-cross', 'portkey'];

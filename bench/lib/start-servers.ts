@@ -17,6 +17,7 @@ export interface Servers {
   bare?: ServerProcess;
   switchyard?: ServerProcess;
   'switchyard-governed'?: ServerProcess;
+  'switchyard-base'?: ServerProcess;
   portkey?: ServerProcess;
   /** The governed server's counter store (redis-server on a free loopback port). */
   redis?: TestRedis;
@@ -29,6 +30,8 @@ export interface StartServersOptions {
   build?: SwitchyardBuild;
   /** The source tree Switchyard comes from (default: this checkout). */
   switchyardRoot?: string;
+  /** `switchyard-base`: the baseline tree and its build (--baseline-root). */
+  baseline?: { root: string; build?: SwitchyardBuild };
   /** Extra environment for the Switchyard process (e.g. MALLOC_ARENA_MAX). */
   switchyardEnv?: Record<string, string>;
   /** Where the generated Switchyard config is written. */
@@ -47,11 +50,11 @@ export function serverFor(servers: Servers, id: ServerId): ServerProcess | undef
 }
 
 export function allServers(servers: Servers): ServerProcess[] {
-  return [servers.mock, servers.bare, servers.switchyard, servers['switchyard-governed'], servers.portkey].filter((s): s is ServerProcess => s !== undefined);
+  return [servers.mock, servers.bare, servers.switchyard, servers['switchyard-governed'], servers['switchyard-base'], servers.portkey].filter((s): s is ServerProcess => s !== undefined);
 }
 
 export async function stopServers(servers: Servers): Promise<void> {
-  for (const s of [servers.portkey, servers['switchyard-governed'], servers.switchyard, servers.bare, servers.mock]) await s?.stop();
+  for (const s of [servers.portkey, servers['switchyard-base'], servers['switchyard-governed'], servers.switchyard, servers.bare, servers.mock]) await s?.stop();
   await servers.redis?.close();
 }
 
@@ -116,6 +119,22 @@ export async function startServers(o: StartServersOptions): Promise<Servers> {
     const startSwitchyard = (id: 'switchyard' | 'switchyard-governed', extra: Record<string, unknown>) =>
       startSwitchyardProcess({ ...o, id, mockUrl: mock.url, extra: { ...extra, ...o.configExtra } });
     if (o.needed.has('switchyard')) servers.switchyard = await startSwitchyard('switchyard', {});
+    if (o.needed.has('switchyard-base') && o.baseline) {
+      // Not `...o`: this tree's build and environment must not leak into the baseline's process.
+      const { root, build } = o.baseline;
+      servers['switchyard-base'] = await startSwitchyardProcess({
+        id: 'switchyard-base',
+        mockUrl: mock.url,
+        workDir: o.workDir,
+        switchyardRoot: root,
+        ...(build ? { build } : {}),
+        extra: o.configExtra ?? {},
+        ...(o.providerExtra ? { providerExtra: o.providerExtra } : {}),
+        ...(o.cachedAlias ? { cachedAlias: true } : {}),
+        ...(o.nodeArgs ? { nodeArgs: o.nodeArgs } : {}),
+        log,
+      });
+    }
     if (o.needed.has('switchyard-governed')) {
       const r = await startRedis();
       if (!r.ok) throw new Error(`switchyard-governed needs redis-server: ${r.reason}`);
