@@ -21,6 +21,8 @@
  *   npm run bench -- --profile          CPU profile of Switchyard under load (top self-time functions);
  *                                       --profile-server bare|portkey profiles a baseline the same way;
  *                                       --scenarios=switchyard-governed profiles the governed server
+ *          --rounds N (split the c=32 phase into N windows, round robin over the scenarios; each
+ *            ratio is then the median of the per-round ratios, steadier where the host drifts)
  * Options: --concurrency N  --rate N  --scenarios a,b  --modes json,stream  --mock fast|project
  *          --tsx (run Switchyard from src with tsx)  --no-portkey  --config-extra JSON  --provider-extra JSON
  *          --out FILE  --no-write  --update-docs  --profile-seconds N  --profile-server S
@@ -361,52 +363,61 @@ async function main(): Promise<number> {
       if (failed) return 1;
 
       const specs = phaseSpecs(o);
-      const total = o.modes.length * specs.length * scenarios.length;
+      const roundsOf = (spec: PhaseSpec) => (spec.id === 'throughput' ? o.rounds : 1);
+      const total = o.modes.length * scenarios.length * specs.reduce((k, spec) => k + roundsOf(spec), 0);
       let n = 0;
       for (const mode of o.modes) {
-        for (const spec of specs) {
-          for (const s of scenarios) {
-            const server = serverFor(servers, s.server)!;
-            n++;
-            const label = `${s.id} ${mode} ${spec.id}`;
-            const m = await measured({ lg, job: jobFor(s, server.url, mode, spec, label), server, servers });
-            const ok = m.result.ok;
-            const record: PhaseRecord = {
-              mode,
-              phase: spec.id,
-              scenario: s.id,
-              server: s.server,
-              result: m.result,
-              cpuMs: m.cpuMs,
-              cpuUsPerRequest: ok > 0 ? (m.cpuMs.server * 1000) / ok : 0,
-              hostBusyCores: m.hostBusyCores,
-              foreignCores: m.foreignCores,
-              rssMaxBytes: m.rssMaxBytes,
-              ...(m.loop ? { loop: m.loop } : {}),
-              ...(m.redisOps ? { redisOps: m.redisOps } : {}),
-            };
-            records.push(record);
-            const mem = memory.get(s.server);
-            if (mem && s.server !== 'mock') mem.loadMaxRssBytes = Math.max(mem.loadMaxRssBytes, m.rssMaxBytes);
-            if (mem && s.server === 'mock') mem.loadMaxRssBytes = Math.max(mem.loadMaxRssBytes, m.rssMaxBytes);
-            const r = m.result;
-            log(
-              `[${String(n).padStart(2)}/${total}] ${label.padEnd(34)} ${r.throughput.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} p99 ${r.latency.p99.toFixed(3)} ms` +
-                `  cpu ${record.cpuUsPerRequest.toFixed(0)} µs/req` +
-                (m.cpuMs.redis !== undefined && s.server === 'switchyard-governed' && ok > 0 ? ` (+ redis ${((m.cpuMs.redis * 1000) / ok).toFixed(0)})` : '') +
-                (m.redisOps && ok > 0 ? `  redis per request: ${(m.redisOps.scripts / ok).toFixed(2)} script calls, ${(m.redisOps.reads / ok).toFixed(2)} socket reads` : '') +
-                `  rss ${(m.rssMaxBytes / 1048576).toFixed(0)} MB` +
-                (m.loop ? `  loop delay p99 ${m.loop.p99.toFixed(1)} max ${m.loop.max.toFixed(1)} ms` : '') +
-                `  host ${m.hostBusyCores.toFixed(2)} cores (foreign ${m.foreignCores.toFixed(2)})` +
-                (r.dropped ? `  dropped ${r.dropped}` : '') +
-                (r.errors ? `  ERRORS ${r.errors}: ${r.errorSamples.join(' | ')}` : ''),
-            );
-            if (r.errors > 0) failed = true;
-            if (server.exited()) {
-              log(`bench: ${server.name} exited during ${label}\n${server.logTail()}`);
-              return 1;
+        for (const fullSpec of specs) {
+          const rounds = roundsOf(fullSpec);
+          // With rounds, each window is a share of the phase; its warm-up (new connections, a
+          // server that just served another scenario) does not shrink below half a second.
+          const spec = rounds === 1 ? fullSpec : { ...fullSpec, warmupMs: Math.max(500, Math.round(fullSpec.warmupMs / rounds)), durationMs: Math.round(fullSpec.durationMs / rounds) };
+          for (let round = 0; round < rounds; round++) {
+            // Every other round runs the scenarios in reverse, so no row always follows the same one.
+            for (const s of round % 2 === 1 ? [...scenarios].reverse() : scenarios) {
+              const server = serverFor(servers, s.server)!;
+              n++;
+              const label = `${s.id} ${mode} ${spec.id}${rounds > 1 ? ` ${round + 1}/${rounds}` : ''}`;
+              const m = await measured({ lg, job: jobFor(s, server.url, mode, spec, label), server, servers });
+              const ok = m.result.ok;
+              const record: PhaseRecord = {
+                mode,
+                phase: spec.id,
+                ...(rounds > 1 ? { round } : {}),
+                scenario: s.id,
+                server: s.server,
+                result: m.result,
+                cpuMs: m.cpuMs,
+                cpuUsPerRequest: ok > 0 ? (m.cpuMs.server * 1000) / ok : 0,
+                hostBusyCores: m.hostBusyCores,
+                foreignCores: m.foreignCores,
+                rssMaxBytes: m.rssMaxBytes,
+                ...(m.loop ? { loop: m.loop } : {}),
+                ...(m.redisOps ? { redisOps: m.redisOps } : {}),
+              };
+              records.push(record);
+              const mem = memory.get(s.server);
+              if (mem && s.server !== 'mock') mem.loadMaxRssBytes = Math.max(mem.loadMaxRssBytes, m.rssMaxBytes);
+              if (mem && s.server === 'mock') mem.loadMaxRssBytes = Math.max(mem.loadMaxRssBytes, m.rssMaxBytes);
+              const r = m.result;
+              log(
+                `[${String(n).padStart(2)}/${total}] ${label.padEnd(34)} ${r.throughput.toFixed(0).padStart(6)} req/s  p50 ${r.latency.p50.toFixed(3)} p99 ${r.latency.p99.toFixed(3)} ms` +
+                  `  cpu ${record.cpuUsPerRequest.toFixed(0)} µs/req` +
+                  (m.cpuMs.redis !== undefined && s.server === 'switchyard-governed' && ok > 0 ? ` (+ redis ${((m.cpuMs.redis * 1000) / ok).toFixed(0)})` : '') +
+                  (m.redisOps && ok > 0 ? `  redis per request: ${(m.redisOps.scripts / ok).toFixed(2)} script calls, ${(m.redisOps.reads / ok).toFixed(2)} socket reads` : '') +
+                  `  rss ${(m.rssMaxBytes / 1048576).toFixed(0)} MB` +
+                  (m.loop ? `  loop delay p99 ${m.loop.p99.toFixed(1)} max ${m.loop.max.toFixed(1)} ms` : '') +
+                  `  host ${m.hostBusyCores.toFixed(2)} cores (foreign ${m.foreignCores.toFixed(2)})` +
+                  (r.dropped ? `  dropped ${r.dropped}` : '') +
+                  (r.errors ? `  ERRORS ${r.errors}: ${r.errorSamples.join(' | ')}` : ''),
+              );
+              if (r.errors > 0) failed = true;
+              if (server.exited()) {
+                log(`bench: ${server.name} exited during ${label}\n${server.logTail()}`);
+                return 1;
+              }
+              await sleep(o.smoke ? 50 : 300);
             }
-            await sleep(o.smoke ? 50 : 300);
           }
         }
       }
@@ -429,7 +440,7 @@ async function main(): Promise<number> {
         `${o.baselineRoot ? `; baseline (…${BASE_SUFFIX} rows): ${baseBuild ? 'built JS' : 'src via tsx'} from ${o.baselineRoot}${baseGit ? ` at ${baseGit}` : ''}` : ''}` +
         `${o.switchyardNodeArgs.length ? `, node ${o.switchyardNodeArgs.join(' ')}` : ''}${Object.keys(o.switchyardEnv).length ? `, env ${Object.entries(o.switchyardEnv).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}` +
         `${Object.keys(o.configExtra).length ? `, config + ${JSON.stringify(o.configExtra)}` : ''}${Object.keys(o.providerExtra).length ? `, providers + ${JSON.stringify(o.providerExtra)}` : ''}` +
-        `; mock: ${o.mock}; client: closed loop c=1 and c=${o.concurrency}, open loop ${o.rate}/s (latency from the scheduled send)`,
+        `; mock: ${o.mock}; client: closed loop c=1 and c=${o.concurrency}${o.rounds > 1 ? ` (in ${o.rounds} rounds, ratios are medians of per-round ratios)` : ""}, open loop ${o.rate}/s (latency from the scheduled send)`,
       `other load on the host during measured windows: up to ${foreignMax.toFixed(2)} cores`,
       '',
     ].join('\n');

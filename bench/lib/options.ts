@@ -13,6 +13,8 @@ export interface Options {
   profileServer: 'switchyard' | 'switchyard-governed' | 'bare' | 'portkey';
   concurrency: number;
   rate: number;
+  /** The closed-loop throughput phase as this many shorter windows, round robin over the scenarios. */
+  rounds: number;
   scenarios: string[];
   modes: Mode[];
   mock: 'fast' | 'project';
@@ -40,6 +42,7 @@ export function parseOptions(argv: string[]): Options {
     profileServer: 'switchyard',
     concurrency: 32,
     rate: 1000,
+    rounds: 1,
     scenarios: DEFAULT_SCENARIOS,
     modes: ['json', 'stream'],
     mock: 'fast',
@@ -92,6 +95,9 @@ export function parseOptions(argv: string[]): Options {
         break;
       case '--rate':
         o.rate = int();
+        break;
+      case '--rounds':
+        o.rounds = int();
         break;
       case '--scenarios':
         o.scenarios = value().split(',').filter(Boolean);

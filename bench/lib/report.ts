@@ -5,6 +5,7 @@
  * decides an exit code: the numbers are reported, never asserted.
  */
 import type { LoadResult, Percentiles } from './load-types.js';
+import { median } from './percentiles.js';
 import type { Mode, Scenario, ServerId } from './scenarios.js';
 
 export type PhaseId = 'c1' | 'throughput' | 'open';
@@ -12,6 +13,8 @@ export type PhaseId = 'c1' | 'throughput' | 'open';
 export interface PhaseRecord {
   mode: Mode;
   phase: PhaseId;
+  /** With --rounds: which window of the phase (0-based); absent when the phase ran once. */
+  round?: number;
   scenario: string;
   server: ServerId;
   result: LoadResult;
@@ -50,6 +53,8 @@ export interface ScenarioRow {
   title: string;
   server: ServerId;
   throughput?: number;
+  /** With --rounds: this row's throughput in each round (the figures above are their medians). */
+  throughputRounds?: number[];
   ratioToBare?: number;
   ratioToPortkey?: number;
   c1?: { p50: number; p99: number; addedP50: number; addedP99: number };
@@ -92,6 +97,18 @@ function find(records: PhaseRecord[], mode: Mode, phase: PhaseId, scenario: stri
   return records.find((r) => r.mode === mode && r.phase === phase && r.scenario === scenario);
 }
 
+/** A phase's records in round order (one, unless the phase ran in rounds). */
+function rounds(records: PhaseRecord[], mode: Mode, phase: PhaseId, scenario: string): PhaseRecord[] {
+  return records.filter((r) => r.mode === mode && r.phase === phase && r.scenario === scenario).sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
+}
+
+/** The median of per-round ratios a[i] / b[i] (rounds where both ran). */
+function medianRatio(a: readonly number[], b: readonly number[]): number | undefined {
+  const xs: number[] = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i]! > 0) xs.push(a[i]! / b[i]!);
+  return xs.length ? median(xs) : undefined;
+}
+
 export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[]; memory: ServerMemory[]; rate: number }): Summary {
   const { records, scenarios, memory } = args;
   const rows: ScenarioRow[] = [];
@@ -99,7 +116,8 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
   const modes: Mode[] = [...new Set(records.map((r) => r.mode))];
   for (const mode of modes) {
     for (const s of scenarios) {
-      const tp = find(records, mode, 'throughput', s.id);
+      const tps = rounds(records, mode, 'throughput', s.id);
+      const tp = tps[0];
       const c1 = find(records, mode, 'c1', s.id);
       const open = find(records, mode, 'open', s.id);
       if (!tp && !c1 && !open) continue;
@@ -108,15 +126,20 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
         scenario: s.id,
         title: s.title,
         server: s.server,
-        errors: (tp?.result.errors ?? 0) + (c1?.result.errors ?? 0) + (open?.result.errors ?? 0),
+        errors: tps.reduce((n, r) => n + r.result.errors, 0) + (c1?.result.errors ?? 0) + (open?.result.errors ?? 0),
       };
       if (tp) {
-        row.throughput = tp.result.throughput;
-        row.cpuUsPerRequestThroughput = tp.cpuUsPerRequest;
-        const bare = s.bareRow ? find(records, mode, 'throughput', s.bareRow) : undefined;
-        const pk = s.portkeyRow ? find(records, mode, 'throughput', s.portkeyRow) : undefined;
-        if (bare && bare.result.throughput > 0) row.ratioToBare = tp.result.throughput / bare.result.throughput;
-        if (pk && pk.result.throughput > 0) row.ratioToPortkey = tp.result.throughput / pk.result.throughput;
+        // One window: its figures. Several (--rounds): medians, and ratios as medians of the
+        // per-round ratios, each taken against the other row's window of the same round.
+        const perRound = tps.map((r) => r.result.throughput);
+        row.throughput = median(perRound);
+        row.cpuUsPerRequestThroughput = median(tps.map((r) => r.cpuUsPerRequest));
+        if (tps.length > 1) row.throughputRounds = perRound;
+        const of = (id: string | undefined) => (id ? rounds(records, mode, 'throughput', id).map((r) => r.result.throughput) : []);
+        const toBare = medianRatio(perRound, of(s.bareRow));
+        const toPortkey = medianRatio(perRound, of(s.portkeyRow));
+        if (toBare !== undefined) row.ratioToBare = toBare;
+        if (toPortkey !== undefined) row.ratioToPortkey = toPortkey;
       }
       const baseC1 = find(records, mode, 'c1', s.baseline);
       if (c1 && baseC1) {
@@ -189,7 +212,9 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
     const id = base.scenario.slice(0, base.scenario.lastIndexOf('@'));
     const mine = rows.find((r) => r.scenario === id && r.mode === base.mode);
     if (!mine || mine.ratioToBare === undefined || !base.ratioToBare) continue;
-    const ratio = mine.ratioToBare / base.ratioToBare;
+    // Both are shares of the same bare hop: per round, the share ratio is this tree's throughput
+    // over the baseline's, the window right after it.
+    const ratio = (mine.throughputRounds && base.throughputRounds ? medianRatio(mine.throughputRounds, base.throughputRounds) : undefined) ?? mine.ratioToBare / base.ratioToBare;
     targets.push({ target: 'share of bare: this tree / baseline tree', subject: `${id} ${base.mode}`, measured: `${(ratio * 100).toFixed(1)} %`, limit: '>= 95 %', met: ratio >= 0.95 });
   }
   // Governance on vs off: the governed server against the plain one, same run, same mode.
