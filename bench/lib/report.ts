@@ -102,6 +102,15 @@ function rounds(records: PhaseRecord[], mode: Mode, phase: PhaseId, scenario: st
   return records.filter((r) => r.mode === mode && r.phase === phase && r.scenario === scenario).sort((a, b) => (a.round ?? 0) - (b.round ?? 0));
 }
 
+/**
+ * Row a's throughput over row b's, both from this run: the median of the per-round ratios when the
+ * phase ran in rounds, else the two windows' ratio.
+ */
+function throughputRatio(a: ScenarioRow, b: ScenarioRow): number | undefined {
+  if (a.throughputRounds && b.throughputRounds) return medianRatio(a.throughputRounds, b.throughputRounds);
+  return a.throughput !== undefined && b.throughput ? a.throughput / b.throughput : undefined;
+}
+
 /** The median of per-round ratios a[i] / b[i] (rounds where both ran). */
 function medianRatio(a: readonly number[], b: readonly number[]): number | undefined {
   const xs: number[] = [];
@@ -213,8 +222,8 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
     const mine = rows.find((r) => r.scenario === id && r.mode === base.mode);
     if (!mine || mine.ratioToBare === undefined || !base.ratioToBare) continue;
     // Both are shares of the same bare hop: per round, the share ratio is this tree's throughput
-    // over the baseline's, the window right after it.
-    const ratio = (mine.throughputRounds && base.throughputRounds ? medianRatio(mine.throughputRounds, base.throughputRounds) : undefined) ?? mine.ratioToBare / base.ratioToBare;
+    // over the baseline's, the window next to it.
+    const ratio = throughputRatio(mine, base) ?? mine.ratioToBare / base.ratioToBare;
     targets.push({ target: 'share of bare: this tree / baseline tree', subject: `${id} ${base.mode}`, measured: `${(ratio * 100).toFixed(1)} %`, limit: '>= 95 %', met: ratio >= 0.95 });
   }
   // Governance on vs off: the governed server against the plain one, same run, same mode.
@@ -222,13 +231,27 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
     const off = rows.find((r) => r.scenario === 'switchyard' && r.mode === g.mode);
     if (!off) continue;
     const subject = `governed vs switchyard ${g.mode}`;
-    if (g.throughput !== undefined && off.throughput) {
-      const ratio = g.throughput / off.throughput;
+    const ratio = throughputRatio(g, off);
+    if (ratio !== undefined) {
       targets.push({ target: "governance on: throughput (closed loop)", subject, measured: pct(ratio), limit: '>= 85 %', met: ratio >= 0.85 });
     }
     if (g.c1 && off.c1) {
       const added = g.c1.p50 - off.c1.p50;
       targets.push({ target: 'governance on: added p50 at c=1', subject, measured: us(added), limit: '<= 300 µs', met: added <= 0.3 });
+    }
+  }
+  // The response cache, on the same server in the same run: every request a hit against the
+  // proxied request, and every request a miss against the same unique prompts with the cache off.
+  for (const [id, againstId, target, limit, min] of [
+    ['switchyard-cache-hit', 'switchyard', 'cache hit: throughput vs the proxied request', '>= 1.5x', 1.5],
+    ['switchyard-cache-miss', 'switchyard-unique', 'cache on, 0 % hits: throughput vs cache off', '>= 95 %', 0.95],
+  ] as const) {
+    for (const r of rows.filter((x) => x.scenario === id)) {
+      const against = rows.find((x) => x.scenario === againstId && x.mode === r.mode);
+      const ratio = against && throughputRatio(r, against);
+      if (ratio === undefined) continue;
+      const measured = min > 1 ? `${ratio.toFixed(2)}x` : `${(ratio * 100).toFixed(1)} %`;
+      targets.push({ target, subject: `${id} vs ${againstId} ${r.mode}`, measured, limit, met: ratio >= min });
     }
   }
   const swMem = memory.find((m) => m.server === 'switchyard');
