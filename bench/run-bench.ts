@@ -15,14 +15,14 @@
  *   open        open loop at --rate (1000/s), latency from the scheduled send time
  * Then a table with ratios and the targets (met / not met), results JSON under bench/results/.
  *
- *   npm run bench                       full run (about 6 minutes)
+ *   npm run bench                       full run (about 7 minutes)
  *   npm run bench -- --quick            shorter windows
  *   npm run bench:smoke                 seconds, tiny counts; fails only if a server cannot start or a request errors
  *   npm run bench -- --profile          CPU profile of Switchyard under load (top self-time functions);
  *                                       --profile-server bare|portkey profiles a baseline the same way;
  *                                       --scenarios=switchyard-governed profiles the governed server
- *          --rounds N (split the c=32 phase into N windows, round robin over the scenarios; each
- *            ratio is then the median of the per-round ratios, steadier where the host drifts)
+ *          --rounds N (the c=32 phase as N windows, round robin over the scenarios; each ratio is
+ *            the median of the per-round ratios, steadier where the host drifts; default 5, --quick 3)
  * Options: --concurrency N  --rate N  --scenarios a,b  --modes json,stream  --mock fast|project
  *          --tsx (run Switchyard from src with tsx)  --no-portkey  --config-extra JSON  --provider-extra JSON
  *          --out FILE  --no-write  --update-docs  --profile-seconds N  --profile-server S

@@ -13,7 +13,10 @@ export interface Options {
   profileServer: 'switchyard' | 'switchyard-governed' | 'bare' | 'portkey';
   concurrency: number;
   rate: number;
-  /** The closed-loop throughput phase as this many shorter windows, round robin over the scenarios. */
+  /**
+   * The closed-loop throughput phase as this many shorter windows, round robin over the scenarios
+   * (default 5 in a full run, 3 with --quick, 1 with --smoke).
+   */
   rounds: number;
   scenarios: string[];
   modes: Mode[];
@@ -42,7 +45,7 @@ export function parseOptions(argv: string[]): Options {
     profileServer: 'switchyard',
     concurrency: 32,
     rate: 1000,
-    rounds: 1,
+    rounds: 0,
     scenarios: DEFAULT_SCENARIOS,
     modes: ['json', 'stream'],
     mock: 'fast',
@@ -158,6 +161,7 @@ export function parseOptions(argv: string[]): Options {
         throw new Error(`unknown option ${raw} (see --help)`);
     }
   }
+  if (o.rounds === 0) o.rounds = o.smoke ? 1 : o.quick ? 3 : 5;
   if (o.smoke) {
     o.concurrency = Math.min(o.concurrency, 4);
     o.rate = Math.min(o.rate, 100);
