@@ -39,6 +39,16 @@ describe('the server process imports only the server', () => {
     assert.ok(graph.packages.has('undici'), [...graph.packages].join(', '));
   });
 
+  it('names no client library of an optional backend: ioredis, pg and hnswlib-node load on use', () => {
+    // storage/load-on-use.ts: a config without Redis, Postgres or a semantic index never loads them
+    // (about 30 MB of RSS at idle).
+    assert.deepEqual(
+      ['ioredis', 'pg', 'hnswlib-node'].filter((p) => graph.packages.has(p)),
+      [],
+      graph.edges.filter(([, spec]) => /^(ioredis|pg|hnswlib-node)$/.test(spec)).map(([from, spec]) => `${from} imports ${spec}`).join('; '),
+    );
+  });
+
   it('has no provider code loaded on demand, no config validator and no mock upstream', () => {
     const offenders = graph.edges.filter(([from, spec]) => {
       if (/^(zod|yaml|@smithy\/|@aws-sdk\/|@aws-crypto\/)/.test(spec)) return true;

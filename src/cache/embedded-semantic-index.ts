@@ -5,10 +5,13 @@
  * keeps them. Expired entries are skipped on search, deleted from the graph then, and removed from
  * SQLite at start and by `sweep()`.
  */
-import hnswlib from 'hnswlib-node';
+import type * as Hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW as Hnsw } from 'hnswlib-node';
+import { loadOnUse } from '../storage/load-on-use.js';
 import type { SqliteDb } from '../storage/sqlite-driver.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
+
+const hnswlib = loadOnUse<typeof Hnswlib>('hnswlib-node');
 
 const INITIAL_CAPACITY = 64;
 /** Neighbours looked at per search: the nearest may have expired. */
@@ -76,7 +79,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
       g = undefined;
     }
     if (!g) {
-      const index = new hnswlib.HierarchicalNSW('cosine', e.vector.length);
+      const index = new (hnswlib().HierarchicalNSW)('cosine', e.vector.length);
       index.initIndex({ maxElements: INITIAL_CAPACITY, m: 16, efConstruction: 100, allowReplaceDeleted: true });
       index.setEf(64);
       g = { namespace: e.namespace, index, dims: e.vector.length, items: new Map(), nextLabel: 0 };

@@ -3,7 +3,11 @@
  * counters): no offline queue and no retries per command, so a Redis that is down or slow makes a
  * command fail within `timeoutMs`, while the connection itself keeps reconnecting behind it.
  */
-import { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import type { Redis } from 'ioredis';
+import { loadOnUse } from './load-on-use.js';
+
+const ioredis = loadOnUse<typeof IORedis>('ioredis');
 
 export interface FailFastRedisOptions {
   url: string;
@@ -15,7 +19,7 @@ export interface FailFastRedisOptions {
 }
 
 export function openFailFastRedis(o: FailFastRedisOptions): Redis {
-  const redis = new Redis(o.url, {
+  const redis = new (ioredis().Redis)(o.url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: o.timeoutMs,

@@ -3,11 +3,14 @@
  * away, and create its tables inside one transaction serialised by an advisory lock (replicas
  * starting together must not race each other's CREATE statements).
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { loadOnUse } from './load-on-use.js';
+
+const postgres = loadOnUse<typeof pg>('pg');
 
 /** A pool whose idle clients' errors (the server restarted) do not crash the process; the next query reconnects. */
 export function openPostgresPool(config: pg.PoolConfig): pg.Pool {
-  const pool = new pg.Pool(config);
+  const pool = new (postgres().Pool)(config);
   pool.on('error', () => {});
   return pool;
 }
