@@ -452,7 +452,8 @@ async function main(): Promise<number> {
       commit,
       dirty,
       machine,
-      options: { ...o, phases: phaseSpecs(o) },
+      // Trees relative to this checkout: a results file names no path of the machine it ran on.
+      options: { ...o, switchyardRoot: relative(ROOT, o.switchyardRoot) || '.', ...(o.baselineRoot ? { baselineRoot: relative(ROOT, o.baselineRoot) } : {}), phases: phaseSpecs(o) },
       switchyard: build ? 'built' : 'tsx',
       foreignCoresMax: foreignMax,
       summary,
