@@ -8,8 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { after, before, beforeEach } from 'node:test';
 import type { GatewayError } from '../../src/core/errors.js';
 import type { CoreRequest } from '../../src/core/request.js';
@@ -21,13 +20,10 @@ import { openAIChatDialect } from '../../src/dialects/openai-chat/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { ProviderCallContext, ProviderResult } from '../../src/providers/provider-adapter.js';
 import { peekBeforeCommit } from '../../src/providers/shared/peek-before-commit.js';
+import { defaultFixturesDir } from '../../src/mock-upstream/replay-fixture.js';
 
-export function fixturesRoot(): string {
-  const fromEnv = process.env.SWITCHYARD_FIXTURES_DIR;
-  if (fromEnv && fromEnv.trim() !== '') return resolve(fromEnv);
-  // test/helpers → repo root → ../shared/fixtures
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures');
-}
+/** The recordings' root: $SWITCHYARD_FIXTURES_DIR, else ../shared/fixtures beside the repo (the mock upstream's own lookup). */
+export const fixturesRoot = defaultFixturesDir;
 
 /**
  * `false` when the recordings of `folder` (or, for '', the whole fixtures folder) are there, else
