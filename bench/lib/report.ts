@@ -6,6 +6,7 @@
  */
 import type { LoadResult, Percentiles } from './load-types.js';
 import { median } from './percentiles.js';
+import { BASE_SUFFIX } from './scenarios.js';
 import type { Mode, Scenario, ServerId } from './scenarios.js';
 
 export type PhaseId = 'c1' | 'throughput' | 'open';
@@ -218,12 +219,12 @@ export function summarize(args: { records: PhaseRecord[]; scenarios: Scenario[];
   // With --baseline-root: this tree against the baseline tree, each a share of the same bare hop
   // in the same run (the control-plane issue's rule: within 5 % of the baseline's share).
   for (const base of rows.filter((r) => r.server === 'switchyard-base')) {
-    const id = base.scenario.slice(0, base.scenario.lastIndexOf('@'));
+    const id = base.scenario.slice(0, -BASE_SUFFIX.length);
     const mine = rows.find((r) => r.scenario === id && r.mode === base.mode);
-    if (!mine || mine.ratioToBare === undefined || !base.ratioToBare) continue;
-    // Both are shares of the same bare hop: per round, the share ratio is this tree's throughput
-    // over the baseline's, the window next to it.
-    const ratio = throughputRatio(mine, base) ?? mine.ratioToBare / base.ratioToBare;
+    // Both are shares of the same bare hop, so their ratio is this tree's throughput over the
+    // baseline's (per round: the window next to it).
+    const ratio = mine && throughputRatio(mine, base);
+    if (ratio === undefined) continue;
     targets.push({ target: 'share of bare: this tree / baseline tree', subject: `${id} ${base.mode}`, measured: `${(ratio * 100).toFixed(1)} %`, limit: '>= 95 %', met: ratio >= 0.95 });
   }
   // Governance on vs off: the governed server against the plain one, same run, same mode.
