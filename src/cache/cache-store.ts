@@ -23,7 +23,18 @@ export interface CachedAnswer {
 }
 
 export function encodeAnswer(a: CachedAnswer): string {
-  return JSON.stringify(a);
+  return flat(JSON.stringify(a));
+}
+
+/**
+ * `s` as one sequential string. V8's JSON.stringify returns a rope (a tree of the chunks it wrote
+ * into), and a rope kept for hours in a cache is several objects for every GC to copy and trace
+ * instead of one; converting it to a number flattens it in place (the number itself is thrown
+ * away: JSON text is never numeric here), and the next scavenge drops the chunks.
+ */
+function flat(s: string): string {
+  void Number(s);
+  return s;
 }
 
 /** A stored answer's JSON back, or undefined when it is not one (another version, damaged). */
