@@ -226,10 +226,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       }
     };
 
-    const save = (args: SaveJob, response: CoreResponse) => {
+    const save = (args: SaveJob, response: CoreResponse, storedAt: number) => {
       if (args.ttlMs <= 0 || response.choices?.length || response.finishReason === 'error') return;
       const t = args.route?.target;
-      const entry: CachedAnswer = { v: 1, response, storedAt: clock.now() };
+      const entry: CachedAnswer = { v: 1, response, storedAt };
       if (t) {
         entry.provider = t.provider.name;
         entry.providerType = t.provider.type;
@@ -264,6 +264,29 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
           service.report('semantic', false, err);
         }
       })();
+    };
+
+    /**
+     * Answers to store, kept until the end of this turn of the event loop (setImmediate) and then
+     * stored one after another: a JSON answer goes to its client before it is encoded for the
+     * cache, so a miss waits for the upstream only. The next request can only be read in a later
+     * turn, so it finds every answer already stored; `storedAt` is the time the answer arrived.
+     */
+    let pending: Array<{ job: SaveJob; response: CoreResponse; at: number }> = [];
+    const storePending = () => {
+      const batch = pending;
+      pending = [];
+      for (const p of batch) {
+        try {
+          save(p.job, p.response, p.at);
+        } catch (err) {
+          // An answer that cannot be encoded is not cached; the rest of the batch still is.
+          p.job.ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: an answer could not be stored');
+        }
+      }
+    };
+    const saveSoon = (job: SaveJob, response: CoreResponse) => {
+      if (pending.push({ job, response, at: clock.now() }) === 1) setImmediate(storePending);
     };
 
     const cache: ChatMiddleware = async (ctx, next) => {
@@ -325,10 +348,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       if (!keep) return result;
       const job: SaveJob = { ctx, ns, key, ttlMs, route: result.route, semantic: text !== undefined && ctxKey !== undefined ? { contextKey: ctxKey, text, vector } : undefined };
       if (result.kind === 'response') {
-        save(job, result.response);
+        saveSoon(job, result.response);
         return result;
       }
-      return { ...result, stream: tapStream(result.stream, new StoreWhenDone(job, save)) };
+      return { ...result, stream: tapStream(result.stream, new StoreWhenDone(job, saveSoon)) };
     };
     return forChat(cache);
   };
