@@ -268,9 +268,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
 
     /**
      * Answers to store, kept until the end of this turn of the event loop (setImmediate) and then
-     * stored one after another: a JSON answer goes to its client before it is encoded for the
-     * cache, so a miss waits for the upstream only. The next request can only be read in a later
-     * turn, so it finds every answer already stored; `storedAt` is the time the answer arrived.
+     * stored one after another: a JSON answer is handed back for writing before it is encoded for
+     * the cache, so the encoding and the insert do not hold up the response. The next request can
+     * only be read in a later turn, so it finds every answer already stored; `storedAt` is the
+     * time the answer arrived.
      */
     let pending: Array<{ job: SaveJob; response: CoreResponse; at: number }> = [];
     const storePending = () => {
