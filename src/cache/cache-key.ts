@@ -112,35 +112,22 @@ function plainMessageJson(m: Message): string | undefined {
   return out + JSON.stringify(m.role) + '}';
 }
 
-/** `,"name":<canonical JSON>` when the field is set, else nothing. */
-function field(name: string, v: unknown): string {
-  return v === undefined ? '' : `,"${name}":${canonicalJson(v)}`;
-}
-
 /**
- * The answer-changing fields of a request, messages aside, in the fixed order the key writes them
- * (the gateway's own field names, so a fixed order is canonical; client-shaped values inside them,
- * such as tool schemas, are serialized sorted). Each field is read by its name: a read keyed by a
- * variable (`r[name]` over a list) goes through V8's generic lookup, thirteen times a request.
+ * The answer-changing fields of a request besides model, system prompt and messages, in the fixed
+ * order the key writes them (the gateway's own field names, so a fixed order is canonical;
+ * client-shaped values inside them, such as tool schemas, are serialized sorted).
  */
+const PARAMETERS = ['tools', 'toolChoice', 'parallelToolCalls', 'responseFormat', 'maxTokens', 'temperature', 'topP', 'topK', 'stop', 'seed', 'presencePenalty', 'frequencyPenalty', 'reasoning'] as const satisfies ReadonlyArray<keyof CoreRequest>;
+
+/** The answer-changing fields of a request, messages aside. */
 function parametersJson(r: CoreRequest): string {
   let out = `{"model":${JSON.stringify(r.model)},"system":[`;
   for (let i = 0; i < r.system.length; i++) out += (i > 0 ? ',' : '') + JSON.stringify(r.system[i]!.text);
-  out +=
-    ']' +
-    field('tools', r.tools) +
-    field('toolChoice', r.toolChoice) +
-    field('parallelToolCalls', r.parallelToolCalls) +
-    field('responseFormat', r.responseFormat) +
-    field('maxTokens', r.maxTokens) +
-    field('temperature', r.temperature) +
-    field('topP', r.topP) +
-    field('topK', r.topK) +
-    field('stop', r.stop) +
-    field('seed', r.seed) +
-    field('presencePenalty', r.presencePenalty) +
-    field('frequencyPenalty', r.frequencyPenalty) +
-    field('reasoning', r.reasoning);
+  out += ']';
+  for (const name of PARAMETERS) {
+    const v = r[name];
+    if (v !== undefined) out += `,"${name}":${canonicalJson(v)}`;
+  }
   let extras: Record<string, unknown> | undefined;
   for (const k in r.extras) {
     if (IGNORED_EXTRAS.has(k) || r.extras[k] === undefined) continue;
