@@ -11,6 +11,7 @@
  * goes upstream as if there were no cache. A hit has no route, so it costs 0 in spend and budgets;
  * the record carries `cache` ('hit' | 'semantic-hit' | 'miss' | 'bypass') and the cost saved.
  */
+import { ResponseAssembler } from '../core/assemble-response.js';
 import { GatewayError } from '../core/errors.js';
 import type { CoreResponse } from '../core/response.js';
 import type { GatewayServices, MiddlewareFactory } from '../pipeline/feature.js';
@@ -27,7 +28,6 @@ import type { ChatResult, RouteInfo } from '../pipeline/result.js';
 import { targetsFor } from '../pipeline/route-step.js';
 import { costOf, PriceTable } from '../pricing/price-table.js';
 import type { Runtime } from '../routing/runtime.js';
-import { ResponseAssembler } from './assemble-response.js';
 import { cacheKeys, lastUserText } from './cache-key.js';
 import type { CacheKeys, KeyInput } from './cache-key.js';
 import type { CacheConfig, CacheNamespaceMode } from './cache-schema.js';

@@ -13,13 +13,13 @@
  * until the round ends (dropped when the gateway runs them, shown when the loop ends with them);
  * one finish with the usage of every round summed. Executed calls go to the request record.
  */
+import { ResponseAssembler } from '../core/assemble-response.js';
 import { GatewayError, toGatewayError } from '../core/errors.js';
 import type { ImagePart, Message, TextPart, ToolCallPart, ToolDefinition, ToolResultPart } from '../core/request.js';
 import type { CoreRequest } from '../core/request.js';
 import type { CoreResponse, Usage } from '../core/response.js';
 import type { StreamEvent } from '../core/stream-event.js';
 import type { MiddlewareFactory } from '../pipeline/feature.js';
-import { ResponseAssembler } from '../cache/assemble-response.js';
 import { forChat } from '../pipeline/compose.js';
 import type { ChatContext } from '../pipeline/context.js';
 import { responseToEvents, streamFromEvents } from '../pipeline/event-stream.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GatewayError } from '../core/errors.js';
-import type { CoreResponse } from '../core/response.js';
+import { GatewayError } from './errors.js';
+import type { CoreResponse } from './response.js';
 import { responseToEvents } from '../pipeline/event-stream.js';
 import { ResponseAssembler } from './assemble-response.js';
 
@@ -33,5 +33,18 @@ describe('ResponseAssembler', () => {
     for (const e of events) failed.event(e);
     failed.event({ type: 'error', error: new GatewayError('GW_ERR_STREAM_INTERRUPTED', 'x') });
     assert.equal(failed.result(), undefined);
+  });
+
+  it('keeps a second choice apart: the whole response has it, the single answer is refused', () => {
+    const a = new ResponseAssembler();
+    a.event({ type: 'start', id: 'r2', model: 'm' });
+    a.event({ type: 'text-delta', index: 0, text: 'red' });
+    a.event({ type: 'text-delta', index: 10, text: 'blue', choice: 1 });
+    a.event({ type: 'finish', finishReason: 'stop', choice: 1 });
+    a.event({ type: 'finish', finishReason: 'stop' });
+    assert.equal(a.result(), undefined);
+    const res = a.response();
+    assert.deepEqual(res.content, [{ type: 'text', text: 'red' }]);
+    assert.deepEqual(res.choices, [{ index: 1, content: [{ type: 'text', text: 'blue' }], finishReason: 'stop' }]);
   });
 });
