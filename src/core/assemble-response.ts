@@ -8,6 +8,11 @@
 import type { CoreResponse, ResponseChoice, ResponsePart, Usage } from './response.js';
 import type { StreamEvent } from './stream-event.js';
 
+/** A tool call streamed without arguments carries `{}`: every dialect's clients parse them as JSON. */
+function emptyArgumentsAsObject(parts: ResponsePart[]): void {
+  for (const part of parts) if (part.type === 'tool-call' && part.arguments === '') part.arguments = '{}';
+}
+
 export class ResponseAssembler {
   private readonly res: CoreResponse = { id: '', model: '', content: [], finishReason: 'other', usage: { inputTokens: 0, outputTokens: 0 } };
   private readonly usage: Partial<Usage> = {};
@@ -107,10 +112,10 @@ export class ResponseAssembler {
   /** The response as far as the events went (every choice; a tool call without arguments gets `{}`). */
   response(): CoreResponse {
     const res = this.res;
-    for (const part of res.content) if (part.type === 'tool-call' && part.arguments === '') part.arguments = '{}';
+    emptyArgumentsAsObject(res.content);
     if (this.choices) {
       res.choices = [...this.choices.values()].sort((a, b) => a.index - b.index);
-      for (const c of res.choices) for (const part of c.content) if (part.type === 'tool-call' && part.arguments === '') part.arguments = '{}';
+      for (const c of res.choices) emptyArgumentsAsObject(c.content);
     }
     res.usage = { inputTokens: 0, outputTokens: 0, ...this.usage };
     return res;
