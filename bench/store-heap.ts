@@ -13,7 +13,8 @@
  * "A turn's lookups in one batch").
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { encodeAnswer, MemoryCacheStore } from '../src/cache/cache-store.js';
+import { encodeAnswer } from '../src/cache/cache-store.js';
+import { MemoryCacheStore } from '../src/cache/memory-store.js';
 import type { CoreResponse } from '../src/core/response.js';
 
 const N = Number(process.argv[2] ?? 250_000);

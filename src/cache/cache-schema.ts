@@ -14,7 +14,7 @@ export const cacheStoreSchema = z
     z
       .object({
         type: z.literal('memory'),
-        max_bytes: positiveInt().default(268435456).describe('Most bytes of cached answers kept in this process; the least recently used go first.'),
+        max_bytes: positiveInt().default(268435456).describe('Most bytes of cached answers kept in this process, off the JavaScript heap; the least recently used go first.'),
       })
       .strict(),
     z

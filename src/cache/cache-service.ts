@@ -9,7 +9,7 @@ import type { Clock } from '../routing/clock.js';
 import { openSqlite } from '../storage/sqlite-driver.js';
 import type { CacheConfig } from './cache-schema.js';
 import type { CacheStore } from './cache-store.js';
-import { MemoryCacheStore } from './cache-store.js';
+import { MemoryCacheStore } from './memory-store.js';
 import { EmbeddedSemanticIndex } from './embedded-semantic-index.js';
 import { PostgresSemanticIndex } from './postgres-semantic-index.js';
 import { RedisCacheStore } from './redis-cache-store.js';

@@ -10,6 +10,7 @@ import type { HierarchicalNSW as Hnsw } from 'hnswlib-node';
 import { loadOnUse } from '../storage/load-on-use.js';
 import type { SqliteDb } from '../storage/sqlite-driver.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
+import { flat } from './cache-store.js';
 
 const hnswlib = loadOnUse<typeof Hnswlib>('hnswlib-node');
 
@@ -88,7 +89,8 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     if (g.index.getCurrentCount() >= g.index.getMaxElements()) g.index.resizeIndex(g.index.getMaxElements() * 2);
     const label = g.nextLabel++;
     g.index.addPoint(e.vector, label);
-    g.items.set(label, rowId === undefined ? { value: e.value, expiresAt: e.expiresAt } : { value: e.value, expiresAt: e.expiresAt, rowId });
+    const value = flat(e.value);
+    g.items.set(label, rowId === undefined ? { value, expiresAt: e.expiresAt } : { value, expiresAt: e.expiresAt, rowId });
   }
 
   async add(e: SemanticEntry): Promise<void> {
