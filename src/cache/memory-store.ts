@@ -244,20 +244,13 @@ export class MemoryCacheStore implements CacheStore {
   private makeRoom(size: number): void {
     while (this.capacity - this.used < size) {
       const t = this.tail;
-      const end = this.chunkEnd(t);
-      let len: number;
-      if (end - t < HEADER) len = end - t;
-      else {
+      const len = this.lengthAt(t);
+      const slot = this.liveAt(t);
+      if (slot >= 0) {
         const buf = this.chunkAt(t);
         const p = t % this.chunkBytes;
-        len = buf.readUInt32LE(p);
-        if (buf.readUInt16LE(p + 16) !== PAD) {
-          const slot = this.slotOf(buf.readInt32LE(p + 4), t);
-          if (slot >= 0) {
-            if (buf[p + 20]! & READ && buf.readDoubleLE(p + 8) > this.o.clock.now()) this.moving.push(Buffer.from(buf.subarray(p, p + len)));
-            this.drop(slot);
-          }
-        }
+        if (buf[p + 20]! & READ && buf.readDoubleLE(p + 8) > this.o.clock.now()) this.moving.push(Buffer.from(buf.subarray(p, p + len)));
+        this.drop(slot);
       }
       this.used -= len;
       this.tail = (t + len) % this.capacity;
@@ -266,23 +259,28 @@ export class MemoryCacheStore implements CacheStore {
 
   /** Visits every entry the index points at, in ring order, oldest first. */
   private forEachLive(visit: (slot: number, buf: Buffer, p: number) => void): void {
-    let t = this.tail;
-    for (let seen = 0; seen < this.used; ) {
-      const end = this.chunkEnd(t);
-      let len: number;
-      if (end - t < HEADER) len = end - t;
-      else {
-        const buf = this.chunkAt(t);
-        const p = t % this.chunkBytes;
-        len = buf.readUInt32LE(p);
-        if (buf.readUInt16LE(p + 16) !== PAD) {
-          const slot = this.slotOf(buf.readInt32LE(p + 4), t);
-          if (slot >= 0) visit(slot, buf, p);
-        }
-      }
+    for (let t = this.tail, seen = 0; seen < this.used; ) {
+      const len = this.lengthAt(t);
+      const slot = this.liveAt(t);
+      if (slot >= 0) visit(slot, this.chunkAt(t), t % this.chunkBytes);
       seen += len;
       t = (t + len) % this.capacity;
     }
+  }
+
+  /** Bytes from ring offset `t` (an entry's or padding's start) to the next entry. */
+  private lengthAt(t: number): number {
+    const end = this.chunkEnd(t);
+    // Too short for a header: padding without one.
+    return end - t < HEADER ? end - t : this.chunkAt(t).readUInt32LE(t % this.chunkBytes);
+  }
+
+  /** The index slot of the entry at ring offset `t`, or -1: padding or dead bytes. */
+  private liveAt(t: number): number {
+    if (this.chunkEnd(t) - t < HEADER) return -1;
+    const buf = this.chunkAt(t);
+    const p = t % this.chunkBytes;
+    return buf.readUInt16LE(p + 16) === PAD ? -1 : this.slotOf(buf.readInt32LE(p + 4), t);
   }
 
   /** The index slot of `key`, or -1. */
