@@ -234,10 +234,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       }
     };
 
-    const save = (args: SaveJob, response: CoreResponse, storedAt: number) => {
+    const save = (args: SaveJob, response: CoreResponse) => {
       if (args.ttlMs <= 0 || response.choices?.length || response.finishReason === 'error') return;
       const t = args.route?.target;
-      const entry: CachedAnswer = { v: 1, response, storedAt };
+      const entry: CachedAnswer = { v: 1, response, storedAt: clock.now() };
       if (t) {
         entry.provider = t.provider.name;
         entry.providerType = t.provider.type;
@@ -275,59 +275,32 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     };
 
     /**
-     * The cache's work for one turn of the event loop, done together at its end (setImmediate):
-     * first the answers that arrived in the turn are encoded and stored, then the requests that
-     * came in get their keys and their lookups. Done back to back, the serialization, the hash
-     * (OpenSSL) and the store stay in the CPU's caches, where one request at a time found them
-     * cold: inside the running server at c=32 (about eight requests a turn), a key and its lookup
-     * took 8.9 µs one at a time and 6.1 µs batched, storing an answer 8.4 and 5.8 µs.
-     * - A JSON answer is handed back to its client before it is encoded for the cache.
-     * - A request waits for its lookup until the end of the turn it arrived in (microseconds), and
-     *   finds every answer that arrived before it: stores run first.
-     * - `storedAt` is the time the answer arrived.
+     * The cache's work is done in line, with no timer and no turn of the event loop per request:
+     * the lookup as the request comes in; the store once the answer is whole. A JSON answer is
+     * stored on the next tick, which Node runs once the promise chain that writes the answer to
+     * its client has run, and before any other I/O is handled; a stream's answer after its last
+     * frame was written. An answer that cannot be encoded is not cached; the request is not touched.
+     * (Until 2026-12 each turn's stores and lookups were batched behind a setImmediate. In the
+     * running server that saved nothing at c=32 and, below saturation, cost CPU and latency per
+     * request: docs/performance.md.)
      */
-    let stores: Array<{ job: SaveJob; response: CoreResponse; at: number }> = [];
-    let lookups: Array<{ input: KeyInput; withContext: boolean; lookup: boolean; done: (f: Found) => void }> = [];
-    let scheduled = false;
-    const runTurn = () => {
-      scheduled = false;
-      const answers = stores;
-      const requests = lookups;
-      stores = [];
-      lookups = [];
-      for (const p of answers) {
-        try {
-          save(p.job, p.response, p.at);
-        } catch (err) {
-          // An answer that cannot be encoded is not cached; the rest of the batch still is.
-          p.job.ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: an answer could not be stored');
-        }
-      }
-      for (const r of requests) {
-        let keys: CacheKeys | undefined;
-        try {
-          keys = cacheKeys(r.input, r.withContext);
-          // A store in this process is read here too; one on the network after the turn, bounded.
-          r.done({ keys, answer: r.lookup && store.getNow ? store.getNow(r.input.namespace, keys.exact) : undefined });
-        } catch (error) {
-          r.done({ keys, error });
-        }
+    const saveNow = (job: SaveJob, response: CoreResponse) => {
+      try {
+        save(job, response);
+      } catch (err) {
+        job.ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: an answer could not be stored');
       }
     };
-    const soon = () => {
-      if (scheduled) return;
-      scheduled = true;
-      setImmediate(runTurn);
+    /** The request's keys and, from a store in this process, its exact lookup (or why it failed). */
+    const lookUpNow = (input: KeyInput, withContext: boolean, lookup: boolean): Found => {
+      let keys: CacheKeys | undefined;
+      try {
+        keys = cacheKeys(input, withContext);
+        return { keys, answer: lookup && store.getNow ? store.getNow(input.namespace, keys.exact) : undefined };
+      } catch (error) {
+        return { keys, error };
+      }
     };
-    const saveSoon = (job: SaveJob, response: CoreResponse) => {
-      stores.push({ job, response, at: clock.now() });
-      soon();
-    };
-    const lookUpSoon = (input: KeyInput, withContext: boolean, lookup: boolean): Promise<Found> =>
-      new Promise((done) => {
-        lookups.push({ input, withContext, lookup, done });
-        soon();
-      });
 
     const cache: ChatMiddleware = async (ctx, next) => {
       const settings = settingsFor(ctx.request.model);
@@ -346,7 +319,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       const keep = mode === 'default' || mode === 'refresh';
 
       const text = settings.semantic && index && request.messages.length <= semanticCfg.max_messages ? lastUserText(request) : undefined;
-      const found = await lookUpSoon({ request, route, namespace: ns }, text !== undefined, lookup);
+      const found = lookUpNow({ request, route, namespace: ns }, text !== undefined, lookup);
       if (!found.keys) throw found.error; // the request itself could not be keyed: a bug, not a store fault
       const key = found.keys.exact;
       const ctxKey = found.keys.context;
@@ -390,10 +363,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       if (!keep) return result;
       const job: SaveJob = { ctx, ns, key, ttlMs, route: result.route, semantic: text !== undefined && ctxKey !== undefined ? { contextKey: ctxKey, text, vector } : undefined };
       if (result.kind === 'response') {
-        saveSoon(job, result.response);
+        process.nextTick(saveNow, job, result.response);
         return result;
       }
-      return { ...result, stream: tapStream(result.stream, new StoreWhenDone(job, saveSoon)) };
+      return { ...result, stream: tapStream(result.stream, new StoreWhenDone(job, saveNow)) };
     };
     return forChat(cache);
   };
