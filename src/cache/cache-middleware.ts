@@ -280,9 +280,9 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
      * stored on the next tick, which Node runs once the promise chain that writes the answer to
      * its client has run, and before any other I/O is handled; a stream's answer after its last
      * frame was written. An answer that cannot be encoded is not cached; the request is not touched.
-     * (Until 2026-12 each turn's stores and lookups were batched behind a setImmediate. In the
-     * running server that saved nothing at c=32 and, below saturation, cost CPU and latency per
-     * request: docs/performance.md.)
+     * (Until 2026-12 each turn's stores and lookups were batched behind a setImmediate, to keep
+     * the key's code and data warm; in the running server that made no difference the runs could
+     * see, at c=32 or below saturation: docs/performance.md.)
      */
     const saveNow = (job: SaveJob, response: CoreResponse) => {
       try {
