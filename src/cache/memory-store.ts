@@ -18,9 +18,9 @@
  * read or cleared are dead until the tail passes them, so live bytes can be fewer than max_bytes.
  *
  * An entry: [u32 total length][i32 key hash][f64 expiresAt][u16 namespace bytes][u16 key bytes]
- * [u8 flags: READ] then namespace, key and the answer's JSON, all UTF-8. Entries never span two
- * buffers; the end of a buffer too short for the next entry is padding. max_bytes bounds the
- * ring; the index adds 24 to 48 bytes an entry (12 a slot, at most half the slots in use).
+ * [u8 flags: READ, ASCII] then namespace, key and the answer's JSON, all UTF-8. Entries never
+ * span two buffers; the end of a buffer too short for the next entry is padding. max_bytes bounds
+ * the ring; the index adds 24 to 48 bytes an entry (12 a slot, at most half the slots in use).
  */
 import type { Clock } from '../routing/clock.js';
 import { decodeAnswer } from './cache-store.js';
