@@ -29,7 +29,6 @@ import { targetsFor } from '../pipeline/route-step.js';
 import { costOf, PriceTable } from '../pricing/price-table.js';
 import type { Runtime } from '../routing/runtime.js';
 import { cacheKeys, lastUserText } from './cache-key.js';
-import type { CacheKeys, KeyInput } from './cache-key.js';
 import type { CacheConfig, CacheNamespaceMode } from './cache-schema.js';
 import type { CacheService, IndexHandle } from './cache-service.js';
 import { decodeAnswer, encodeAnswer } from './cache-store.js';
@@ -151,13 +150,6 @@ interface SaveJob {
   semantic: { contextKey: string; text: string; vector: number[] | undefined } | undefined;
 }
 
-/** A request's keys and, from a store in this process, its exact lookup (or why it failed). */
-interface Found {
-  keys?: CacheKeys;
-  answer?: CachedAnswer | undefined;
-  error?: unknown;
-}
-
 /**
  * The tap of a streamed miss: assembles the answer as its events pass and stores it once the
  * stream ended cleanly (never a truncated, failed or cancelled one).
@@ -243,9 +235,16 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
         entry.providerType = t.provider.type;
         entry.model = t.model;
       }
+      // One encoding for the store and the semantic index: both keep the answer's JSON. An answer
+      // that cannot be encoded is not cached; the request is not touched.
+      let value: string;
+      try {
+        value = encodeAnswer(entry);
+      } catch (err) {
+        args.ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: an answer could not be stored');
+        return;
+      }
       counters.stored++;
-      // One encoding for the store and the semantic index: both keep the answer's JSON.
-      const value = encodeAnswer(entry);
       if (store.setNow) {
         try {
           store.setNow(args.ns, args.key, value, args.ttlMs);
@@ -279,29 +278,11 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
      * the lookup as the request comes in; the store once the answer is whole. A JSON answer is
      * stored on the next tick, which Node runs once the promise chain that writes the answer to
      * its client has run, and before any other I/O is handled; a stream's answer after its last
-     * frame was written. An answer that cannot be encoded is not cached; the request is not touched.
+     * frame was written.
      * (Until 2026-12 each turn's stores and lookups were batched behind a setImmediate, to keep
      * the key's code and data warm; in the running server that made no difference the runs could
      * see, at c=32 or below saturation: docs/performance.md.)
      */
-    const saveNow = (job: SaveJob, response: CoreResponse) => {
-      try {
-        save(job, response);
-      } catch (err) {
-        job.ctx.log.warn({ err: { message: (err as Error).message } }, 'cache: an answer could not be stored');
-      }
-    };
-    /** The request's keys and, from a store in this process, its exact lookup (or why it failed). */
-    const lookUpNow = (input: KeyInput, withContext: boolean, lookup: boolean): Found => {
-      let keys: CacheKeys | undefined;
-      try {
-        keys = cacheKeys(input, withContext);
-        return { keys, answer: lookup && store.getNow ? store.getNow(input.namespace, keys.exact) : undefined };
-      } catch (error) {
-        return { keys, error };
-      }
-    };
-
     const cache: ChatMiddleware = async (ctx, next) => {
       const settings = settingsFor(ctx.request.model);
       if (!settings) return next();
@@ -319,16 +300,15 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       const keep = mode === 'default' || mode === 'refresh';
 
       const text = settings.semantic && index && request.messages.length <= semanticCfg.max_messages ? lastUserText(request) : undefined;
-      const found = lookUpNow({ request, route, namespace: ns }, text !== undefined, lookup);
-      if (!found.keys) throw found.error; // the request itself could not be keyed: a bug, not a store fault
-      const key = found.keys.exact;
-      const ctxKey = found.keys.context;
+      // A request that cannot be keyed is a bug, not a store fault: it fails like any other.
+      const keys = cacheKeys({ request, route, namespace: ns }, text !== undefined);
+      const key = keys.exact;
+      const ctxKey = keys.context;
       let vector: number[] | undefined;
 
       if (lookup) {
         try {
-          if (found.error !== undefined) throw found.error;
-          const a = store.getNow ? found.answer : await bounded(store.get(ns, key), 'cache store read');
+          const a = store.getNow ? store.getNow(ns, key) : await bounded(store.get(ns, key), 'cache store read');
           service.report('exact', true);
           if (a) return answer(ctx, a, 'hit');
         } catch (err) {
@@ -363,10 +343,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       if (!keep) return result;
       const job: SaveJob = { ctx, ns, key, ttlMs, route: result.route, semantic: text !== undefined && ctxKey !== undefined ? { contextKey: ctxKey, text, vector } : undefined };
       if (result.kind === 'response') {
-        process.nextTick(saveNow, job, result.response);
+        process.nextTick(save, job, result.response);
         return result;
       }
-      return { ...result, stream: tapStream(result.stream, new StoreWhenDone(job, saveNow)) };
+      return { ...result, stream: tapStream(result.stream, new StoreWhenDone(job, save)) };
     };
     return forChat(cache);
   };
