@@ -10,7 +10,7 @@
  *   node --import tsx bench/tree-ab.ts --before DIR                     json and stream, same dialect, c=32, 8 rounds
  *   node --import tsx bench/tree-ab.ts --before DIR --cross --rounds 12 Anthropic client -> openai provider
  *   node --import tsx bench/tree-ab.ts --before DIR --after DIR2 --after DIR3   other trees (a bisection)
- *   node --import tsx bench/tree-ab.ts --before DIR --threads           CPU per request by thread too
+ *   node --import tsx bench/tree-ab.ts --before DIR --threads           CPU per request by thread too, and page faults
  *   node --import tsx bench/tree-ab.ts --before DIR --rate 600          open loop at 600 req/s: CPU per request and p50
  *   node --import tsx bench/tree-ab.ts --before . --after . --cached-alias --before-scenario switchyard-unique --scenario switchyard-cache-miss
  *                                                                       one tree: the cache at 0 % hits against its baseline
@@ -26,7 +26,7 @@ import { basename, join, resolve } from 'node:path';
 import { buildSwitchyard } from './lib/build-switchyard.js';
 import { startLoadGenerator } from './lib/load-client.js';
 import { median } from './lib/percentiles.js';
-import { readCpuMs, readThreadCpuMs } from './lib/proc-stats.js';
+import { readCpuMs, readMinorFaults, readThreadCpuMs } from './lib/proc-stats.js';
 import { allScenarios, CONTENT_MARKER } from './lib/scenarios.js';
 import type { Mode } from './lib/scenarios.js';
 import { ROOT, startServers, startSwitchyardProcess, stopServers } from './lib/start-servers.js';
@@ -124,6 +124,8 @@ async function main(): Promise<void> {
       const p50 = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       /** tree -> thread name -> µs per request, one entry per round. */
       const threadCpu = new Map<string, Map<string, number[]>>(variants.map((v) => [v.name, new Map()]));
+      /** tree -> minor page faults of the server per request, one entry per round (with --threads). */
+      const faultsPerReq = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       for (let round = 0; round < o.rounds; round++) {
         // Odd rounds run the trees in reverse order, so a trend within a round favours none of them.
         const order = round % 2 ? [variants[0]!, ...variants.slice(1).reverse()] : variants;
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
           let cpuMs = 0;
           let threadsAt = new Map<string, number>();
           const threadsMs = new Map<string, number>();
+          let faultsAt = 0;
+          let faults = 0;
           const r = await lg.run(
             {
               label: `${v.name} ${mode}`,
@@ -154,8 +158,12 @@ async function main(): Promise<void> {
             (phase) => {
               if (phase === 'measure') {
                 cpuAt = readCpuMs(v.server.pid) ?? 0;
-                if (o.threads) threadsAt = readThreadCpuMs(v.server.pid);
+                if (o.threads) {
+                  threadsAt = readThreadCpuMs(v.server.pid);
+                  faultsAt = readMinorFaults(v.server.pid) ?? 0;
+                }
               } else {
+                if (o.threads) faults = (readMinorFaults(v.server.pid) ?? 0) - faultsAt;
                 cpuMs = (readCpuMs(v.server.pid) ?? 0) - cpuAt;
                 if (o.threads) for (const [name, ms] of readThreadCpuMs(v.server.pid)) threadsMs.set(name, ms - (threadsAt.get(name) ?? 0));
               }
@@ -165,6 +173,7 @@ async function main(): Promise<void> {
           tp.get(v.name)!.push(r.throughput);
           p50.get(v.name)!.push(r.latency.p50);
           cpu.get(v.name)!.push(r.ok ? (cpuMs * 1000) / r.ok : 0);
+          if (o.threads) faultsPerReq.get(v.name)!.push(r.ok ? faults / r.ok : 0);
           for (const [name, ms] of threadsMs) {
             const per = threadCpu.get(v.name)!;
             if (!per.has(name)) per.set(name, []);
@@ -195,6 +204,7 @@ async function main(): Promise<void> {
         const threadNames = new Set(names.flatMap((n) => [...threadCpu.get(n)!.keys()]));
         const of = (tree: string, name: string) => median(threadCpu.get(tree)!.get(name) ?? [0]);
         for (const t of [...threadNames].sort()) lines.push(`         thread ${t.padEnd(16)} ${names.map((n) => `${n} ${of(n, t).toFixed(1)} µs/req`).join(', ')}`);
+        lines.push(`         minor page faults       ${names.map((n) => `${n} ${median(faultsPerReq.get(n)!).toFixed(2)}/req`).join(', ')}`);
       }
     }
     process.stdout.write(`\n${beforeScenario.id === scenario.id ? scenario.id : `before: ${beforeScenario.id}, others: ${scenario.id}`}, ${o.rate ? `open loop ${o.rate} req/s` : `c=${o.concurrency}`}, ${o.rounds} interleaved rounds per mode (medians of per-round figures)\n${lines.join('\n')}\n`);

@@ -47,6 +47,16 @@ export function readCpuMs(pid: number): number | undefined {
   }
 }
 
+/** Minor page faults of a process so far (field 10 of /proc/<pid>/stat), or undefined when it is gone. */
+export function readMinorFaults(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CPU time (ms) of a process's threads, summed by thread name (`comm`; the main thread is "(main)")
  * and split into user and system time: keys like "(main) user", "node sys".
