@@ -10,7 +10,8 @@
  *                                                   against pages already written once
  *
  * On this project's 2-vCPU VM (docs/performance.md, "On Node 26 too, and what the kernel adds"):
- * hot about 7 µs a miss, cold about 27 µs, which is what a miss costs the server.
+ * hot about 7 µs a miss, cold about 27 µs (what a miss costs the server), and several times
+ * that when the VM's memory is slow to reach.
  */
 import { cacheKeys } from '../src/cache/cache-key.js';
 import { encodeAnswer } from '../src/cache/cache-store.js';
