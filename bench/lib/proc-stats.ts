@@ -32,29 +32,30 @@ export function readRssBytes(pid: number): number | undefined {
   }
 }
 
-/** User + system CPU time of a process in milliseconds, or undefined when it is gone. */
-export function readCpuMs(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat from field 3 (state) on, or undefined when the process is gone.
+ * The command name (field 2) is in parentheses and may hold spaces: fields are counted after the
+ * last ')'. So field N is at index N - 3.
+ */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state); utime is field 14, stime field 15.
-    const utime = Number(rest[11]);
-    const stime = Number(rest[12]);
-    return ((utime + stime) * 1000) / clockTicksPerSecond();
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-/** Minor page faults of a process so far (field 10 of /proc/<pid>/stat), or undefined when it is gone. */
+/** User + system CPU time of a process in milliseconds (fields 14 and 15), or undefined when it is gone. */
+export function readCpuMs(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? ((Number(f[11]) + Number(f[12])) * 1000) / clockTicksPerSecond() : undefined;
+}
+
+/** Minor page faults of a process so far (field 10), or undefined when it is gone. */
 export function readMinorFaults(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
-  } catch {
-    return undefined;
-  }
+  const f = statFields(pid);
+  return f ? Number(f[7]) : undefined;
 }
 
 /**
