@@ -15,7 +15,7 @@
  * request (tree-ab's median): so the figures add up to the CPU per request, and each inherits its
  * noise. Needs Linux perf (Debian: linux-perf) and the permission to sample every CPU (root, or
  * kernel.perf_event_paranoid ≤ 0). Use one mode per run: the CPU per request read back is the
- * first mode's.
+ * first mode's. With tree-ab's --restart-every, a tree's samples are summed over its processes.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -26,7 +26,8 @@ import { ROOT } from './lib/start-servers.js';
 
 interface Tree {
   name: string;
-  pid: string;
+  /** Every process the tree ran in (more than one with tree-ab's --restart-every). */
+  pids: string[];
   cpuUs: number;
 }
 
@@ -48,14 +49,14 @@ function parseArgs(argv: string[]): { top: number; treeAb: string[] } {
 
 /** The servers' pids (from tree-ab's log) and CPU per request (from its summary). */
 function treesOf(output: string): Tree[] {
-  const pids = new Map<string, string>();
-  for (const m of output.matchAll(/^(\S+) \(built JS\) pid (\d+)/gm)) pids.set(m[1]!, m[2]!);
+  const pids = new Map<string, string[]>();
+  for (const m of output.matchAll(/^(\S+) \(built JS\) pid (\d+)/gm)) pids.set(m[1]!, [...(pids.get(m[1]!) ?? []), m[2]!]);
   const cpu = new Map<string, number>();
   for (const m of output.matchAll(/^\S+\s+(\S+?): .*?CPU\/req (\d+) µs/gm)) if (!cpu.has(m[1]!)) cpu.set(m[1]!, Number(m[2]));
   const trees: Tree[] = [];
-  for (const [name, pid] of pids) {
+  for (const [name, list] of pids) {
     const us = cpu.get(name);
-    if (us !== undefined) trees.push({ name, pid, cpuUs: us });
+    if (us !== undefined) trees.push({ name, pids: list, cpuUs: us });
   }
   return trees;
 }
@@ -69,14 +70,26 @@ function kindOf(dso: string): string {
   return 'other native';
 }
 
-async function samplesByPid(data: string, pids: Set<string>): Promise<Map<string, { total: number; bySymbol: Map<string, number>; byKind: Map<string, number> }>> {
-  const out = new Map<string, { total: number; bySymbol: Map<string, number>; byKind: Map<string, number> }>();
-  for (const p of pids) out.set(p, { total: 0, bySymbol: new Map(), byKind: new Map() });
+interface Samples {
+  total: number;
+  bySymbol: Map<string, number>;
+  byKind: Map<string, number>;
+}
+
+/** Each tree's samples, over all of its processes. */
+async function samplesByTree(data: string, trees: Tree[]): Promise<Map<string, Samples>> {
+  const out = new Map<string, Samples>();
+  const treeOfPid = new Map<string, Samples>();
+  for (const t of trees) {
+    const s: Samples = { total: 0, bySymbol: new Map(), byKind: new Map() };
+    out.set(t.name, s);
+    for (const p of t.pids) treeOfPid.set(p, s);
+  }
   const ps = spawn('perf', ['script', '-F', 'pid,ip,sym,dso', '-i', data], { stdio: ['ignore', 'pipe', 'ignore'] });
   for await (const line of createInterface({ input: ps.stdout })) {
     const m = /^\s*(\d+)\s+[0-9a-f]+\s+(.*?)\s+\(([^()]*)\)\s*$/.exec(line);
     if (!m) continue;
-    const entry = out.get(m[1]!);
+    const entry = treeOfPid.get(m[1]!);
     if (!entry) continue;
     const dso = m[3]!;
     const kind = kindOf(dso);
@@ -108,14 +121,14 @@ async function main(): Promise<void> {
     const code = await new Promise<number | null>((resolve) => rec.on('close', resolve));
     if (code !== 0) throw new Error(`perf record or tree-ab failed (exit ${code})`);
     const trees = treesOf(output);
-    mapPids.push(...trees.map((t) => t.pid));
+    mapPids.push(...trees.flatMap((t) => t.pids));
     const [a, ...others] = trees;
     if (!a || others.length === 0) throw new Error('could not read the servers\' pids and CPU per request from tree-ab\'s output');
-    const samples = await samplesByPid(data, new Set(trees.map((t) => t.pid)));
-    const perReq = (t: Tree, count: number) => (count / Math.max(1, samples.get(t.pid)!.total)) * t.cpuUs;
+    const samples = await samplesByTree(data, trees);
+    const perReq = (t: Tree, count: number) => (count / Math.max(1, samples.get(t.name)!.total)) * t.cpuUs;
     for (const b of others) {
-      const sa = samples.get(a.pid)!;
-      const sb = samples.get(b.pid)!;
+      const sa = samples.get(a.name)!;
+      const sb = samples.get(b.name)!;
       const rows = [...new Set([...sa.bySymbol.keys(), ...sb.bySymbol.keys()])].map((sym) => {
         const x = perReq(a, sa.bySymbol.get(sym) ?? 0);
         const y = perReq(b, sb.bySymbol.get(sym) ?? 0);
@@ -123,7 +136,8 @@ async function main(): Promise<void> {
       });
       rows.sort((p, q) => Math.abs(q.d) - Math.abs(p.d));
       const f = (n: number) => n.toFixed(2).padStart(7);
-      const lines = [`\nself time, µs per request: ${a.name} (pid ${a.pid}, ${a.cpuUs} µs, ${sa.total} samples) against ${b.name} (pid ${b.pid}, ${b.cpuUs} µs, ${sb.total} samples)`, `${'diff'.padStart(7)} ${a.name.padStart(7)} ${b.name.padStart(7)}  function`];
+      const procs = (t: Tree) => (t.pids.length === 1 ? `pid ${t.pids[0]}` : `${t.pids.length} processes`);
+      const lines = [`\nself time, µs per request: ${a.name} (${procs(a)}, ${a.cpuUs} µs, ${sa.total} samples) against ${b.name} (${procs(b)}, ${b.cpuUs} µs, ${sb.total} samples)`, `${'diff'.padStart(7)} ${a.name.padStart(7)} ${b.name.padStart(7)}  function`];
       for (const r of rows.slice(0, top)) lines.push(`${r.d >= 0 ? '+' : '-'}${f(Math.abs(r.d)).slice(1)} ${f(r.x)} ${f(r.y)}  ${r.sym.slice(0, 120)}`);
       lines.push('by kind of code:');
       for (const kind of new Set([...sa.byKind.keys(), ...sb.byKind.keys()])) {

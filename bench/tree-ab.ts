@@ -16,6 +16,10 @@
  *                                                                       one tree: the cache at 0 % hits against its baseline
  *   node --import tsx bench/tree-ab.ts --before DIR --after DIR --after-node-args '--max-semi-space-size=32'
  *                                                                       one tree under two node flag sets
+ *   node --import tsx bench/tree-ab.ts --before . --after . --restart-every 1 --rounds 12
+ *                                                                       fresh server processes every round: two
+ *                                                                       processes of one tree can differ by 15 %
+ *                                                                       for their whole life; check with A/A first
  *
  * Both trees run on the bench config (`bench/lib/switchyard-config.ts`, keys the older schema does
  * not know are left out), so "default observers only" is what runs in each.
@@ -57,10 +61,16 @@ interface Options {
   rate?: number;
   /** Merged over the config of the servers other than "before" (JSON). */
   afterConfigExtra?: Record<string, unknown>;
+  /**
+   * Start every tree's server afresh after this many rounds (0: never). Two processes of the same
+   * tree can differ by 15 % in CPU a request for their whole life (their JIT code, where the
+   * scheduler puts them); fresh pairs turn that bias into noise the medians average out.
+   */
+  restartEvery: number;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { before: '', after: [], modes: ['json', 'stream'], concurrency: 32, rounds: 8, cross: false, threads: false, beforeNodeArgs: [], afterNodeArgs: [], cachedAlias: false };
+  const o: Options = { before: '', after: [], modes: ['json', 'stream'], concurrency: 32, rounds: 8, cross: false, threads: false, beforeNodeArgs: [], afterNodeArgs: [], cachedAlias: false, restartEvery: 0 };
   for (let i = 0; i < argv.length; i++) {
     const [key, inline] = argv[i]!.split('=', 2) as [string, string | undefined];
     const value = () => inline ?? argv[++i] ?? '';
@@ -76,6 +86,7 @@ function parse(argv: string[]): Options {
     else if (key === '--cached-alias') o.cachedAlias = true;
     else if (key === '--rate') o.rate = Math.max(1, Number(value()) || 500);
     else if (key === '--after-config-extra') o.afterConfigExtra = JSON.parse(value()) as Record<string, unknown>;
+    else if (key === '--restart-every') o.restartEvery = Math.max(0, Number(value()) || 0);
     else if (key === '--before-node-args') o.beforeNodeArgs = value().split(' ').filter(Boolean);
     else if (key === '--after-node-args') o.afterNodeArgs = value().split(' ').filter(Boolean);
     else throw new Error(`unknown option ${key}; see the comment at the top of bench/tree-ab.ts`);
@@ -101,12 +112,13 @@ async function main(): Promise<void> {
   const builds = dirs.map((dir) => built[unique.indexOf(dir)]!);
   const servers = await startServers({ mock: 'fast', needed: new Set(['bare']), workDir, log });
   const lg = await startLoadGenerator();
-  const trees = [];
+  const trees: Awaited<ReturnType<typeof startSwitchyardProcess>>[] = [];
+  const startTree = (i: number) => {
+    const id = names[i]!;
+    return startSwitchyardProcess({ id, build: builds[i]!, nodeArgs: { [id]: i === 0 ? o.beforeNodeArgs : o.afterNodeArgs }, mockUrl: servers.mock.url, workDir, log, cachedAlias: o.cachedAlias, ...(i > 0 && o.afterConfigExtra ? { extra: o.afterConfigExtra } : {}) });
+  };
   try {
-    for (const [i, build] of builds.entries()) {
-      const id = names[i]!;
-      trees.push(await startSwitchyardProcess({ id, build, nodeArgs: { [id]: i === 0 ? o.beforeNodeArgs : o.afterNodeArgs }, mockUrl: servers.mock.url, workDir, log, cachedAlias: o.cachedAlias, ...(i > 0 && o.afterConfigExtra ? { extra: o.afterConfigExtra } : {}) }));
-    }
+    for (let i = 0; i < builds.length; i++) trees.push(await startTree(i));
     const scenarios = allScenarios(servers.mock.url);
     const find = (id: string) => {
       const s = scenarios.find((x) => x.id === id);
@@ -126,6 +138,31 @@ async function main(): Promise<void> {
       const threadCpu = new Map<string, Map<string, number[]>>(variants.map((v) => [v.name, new Map()]));
       /** tree -> minor page faults of the server per request, one entry per round (with --threads). */
       const faultsPerReq = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+      /** One block of load on one variant: a warm-up, then `durationMs` measured (onPhase marks both ends). */
+      const block = (v: (typeof variants)[number], durationMs: number, onPhase?: (phase: 'measure' | 'drain') => void) =>
+        lg.run(
+          {
+            label: `${v.name} ${mode}`,
+            origin: v.server.url,
+            path: v.scenario.path,
+            headers: v.scenario.headers,
+            body: v.scenario.body(mode === 'stream'),
+            ...(v.scenario.uniqueToken ? { uniqueToken: v.scenario.uniqueToken } : {}),
+            stream: mode === 'stream',
+            marker: CONTENT_MARKER,
+            mode: o.rate ? 'open' : 'closed',
+            concurrency: o.concurrency,
+            ...(o.rate ? { rate: o.rate } : {}),
+            warmupMs: 500,
+            durationMs,
+            maxRequests: 1_000_000,
+            maxInFlight: 2_000,
+            timeoutMs: 30_000,
+          },
+          onPhase,
+        );
+      // With fresh processes every few rounds, the first ones get the same unmeasured warm-up.
+      if (o.restartEvery > 0) for (const v of variants.slice(1)) await block(v, 2000);
       for (let round = 0; round < o.rounds; round++) {
         // Odd rounds run the trees in reverse order, so a trend within a round favours none of them.
         const order = round % 2 ? [variants[0]!, ...variants.slice(1).reverse()] : variants;
@@ -136,25 +173,9 @@ async function main(): Promise<void> {
           const threadsMs = new Map<string, number>();
           let faultsAt = 0;
           let faults = 0;
-          const r = await lg.run(
-            {
-              label: `${v.name} ${mode}`,
-              origin: v.server.url,
-              path: v.scenario.path,
-              headers: v.scenario.headers,
-              body: v.scenario.body(mode === 'stream'),
-              ...(v.scenario.uniqueToken ? { uniqueToken: v.scenario.uniqueToken } : {}),
-              stream: mode === 'stream',
-              marker: CONTENT_MARKER,
-              mode: o.rate ? 'open' : 'closed',
-              concurrency: o.concurrency,
-              ...(o.rate ? { rate: o.rate } : {}),
-              warmupMs: 500,
-              durationMs: o.rate ? 4000 : 2500,
-              maxRequests: 1_000_000,
-              maxInFlight: 2_000,
-              timeoutMs: 30_000,
-            },
+          const r = await block(
+            v,
+            o.rate ? 4000 : 2500,
             (phase) => {
               if (phase === 'measure') {
                 cpuAt = readCpuMs(v.server.pid) ?? 0;
@@ -181,6 +202,15 @@ async function main(): Promise<void> {
           }
         }
         log(`${mode} round ${round + 1}/${o.rounds}: ${variants.map((v) => `${v.name} ${tp.get(v.name)!.at(-1)!.toFixed(0)} req/s ${cpu.get(v.name)!.at(-1)!.toFixed(0)} µs/req`).join(', ')}`);
+        if (o.restartEvery > 0 && (round + 1) % o.restartEvery === 0 && round + 1 < o.rounds) {
+          // Fresh processes for every tree, each warmed up (JIT) by an unmeasured block.
+          for (let i = 0; i < trees.length; i++) {
+            await trees[i]!.stop();
+            trees[i] = await startTree(i);
+            variants[i + 1]!.server = trees[i]!;
+            await block(variants[i + 1]!, 2000);
+          }
+        }
       }
       const bare = tp.get('bare')!;
       const share = (name: string) => tp.get(name)!.map((x, i) => x / bare[i]!);
