@@ -4,7 +4,7 @@
  * and its content only when the gateway logs content.
  */
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { createColumnHelper, flexRender, getCoreRowModel, useReactTable } from '@tanstack/react-table';
+import { createColumnHelper, flexRender, tableFeatures, useTable } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api';
@@ -16,8 +16,11 @@ import { go } from '../route';
 const FILTERS = ['alias', 'provider', 'model', 'key', 'team', 'status'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number] | 'from' | 'to' | 'fell_back', string>>;
 
-const col = createColumnHelper<LogRow>();
-const columns = [
+// The server filters and pages the log, so the table only lays rows out and registers no feature
+// (v9 gives an API only with its feature: rows have getAllCells, not the visibility feature's getVisibleCells).
+const features = tableFeatures({});
+const col = createColumnHelper<typeof features, LogRow>();
+const columns = col.columns([
   col.accessor('ts', { header: 'Time', cell: (c) => fmtTime(c.getValue()) }),
   col.accessor((r) => r.alias ?? r.requested_model ?? '—', { id: 'model', header: 'Model' }),
   col.accessor((r) => (r.provider ? `${r.provider}/${r.model ?? ''}` : '—'), { id: 'target', header: 'Served by', cell: (c) => <span className="mono">{c.getValue()}</span> }),
@@ -27,7 +30,7 @@ const columns = [
   col.accessor((r) => r.input_tokens + r.output_tokens, { id: 'tokens', header: 'Tokens' }),
   col.accessor('cost_usd', { header: 'Cost', cell: (c) => fmtUsd(c.getValue()) }),
   col.accessor('client_key_id', { header: 'Key', cell: (c) => <span className="mono">{c.getValue() ?? '—'}</span> }),
-];
+]);
 
 function toQuery(f: Filters, cursor?: string): string {
   const p = new URLSearchParams({ limit: '50' });
@@ -48,7 +51,7 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
     refetchInterval: 10_000,
   });
   const rows = useMemo(() => q.data?.pages.flatMap((p) => p.data) ?? [], [q.data]);
-  const table = useReactTable({ data: rows, columns, getCoreRowModel: getCoreRowModel() });
+  const table = useTable({ features, columns, data: rows });
   const apply = (e: FormEvent) => {
     e.preventDefault();
     setFilters(draft);
@@ -138,7 +141,7 @@ export function LogsPage({ params }: { params: URLSearchParams }) {
                         }
                       }}
                     >
-                      {r.getVisibleCells().map((c) => (
+                      {r.getAllCells().map((c) => (
                         <td key={c.id}>{flexRender(c.column.columnDef.cell, c.getContext())}</td>
                       ))}
                     </tr>
