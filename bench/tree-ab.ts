@@ -16,6 +16,8 @@
  *                                                                       one tree: the cache at 0 % hits against its baseline
  *   node --import tsx bench/tree-ab.ts --before DIR --after DIR --after-node-args '--max-semi-space-size=32'
  *                                                                       one tree under two node flag sets
+ *   node --import tsx bench/tree-ab.ts --before . --after CLONE --after-node NODE26/bin/node
+ *                                                                       two Node majors (CLONE installed with NODE26)
  *   node --import tsx bench/tree-ab.ts --before . --after . --restart-every 1 --rounds 12
  *                                                                       fresh server processes every round: two
  *                                                                       processes of one tree can differ by 15 %
@@ -47,6 +49,12 @@ interface Options {
   /** Extra node flags for each tree's process (e.g. GC settings), split on spaces. */
   beforeNodeArgs: string[];
   afterNodeArgs: string[];
+  /**
+   * Node binaries of "before" and of the other trees (default: the one running this script). A
+   * tree run by another Node major needs its own `npm install` with that Node (native modules).
+   */
+  beforeNode?: string;
+  afterNode?: string;
   /** Scenario every tree runs (default switchyard, or switchyard-cross with --cross). */
   scenario?: string;
   /** Scenario of the "before" server only (e.g. the cache's baseline, switchyard-unique). */
@@ -89,6 +97,8 @@ function parse(argv: string[]): Options {
     else if (key === '--restart-every') o.restartEvery = Math.max(0, Number(value()) || 0);
     else if (key === '--before-node-args') o.beforeNodeArgs = value().split(' ').filter(Boolean);
     else if (key === '--after-node-args') o.afterNodeArgs = value().split(' ').filter(Boolean);
+    else if (key === '--before-node') o.beforeNode = resolve(value());
+    else if (key === '--after-node') o.afterNode = resolve(value());
     else throw new Error(`unknown option ${key}; see the comment at the top of bench/tree-ab.ts`);
   }
   if (!o.before) throw new Error('--before DIR is required (a source tree with node_modules, e.g. a git worktree of the older commit)');
@@ -115,7 +125,8 @@ async function main(): Promise<void> {
   const trees: Awaited<ReturnType<typeof startSwitchyardProcess>>[] = [];
   const startTree = (i: number) => {
     const id = names[i]!;
-    return startSwitchyardProcess({ id, build: builds[i]!, nodeArgs: { [id]: i === 0 ? o.beforeNodeArgs : o.afterNodeArgs }, mockUrl: servers.mock.url, workDir, log, cachedAlias: o.cachedAlias, ...(i > 0 && o.afterConfigExtra ? { extra: o.afterConfigExtra } : {}) });
+    const execPath = i === 0 ? o.beforeNode : o.afterNode;
+    return startSwitchyardProcess({ id, build: builds[i]!, nodeArgs: { [id]: i === 0 ? o.beforeNodeArgs : o.afterNodeArgs }, ...(execPath ? { execPath } : {}), mockUrl: servers.mock.url, workDir, log, cachedAlias: o.cachedAlias, ...(i > 0 && o.afterConfigExtra ? { extra: o.afterConfigExtra } : {}) });
   };
   try {
     for (let i = 0; i < builds.length; i++) trees.push(await startTree(i));

@@ -41,6 +41,8 @@ export interface StartServerOptions {
   waitForPort?: number;
   timeoutMs?: number;
   cwd?: string;
+  /** The node binary (default: the one running the bench), e.g. another Node major to compare. */
+  execPath?: string;
 }
 
 export const SERVER_PROBE = fileURLToPath(new URL('../servers/server-probe.mjs', import.meta.url));
@@ -75,7 +77,7 @@ function portOpen(port: number): Promise<boolean> {
 
 export async function startServer(o: StartServerOptions): Promise<ServerProcess> {
   installExitHook();
-  const child = spawn(process.execPath, o.args, {
+  const child = spawn(o.execPath ?? process.execPath, o.args, {
     cwd: o.cwd,
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

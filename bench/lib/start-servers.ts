@@ -70,6 +70,8 @@ export interface SwitchyardProcessOptions {
   providerExtra?: Record<string, unknown>;
   cachedAlias?: boolean;
   nodeArgs?: Partial<Record<string, string[]>>;
+  /** The node binary for this process (default: the bench's own). */
+  execPath?: string;
   log: (line: string) => void;
 }
 
@@ -88,9 +90,10 @@ export async function startSwitchyardProcess(o: SwitchyardProcessOptions): Promi
     ready: /listening on (http:\/\/\S+)/,
     cwd: o.workDir,
     ...(o.switchyardEnv ? { env: o.switchyardEnv } : {}),
+    ...(o.execPath ? { execPath: o.execPath } : {}),
   });
   const extras = ['metrics', 'storage', 'telemetry', 'governance'].filter((k) => k in config);
-  o.log(`${o.id} (${o.build ? 'built JS' : 'tsx'}) pid ${server.pid} at ${server.url}; config: ${extras.length ? extras.join(' + ') : 'no observability keys in this tree'}`);
+  o.log(`${o.id} (${o.build ? 'built JS' : 'tsx'}${o.execPath ? `, ${o.execPath}` : ''}) pid ${server.pid} at ${server.url}; config: ${extras.length ? extras.join(' + ') : 'no observability keys in this tree'}`);
   return server;
 }
 
