@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -31,9 +31,23 @@ const ADMIN = 'console-admin-token-0123456789';
 const READER = 'console-read-token-0123456789';
 const PAGES = ['overview', 'providers', 'models', 'keys', 'logs', 'playground', 'history'] as const;
 
-/** Builds ui/dist when it is missing (a checkout where `npm install` ran with scripts off). */
+/** The newest modification time of a file under `path` (0 when it is missing). */
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/**
+ * Builds ui/dist when it is missing (a checkout where `npm install` ran with scripts off) or older
+ * than the console's sources or lockfile (an edit or a dependency change since the last build), so
+ * the browser tests never run against a stale console.
+ */
 function ensureConsoleBuilt(): void {
-  if (existsSync(join(ROOT, 'ui', 'dist', 'index.html'))) return;
+  const built = newestMtime(join(ROOT, 'ui', 'dist', 'index.html'));
+  const sources = Math.max(...['src', 'index.html', 'package-lock.json', 'vite.config.ts'].map((f) => newestMtime(join(ROOT, 'ui', f))));
+  if (built > 0 && built >= sources) return;
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-ui.mjs')], { stdio: 'inherit', timeout: 300_000 });
 }
 
