@@ -133,17 +133,25 @@ describe('MemoryCacheStore', () => {
     assert.ok(hits > 1000, `the store kept answers (${hits} hits)`);
     assert.ok(st.bytes! <= 40_000 && st.entries > 10, `${st.entries} entries in ${st.bytes} bytes`);
     let found = 0;
-    for (const [k, m] of model) if (s.getNow(m.ns, k)) found++;
+    let bytes = 0;
+    for (const [k, m] of model) {
+      if (!s.getNow(m.ns, k)) continue;
+      found++;
+      bytes += await entryBytes(m.ns, k, answer(m.text));
+    }
     assert.equal(found, st.entries, 'stats count what can be read');
+    assert.equal(bytes, st.bytes, 'and the bytes of exactly those entries');
   });
 
-  it('reclaims expired entries and counts only live ones', async () => {
+  it('reclaims expired entries, counting them until a read or the ring drops them', async () => {
     const c = clock();
     const size = await entryBytes('n', 'old00', answer('o'));
     const s = new MemoryCacheStore({ maxBytes: size * 20, clock: c });
     for (let i = 0; i < 10; i++) await s.set('n', `old${String(i).padStart(2, '0')}`, answer('o'), 1000);
     c.advance(1000);
-    assert.deepEqual(await s.stats(), { entries: 0, bytes: 0 }, 'expired entries are not counted');
+    assert.deepEqual(await s.stats(), { entries: 10, bytes: size * 10 }, 'held until reclaimed (stats keep counters, not a walk)');
+    assert.equal(await s.get('n', 'old03'), undefined, 'never served once expired');
+    assert.deepEqual(await s.stats(), { entries: 9, bytes: size * 9 }, 'the read dropped it');
     // They are the oldest bytes in the ring, so they are the first to make room.
     for (let i = 0; i < 20; i++) await s.set('n', `new${String(i).padStart(2, '0')}`, answer('o'), 1e6);
     assert.deepEqual(await s.stats(), { entries: 20, bytes: size * 20 });

@@ -67,6 +67,8 @@ export class MemoryCacheStore implements CacheStore {
   /** Bytes from tail to head, live, dead and padding. */
   private used = 0;
   private liveEntries = 0;
+  /** Ring bytes of the entries the index points at (what stats() reports, kept as they change). */
+  private liveBytes = 0;
   /** Every ring byte below this offset has been written at least once (the fill's frontier). */
   private written = 0;
   /** Open addressing with linear probing: entry offset + 1 (0: empty slot) and the key's hash. */
@@ -134,16 +136,14 @@ export class MemoryCacheStore implements CacheStore {
     return n;
   }
 
+  /**
+   * The entries held and their ring bytes, from counters kept as entries come and go: a walk over
+   * a full store (about 200,000 answers in 256 MiB) held the event loop for 20-40 ms, every time
+   * the console's Cache page refreshed. An expired answer is never served, but it counts here
+   * until a read finds it or the tail of the ring reaches it.
+   */
   async stats(): Promise<CacheStoreStats> {
-    const now = this.o.clock.now();
-    let entries = 0;
-    let bytes = 0;
-    this.forEachLive((_slot, buf, p) => {
-      if (buf.readDoubleLE(p + 8) <= now) return;
-      entries++;
-      bytes += buf.readUInt32LE(p);
-    });
-    return { entries, bytes };
+    return { entries: this.liveEntries, bytes: this.liveBytes };
   }
 
   async close(): Promise<void> {
@@ -152,7 +152,7 @@ export class MemoryCacheStore implements CacheStore {
 
   private reset(): void {
     this.chunks.length = 0;
-    this.head = this.tail = this.used = this.liveEntries = this.written = 0;
+    this.head = this.tail = this.used = this.liveEntries = this.liveBytes = this.written = 0;
     this.offsets = new Float64Array(FIRST_SLOTS);
     this.hashes = new Int32Array(FIRST_SLOTS);
   }
@@ -208,6 +208,7 @@ export class MemoryCacheStore implements CacheStore {
     this.used += size;
     this.head = (at + size) % this.capacity;
     this.liveEntries++;
+    this.liveBytes += size;
     this.index(h, at);
   }
 
@@ -372,6 +373,8 @@ export class MemoryCacheStore implements CacheStore {
    */
   private drop(slot: number): void {
     this.liveEntries--;
+    const at = this.offsets[slot]! - 1;
+    this.liveBytes -= this.chunkAt(at).readUInt32LE(at % this.chunkBytes);
     const mask = this.offsets.length - 1;
     let hole = slot;
     for (let j = (hole + 1) & mask; this.offsets[j] !== 0; j = (j + 1) & mask) {
