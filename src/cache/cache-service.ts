@@ -99,7 +99,16 @@ export class CacheService {
             const db = await openSqlite(storage.sqlite_path);
             db.exec('PRAGMA busy_timeout = 200');
             if (storage.sqlite_path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
-            e.index = EmbeddedSemanticIndex.open(db, clock.now());
+            e.index = EmbeddedSemanticIndex.open(db, clock.now(), {
+              // Lookups and adds go on in memory meanwhile: only a restart would lose entries.
+              onPersist: (ok, err) => {
+                if (ok) this.logger.info('cache: semantic entries are written to SQLite again');
+                else {
+                  this.counters.errors.index++;
+                  this.logger.warn({ err: { message: String((err as Error | undefined)?.message ?? err) } }, 'cache: semantic entries cannot be written to SQLite; they stay in memory and are written once it works again');
+                }
+              },
+            });
           } catch (err) {
             this.setUp(id, 'semantic', false, err);
             e.index = new EmbeddedSemanticIndex();

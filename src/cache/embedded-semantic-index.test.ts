@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openSqlite } from '../storage/sqlite-driver.js';
 import { EmbeddedSemanticIndex } from './embedded-semantic-index.js';
@@ -37,11 +40,67 @@ describe('EmbeddedSemanticIndex', () => {
     const a = EmbeddedSemanticIndex.open(db, 0);
     await a.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'kept', expiresAt: 100 });
     await a.add({ namespace: 'n', contextKey: 'c', vector: unit([0, 1]), value: 'gone', expiresAt: 5 });
+    const rows = () => (db.prepare('SELECT count(*) AS n FROM semantic_cache_entries').get() as { n: number }).n;
+    assert.equal(rows(), 0, 'written behind the graph, not in the add');
+    assert.equal(a.flush(), true);
+    assert.equal(rows(), 2);
     const b = EmbeddedSemanticIndex.open(db, 10);
     assert.equal((await b.stats()).entries, 1);
     assert.equal((await b.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0.01]), threshold: 0.9, now: 10 }))?.value, 'kept');
     assert.equal(await b.clear('n'), 1);
-    assert.equal((EmbeddedSemanticIndex.open(db, 10) as EmbeddedSemanticIndex) && (db.prepare('SELECT count(*) AS n FROM semantic_cache_entries').get() as { n: number }).n, 0);
+    assert.equal(rows(), 0, 'a clear is written at once');
     db.close();
+  });
+
+  it('loads vectors written as JSON text by earlier versions, and as float32 bytes now', async () => {
+    const db = await openSqlite(':memory:');
+    EmbeddedSemanticIndex.open(db, 0);
+    db.prepare('INSERT INTO semantic_cache_entries (namespace, context_key, vector, value, expires_at) VALUES (?, ?, ?, ?, ?)').run('n', 'c', JSON.stringify(unit([1, 0, 0])), 'old', 100);
+    const a = EmbeddedSemanticIndex.open(db, 0);
+    await a.add({ namespace: 'n', contextKey: 'c', vector: unit([0, 0, 1]), value: 'new', expiresAt: 100 });
+    a.flush();
+    const b = EmbeddedSemanticIndex.open(db, 0);
+    const near = (v: number[]) => b.search({ namespace: 'n', contextKey: 'c', vector: unit(v), threshold: 0.99, now: 0 });
+    assert.equal((await near([1, 0, 0]))?.value, 'old');
+    assert.equal((await near([0, 0, 1]))?.value, 'new');
+    assert.ok((await near([0, 0, 1]))!.similarity > 0.9999, 'float32 keeps the similarity');
+    db.close();
+  });
+
+  it('deletes the rows of swept entries with the next flush', async () => {
+    const db = await openSqlite(':memory:');
+    const idx = EmbeddedSemanticIndex.open(db, 0);
+    for (let i = 0; i < 30; i++) await idx.add({ namespace: 'n', contextKey: `c${i % 3}`, vector: unit([1, i]), value: `v${i}`, expiresAt: i < 20 ? 10 : 100 });
+    idx.flush();
+    idx.sweep(50);
+    assert.equal((await idx.stats()).entries, 10);
+    idx.flush();
+    assert.equal((db.prepare('SELECT count(*) AS n FROM semantic_cache_entries').get() as { n: number }).n, 10);
+    db.close();
+  });
+
+  it('never waits for a locked database: adds stay queued and are written once it is free', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
+    const file = join(dir, 'cache.db');
+    const db = await openSqlite(file);
+    db.exec('PRAGMA journal_mode = WAL');
+    const other = await openSqlite(file);
+    const told: boolean[] = [];
+    try {
+      const idx = EmbeddedSemanticIndex.open(db, 0, { onPersist: (ok) => told.push(ok), failingReportedAfterMs: 0 });
+      // Another writer (the request log's thread, in the gateway) holds the file's write lock.
+      other.exec('BEGIN IMMEDIATE');
+      await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'queued', expiresAt: 100 });
+      assert.equal(idx.flush(), false, 'the flush gives up at once instead of waiting');
+      assert.equal((await idx.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), threshold: 0.9, now: 0 }))?.value, 'queued', 'served from memory meanwhile');
+      other.exec('COMMIT');
+      assert.equal(idx.flush(), true);
+      assert.equal((other.prepare('SELECT count(*) AS n FROM semantic_cache_entries').get() as { n: number }).n, 1);
+      assert.deepEqual(told, [false, true], 'told once when writing failed and once when it worked again');
+      await idx.close();
+    } finally {
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

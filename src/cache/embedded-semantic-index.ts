@@ -4,11 +4,20 @@
  * `semantic_cache_entries`), and read back into fresh graphs when the gateway starts, so a restart
  * keeps them. Expired entries are skipped on search, deleted from the graph then, and removed from
  * SQLite at start and by `sweep()`.
+ *
+ * SQLite is written behind the graph, never in a request's path: adds, clears and the sweep's
+ * deletes queue up and go in one transaction every FLUSH_MS. Written one by one, each add cost the
+ * event loop a commit (an fsync of the WAL), about 0.4 ms, and a sweep of 2,000 expired entries
+ * 220 ms; the file is shared with the request log's writer thread, and waiting for its lock blocked
+ * the event loop too. Now the connection never waits for that lock (busy_timeout 0): a flush that
+ * finds it taken is tried again at the next one, and commits do not fsync (synchronous NORMAL: a
+ * crash may lose the last moments of a cache, never corrupt it). A restart loses what was not
+ * flushed yet, at most FLUSH_MS of entries unless SQLite stays unavailable; close() flushes.
  */
 import type * as Hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW as Hnsw } from 'hnswlib-node';
 import { loadOnUse } from '../storage/load-on-use.js';
-import type { SqliteDb } from '../storage/sqlite-driver.js';
+import type { SqliteDb, SqliteStatement } from '../storage/sqlite-driver.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
 import { flat } from './cache-store.js';
 
@@ -17,11 +26,43 @@ const hnswlib = loadOnUse<typeof Hnswlib>('hnswlib-node');
 const INITIAL_CAPACITY = 64;
 /** Neighbours looked at per search: the nearest may have expired. */
 const K = 4;
+/** How often queued SQLite writes go, in one transaction (and a flush that found the lock taken is retried). */
+const FLUSH_MS = 250;
+/** Entries waiting to be written, at most: past it (SQLite unavailable for long) new ones stay in memory only. */
+const MAX_PENDING_ADDS = 20_000;
+/**
+ * How long flushes may keep failing before it is reported: the request log's writer holds the
+ * file's lock for a moment at a time, and a flush that meets it is simply tried again.
+ */
+const FAILING_REPORTED_AFTER_MS = 5_000;
+
+/**
+ * A vector as the column keeps it: float32 bytes (what the HNSW graph computes with anyway), a
+ * tenth of its JSON text and far cheaper to write; rows of earlier versions hold JSON text.
+ */
+function vectorBlob(v: readonly number[]): Uint8Array {
+  return new Uint8Array(Float32Array.from(v).buffer);
+}
+
+function vectorOf(stored: string | Uint8Array): number[] {
+  if (typeof stored === 'string') return JSON.parse(stored) as number[];
+  const bytes = Uint8Array.from(stored); // aligned for the float view, whatever buffer it came in
+  return Array.from(new Float32Array(bytes.buffer, 0, bytes.byteLength >> 2));
+}
 
 interface Item {
   value: string;
   expiresAt: number;
-  rowId?: number | bigint;
+}
+
+/** A SQLite write waiting for the next flush; the queue keeps their order (an add, then a clear). */
+type Write = { kind: 'add'; entry: SemanticEntry } | { kind: 'clear'; namespace: string | undefined } | { kind: 'expire'; now: number };
+
+export interface EmbeddedIndexOptions {
+  /** Told when writing to SQLite starts failing (ok false) and when it works again (ok true). */
+  onPersist?: (ok: boolean, err?: unknown) => void;
+  /** How long flushes may fail before onPersist hears of it (default FAILING_REPORTED_AFTER_MS; tests make it 0). */
+  failingReportedAfterMs?: number;
 }
 
 interface Group {
@@ -44,26 +85,39 @@ const TABLE_SQL = `CREATE TABLE IF NOT EXISTS semantic_cache_entries (
 export class EmbeddedSemanticIndex implements SemanticIndex {
   readonly kind = 'embedded';
   private readonly groups = new Map<string, Group>();
+  private writes: Write[] = [];
+  private pendingAdds = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private insertStmt: SqliteStatement | undefined;
+  private persisting = true;
+  private failingSince: number | undefined;
 
   /** `db`: where entries persist (undefined: memory only). */
-  constructor(private readonly db?: SqliteDb) {}
+  constructor(
+    private readonly db?: SqliteDb,
+    private readonly o: EmbeddedIndexOptions = {},
+  ) {}
 
-  /** Opens the index on a SQLite database, loading the entries that have not expired. */
-  static open(db: SqliteDb | undefined, now: number): EmbeddedSemanticIndex {
-    const idx = new EmbeddedSemanticIndex(db);
+  /**
+   * Opens the index on a SQLite database, loading the entries that have not expired (the only
+   * SQLite work done in line, once, waiting for a busy lock as the caller set it).
+   */
+  static open(db: SqliteDb | undefined, now: number, o: EmbeddedIndexOptions = {}): EmbeddedSemanticIndex {
+    const idx = new EmbeddedSemanticIndex(db, o);
     if (!db) return idx;
     db.exec(TABLE_SQL);
     db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_ns ON semantic_cache_entries (namespace)');
     db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(now);
-    const rows = db.prepare('SELECT id, namespace, context_key, vector, value, expires_at FROM semantic_cache_entries ORDER BY id').all() as Array<{
-      id: number;
+    const rows = db.prepare('SELECT namespace, context_key, vector, value, expires_at FROM semantic_cache_entries ORDER BY id').all() as Array<{
       namespace: string;
       context_key: string;
-      vector: string;
+      vector: string | Uint8Array;
       value: string;
       expires_at: number;
     }>;
-    for (const r of rows) idx.insert({ namespace: r.namespace, contextKey: r.context_key, vector: JSON.parse(r.vector) as number[], value: r.value, expiresAt: Number(r.expires_at) }, r.id);
+    for (const r of rows) idx.insert({ namespace: r.namespace, contextKey: r.context_key, vector: vectorOf(r.vector), value: r.value, expiresAt: Number(r.expires_at) });
+    db.exec('PRAGMA busy_timeout = 0');
+    db.exec('PRAGMA synchronous = NORMAL');
     return idx;
   }
 
@@ -71,7 +125,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     return `${namespace}\u0000${contextKey}`;
   }
 
-  private insert(e: SemanticEntry, rowId?: number | bigint): void {
+  private insert(e: SemanticEntry): void {
     const id = this.groupId(e.namespace, e.contextKey);
     let g = this.groups.get(id);
     if (g && g.dims !== e.vector.length) {
@@ -90,18 +144,68 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     const label = g.nextLabel++;
     g.index.addPoint(e.vector, label);
     const value = flat(e.value);
-    g.items.set(label, rowId === undefined ? { value, expiresAt: e.expiresAt } : { value, expiresAt: e.expiresAt, rowId });
+    g.items.set(label, { value, expiresAt: e.expiresAt });
   }
 
   async add(e: SemanticEntry): Promise<void> {
-    let rowId: number | bigint | undefined;
-    if (this.db) {
-      const r = this.db
-        .prepare('INSERT INTO semantic_cache_entries (namespace, context_key, vector, value, expires_at) VALUES (?, ?, ?, ?, ?)')
-        .run(e.namespace, e.contextKey, JSON.stringify(e.vector), e.value, Math.round(e.expiresAt)) as { lastInsertRowid?: number | bigint };
-      rowId = r.lastInsertRowid;
+    this.insert(e);
+    if (this.db && this.pendingAdds < MAX_PENDING_ADDS) {
+      this.pendingAdds++;
+      this.queue({ kind: 'add', entry: e });
     }
-    this.insert(e, rowId);
+  }
+
+  private queue(w: Write): void {
+    this.writes.push(w);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, FLUSH_MS).unref();
+  }
+
+  /**
+   * Writes the queued changes in one transaction; true when nothing is left queued. On an error
+   * (the lock taken by another writer, a full disk) nothing of the batch is written, and all of it
+   * is tried again FLUSH_MS later.
+   */
+  flush(): boolean {
+    const db = this.db;
+    if (!db || this.writes.length === 0) return true;
+    const writes = this.writes;
+    try {
+      db.transaction(() => {
+        for (const w of writes) {
+          if (w.kind === 'add') {
+            const e = w.entry;
+            this.insertStmt ??= db.prepare('INSERT INTO semantic_cache_entries (namespace, context_key, vector, value, expires_at) VALUES (?, ?, ?, ?, ?)');
+            this.insertStmt.run(e.namespace, e.contextKey, vectorBlob(e.vector), e.value, Math.round(e.expiresAt));
+          } else if (w.kind === 'expire') db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(Math.round(w.now));
+          else if (w.namespace === undefined) db.prepare('DELETE FROM semantic_cache_entries').run();
+          else db.prepare('DELETE FROM semantic_cache_entries WHERE namespace = ?').run(w.namespace);
+        }
+      });
+    } catch (err) {
+      const now = Date.now();
+      this.failingSince ??= now;
+      if (now - this.failingSince >= (this.o.failingReportedAfterMs ?? FAILING_REPORTED_AFTER_MS)) this.persisted(false, err);
+      this.schedule();
+      return false;
+    }
+    this.writes = [];
+    this.pendingAdds = 0;
+    this.failingSince = undefined;
+    this.persisted(true);
+    return true;
+  }
+
+  private persisted(ok: boolean, err?: unknown): void {
+    if (ok === this.persisting) return;
+    this.persisting = ok;
+    this.o.onPersist?.(ok, err);
   }
 
   /** Synchronous search (the micro-benchmark measures this). */
@@ -135,12 +239,15 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     } catch {
       // already deleted
     }
-    if (this.db && item.rowId !== undefined) this.db.prepare('DELETE FROM semantic_cache_entries WHERE id = ?').run(item.rowId);
   }
 
-  /** Removes expired entries everywhere (the service calls it now and then). */
+  /**
+   * Removes expired entries everywhere (the service calls it now and then); their rows go with one
+   * DELETE at the next flush (an entry forgotten on search stays in SQLite until then).
+   */
   sweep(now: number): void {
     for (const g of this.groups.values()) for (const [label, item] of g.items) if (item.expiresAt <= now) this.forget(g, label, item);
+    if (this.db) this.queue({ kind: 'expire', now });
   }
 
   async clear(namespace?: string): Promise<number> {
@@ -151,8 +258,10 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
       this.groups.delete(id);
     }
     if (this.db) {
-      if (namespace === undefined) this.db.prepare('DELETE FROM semantic_cache_entries').run();
-      else this.db.prepare('DELETE FROM semantic_cache_entries WHERE namespace = ?').run(namespace);
+      // An admin's clear is written at once when SQLite is free (else with the next flush), after
+      // the adds queued before it.
+      this.queue({ kind: 'clear', namespace });
+      this.flush();
     }
     return n;
   }
@@ -164,7 +273,15 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.db) {
+      // Shutting down: worth waiting a little for the lock, so the last entries survive the restart.
+      this.db.exec('PRAGMA busy_timeout = 1000');
+      this.flush();
+      clearTimeout(this.flushTimer);
+      this.db.close();
+    }
     this.groups.clear();
-    this.db?.close();
   }
 }
