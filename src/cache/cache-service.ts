@@ -99,7 +99,13 @@ export class CacheService {
             const db = await openSqlite(storage.sqlite_path);
             db.exec('PRAGMA busy_timeout = 200');
             if (storage.sqlite_path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+            const started = performance.now();
             e.index = EmbeddedSemanticIndex.open(db, clock.now(), {
+              onLoaded: (entries, err) => {
+                const ms = Math.round(performance.now() - started);
+                if (err) this.logger.warn({ entries, ms, err: { message: String((err as Error).message ?? err) } }, 'cache: loading the saved semantic entries stopped; the rest load at the next start');
+                else if (entries > 0) this.logger.info({ entries, ms }, 'cache: saved semantic entries loaded from SQLite');
+              },
               // Lookups and adds go on in memory meanwhile: only a restart would lose entries.
               onPersist: (ok, err) => {
                 if (ok) this.logger.info('cache: semantic entries are written to SQLite again');

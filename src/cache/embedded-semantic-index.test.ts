@@ -45,6 +45,7 @@ describe('EmbeddedSemanticIndex', () => {
     assert.equal(a.flush(), true);
     assert.equal(rows(), 2);
     const b = EmbeddedSemanticIndex.open(db, 10);
+    assert.equal(await b.loaded, 1);
     assert.equal((await b.stats()).entries, 1);
     assert.equal((await b.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0.01]), threshold: 0.9, now: 10 }))?.value, 'kept');
     assert.equal(await b.clear('n'), 1);
@@ -60,10 +61,36 @@ describe('EmbeddedSemanticIndex', () => {
     await a.add({ namespace: 'n', contextKey: 'c', vector: unit([0, 0, 1]), value: 'new', expiresAt: 100 });
     a.flush();
     const b = EmbeddedSemanticIndex.open(db, 0);
+    await b.loaded;
     const near = (v: number[]) => b.search({ namespace: 'n', contextKey: 'c', vector: unit(v), threshold: 0.99, now: 0 });
     assert.equal((await near([1, 0, 0]))?.value, 'old');
     assert.equal((await near([0, 0, 1]))?.value, 'new');
     assert.ok((await near([0, 0, 1]))!.similarity > 0.9999, 'float32 keeps the similarity');
+    db.close();
+  });
+
+  it('loads saved entries without holding the event loop, and a clear meanwhile wins', async () => {
+    const db = await openSqlite(':memory:');
+    const a = EmbeddedSemanticIndex.open(db, 0);
+    for (let i = 0; i < 50; i++) await a.add({ namespace: i % 2 ? 'x' : 'y', contextKey: 'c', vector: unit([1, i]), value: `v${i}`, expiresAt: 100 });
+    a.flush();
+    const b = EmbeddedSemanticIndex.open(db, 0, { loadSliceMs: 0 });
+    let loading = true;
+    let turns = 0;
+    const counter = (async () => {
+      while (loading) {
+        await new Promise((r) => setImmediate(r));
+        turns++;
+      }
+    })();
+    // The first saved entry (namespace y) is in; the x entries read with it must not come back.
+    assert.equal(await b.clear('x'), 0);
+    assert.equal(await b.loaded, 25);
+    loading = false;
+    await counter;
+    assert.ok(turns >= 20, `other work ran between the entries (${turns} turns)`);
+    assert.equal((await b.stats()).entries, 25);
+    assert.equal(await b.search({ namespace: 'x', contextKey: 'c', vector: unit([1, 1]), threshold: 0.5, now: 0 }), undefined);
     db.close();
   });
 

@@ -35,6 +35,13 @@ const MAX_PENDING_ADDS = 20_000;
  * file's lock for a moment at a time, and a flush that meets it is simply tried again.
  */
 const FAILING_REPORTED_AFTER_MS = 5_000;
+/**
+ * Saved entries go back into the graphs a page of rows at a time, yielding to the event loop
+ * every LOAD_SLICE_MS: an HNSW insert costs about 0.3 ms, so 100,000 saved entries are half a
+ * minute of work, which must neither hold a serving gateway's event loop nor its start.
+ */
+const LOAD_PAGE_ROWS = 200;
+const LOAD_SLICE_MS = 5;
 
 /**
  * A vector as the column keeps it: float32 bytes (what the HNSW graph computes with anyway), a
@@ -61,6 +68,10 @@ type Write = { kind: 'add'; entry: SemanticEntry } | { kind: 'clear'; namespace:
 export interface EmbeddedIndexOptions {
   /** Told when writing to SQLite starts failing (ok false) and when it works again (ok true). */
   onPersist?: (ok: boolean, err?: unknown) => void;
+  /** Told once the saved entries are back (how many), or that loading them stopped on an error. */
+  onLoaded?: (entries: number, err?: unknown) => void;
+  /** Time spent loading before yielding to the event loop (default LOAD_SLICE_MS; tests make it 0). */
+  loadSliceMs?: number;
   /** How long flushes may fail before onPersist hears of it (default FAILING_REPORTED_AFTER_MS; tests make it 0). */
   failingReportedAfterMs?: number;
 }
@@ -91,6 +102,11 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   private insertStmt: SqliteStatement | undefined;
   private persisting = true;
   private failingSince: number | undefined;
+  /** While saved entries load: the namespaces cleared meanwhile (true: everything), whose rows are skipped. */
+  private clearedWhileLoading: Set<string> | true | undefined;
+  private closed = false;
+  /** Resolves, with how many entries came back, once the saved entries are in the graphs; lookups meanwhile may miss them. */
+  loaded: Promise<number> = Promise.resolve(0);
 
   /** `db`: where entries persist (undefined: memory only). */
   constructor(
@@ -99,8 +115,8 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   ) {}
 
   /**
-   * Opens the index on a SQLite database, loading the entries that have not expired (the only
-   * SQLite work done in line, once, waiting for a busy lock as the caller set it).
+   * Opens the index on a SQLite database (the one write done in line, deleting expired rows, waits
+   * for a busy lock as the caller set it) and starts loading the saved entries (`loaded`).
    */
   static open(db: SqliteDb | undefined, now: number, o: EmbeddedIndexOptions = {}): EmbeddedSemanticIndex {
     const idx = new EmbeddedSemanticIndex(db, o);
@@ -108,17 +124,47 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     db.exec(TABLE_SQL);
     db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_ns ON semantic_cache_entries (namespace)');
     db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(now);
-    const rows = db.prepare('SELECT namespace, context_key, vector, value, expires_at FROM semantic_cache_entries ORDER BY id').all() as Array<{
-      namespace: string;
-      context_key: string;
-      vector: string | Uint8Array;
-      value: string;
-      expires_at: number;
-    }>;
-    for (const r of rows) idx.insert({ namespace: r.namespace, contextKey: r.context_key, vector: vectorOf(r.vector), value: r.value, expiresAt: Number(r.expires_at) });
     db.exec('PRAGMA busy_timeout = 0');
     db.exec('PRAGMA synchronous = NORMAL');
+    idx.clearedWhileLoading = new Set();
+    idx.loaded = idx.load(db).finally(() => (idx.clearedWhileLoading = undefined));
     return idx;
+  }
+
+  private async load(db: SqliteDb): Promise<number> {
+    const loaded = { n: 0 };
+    try {
+      await this.loadPages(db, loaded);
+      this.o.onLoaded?.(loaded.n);
+    } catch (err) {
+      // The entries loaded so far serve; the rest stay in SQLite (and load at the next start).
+      this.o.onLoaded?.(loaded.n, err);
+    }
+    return loaded.n;
+  }
+
+  private async loadPages(db: SqliteDb, loaded: { n: number }): Promise<void> {
+    const page = db.prepare('SELECT id, namespace, context_key, vector, value, expires_at FROM semantic_cache_entries WHERE id > ? ORDER BY id LIMIT ?');
+    let after = 0;
+    const slice = this.o.loadSliceMs ?? LOAD_SLICE_MS;
+    let until = performance.now() + slice;
+    for (;;) {
+      if (this.closed) return;
+      const rows = page.all(after, LOAD_PAGE_ROWS) as Array<{ id: number; namespace: string; context_key: string; vector: string | Uint8Array; value: string; expires_at: number }>;
+      for (const r of rows) {
+        after = r.id;
+        const cleared = this.clearedWhileLoading;
+        if (cleared === true || cleared?.has(r.namespace)) continue;
+        this.insert({ namespace: r.namespace, contextKey: r.context_key, vector: vectorOf(r.vector), value: r.value, expiresAt: Number(r.expires_at) });
+        loaded.n++;
+        if (performance.now() >= until) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.closed) return;
+          until = performance.now() + slice;
+        }
+      }
+      if (rows.length < LOAD_PAGE_ROWS) return;
+    }
   }
 
   private groupId(namespace: string, contextKey: string): string {
@@ -257,6 +303,10 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
       n += g.items.size;
       this.groups.delete(id);
     }
+    if (this.clearedWhileLoading !== undefined) {
+      if (namespace === undefined) this.clearedWhileLoading = true;
+      else if (this.clearedWhileLoading !== true) this.clearedWhileLoading.add(namespace);
+    }
     if (this.db) {
       // An admin's clear is written at once when SQLite is free (else with the next flush), after
       // the adds queued before it.
@@ -273,6 +323,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.db) {
