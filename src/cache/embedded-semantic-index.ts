@@ -123,6 +123,8 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     if (!db) return idx;
     db.exec(TABLE_SQL);
     db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_ns ON semantic_cache_entries (namespace)');
+    // The sweep's DELETE of expired rows reads only those, not every row with its vector and answer.
+    db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_expires ON semantic_cache_entries (expires_at)');
     db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(now);
     db.exec('PRAGMA busy_timeout = 0');
     db.exec('PRAGMA synchronous = NORMAL');
