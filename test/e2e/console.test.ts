@@ -1,8 +1,9 @@
 /**
  * The web console in a real browser (Debian's Chromium through playwright-core) against the real
  * gateway and the mock upstream: sign-in, a key created in the page and used from the OpenAI SDK,
- * reordering targets, taking a target out of rotation, the read-only session, axe-core on every
- * page, and a screenshot of every page (written to SCREENSHOT_DIR, kept out of git).
+ * reordering targets, taking a target out of rotation, the response cache's page, the MCP page
+ * with a real stdio server, the read-only session, axe-core on every page, and a screenshot of
+ * every page (written to SCREENSHOT_DIR, kept out of git).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -29,7 +30,9 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCREENSHOT_DIR = join(ROOT, '.tmp', 'console-screenshots');
 const ADMIN = 'console-admin-token-0123456789';
 const READER = 'console-read-token-0123456789';
-const PAGES = ['overview', 'providers', 'models', 'keys', 'logs', 'playground', 'history'] as const;
+const PAGES = ['overview', 'providers', 'models', 'keys', 'logs', 'playground', 'history', 'cache', 'mcp'] as const;
+/** The project's example MCP server (stdio, the official SDK): starts in a fraction of a second. */
+const MCP_TRACKER = join(ROOT, 'examples', 'mcp-tracker-server.mjs');
 
 /** The newest modification time of a file under `path` (0 when it is missing). */
 function newestMtime(path: string): number {
@@ -105,12 +108,25 @@ describe('web console in Chromium', () => {
     ensureConsoleBuilt();
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     stack = await startStack({
-      config: (mockUrl) => ({
-        ...defaultConfig(mockUrl),
-        server: { host: '127.0.0.1', port: 0, admin_token: ADMIN, admin_read_token: READER },
-        governance: { enabled: true, counters: { type: 'memory' } },
-        logging: { level: 'silent', flush_interval_ms: 50 },
-      }),
+      config: (mockUrl) => {
+        const base = defaultConfig(mockUrl) as { models: Record<string, unknown> };
+        return {
+          ...base,
+          server: { host: '127.0.0.1', port: 0, admin_token: ADMIN, admin_read_token: READER },
+          governance: { enabled: true, counters: { type: 'memory' } },
+          logging: { level: 'silent', flush_interval_ms: 50 },
+          // One cached alias (the memory store) rather than cache.enabled: the other tests repeat
+          // prompts and expect each to reach the upstream.
+          models: { ...base.models, 'cached-model': { targets: ['openai/gpt-4o-mini'], cache: true } },
+          mcp: {
+            servers: {
+              tracker: { transport: 'stdio', command: process.execPath, args: [MCP_TRACKER], env: { TRACKER_TOKEN: 'console-e2e-tracker-token' } },
+              // Exits at once: the page's down state and last error (retried with a growing backoff).
+              offline: { transport: 'stdio', command: process.execPath, args: ['-e', 'process.exit(3)'] },
+            },
+          },
+        };
+      },
     });
     page = await browser.context.newPage();
   });
@@ -276,12 +292,69 @@ describe('web console in Chromium', () => {
     assert.match(await page.locator('.revisions').innerText(), /create breaker-overrides\/anthropic\/claude-sonnet-4-6/);
   });
 
+  test('Cache: a repeated SDK request shows as a hit; clearing a namespace, then the whole cache, empties it', async (t) => {
+    if (skip) return t.skip(skip);
+    const ask = async () => (await openai.chat.completions.create({ model: 'cached-model', messages: [{ role: 'user', content: 'Answer me once' }] }).withResponse()).response.headers.get('x-switchyard-cache');
+    assert.equal(await ask(), 'miss');
+    assert.equal(await ask(), 'hit');
+
+    await openPage(page, 'cache');
+    const tile = async (id: string) => Number((await page.getByTestId(id).locator('.card-value').innerText()).trim());
+    await until('the hit and its entry in the tiles', async () => (await tile('cache-hits')) >= 1 && (await tile('cache-entries')) >= 1);
+    // Only cached-model turns the cache on: the page says so.
+    assert.match(await page.getByRole('note').innerText(), /cache\.enabled is false: only alias cached-model is cached/);
+
+    // One namespace: the client-side check first (no request), then the key's own namespace.
+    const ns = page.getByRole('textbox', { name: 'Namespace' });
+    const clearNs = page.getByRole('button', { name: 'Clear namespace' });
+    await ns.fill('key:');
+    await clearNs.click();
+    await page.getByText('Expected global, key:<key id> or team:<team name>').waitFor();
+    await ns.fill('key:console-e2e');
+    page.once('dialog', (d) => void d.accept());
+    await clearNs.click();
+    const cleared = page.getByTestId('cache-cleared');
+    await cleared.waitFor();
+    assert.equal((await cleared.innerText()).trim(), 'Deleted 1 entry (1 exact, 0 semantic) from key:console-e2e.');
+    await until('no entry held', async () => (await tile('cache-entries')) === 0);
+    assert.equal(await ask(), 'miss');
+
+    // The whole cache: the new entry shows on the next refresh (every 5 s), then goes.
+    await until('the new entry', async () => (await tile('cache-entries')) >= 1);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Clear the cache' }).click();
+    await until('the cache cleared', async () => (await cleared.count()) > 0 && (await cleared.innerText()).trim() === 'Deleted 1 entry (1 exact, 0 semantic).');
+    await until('no entry held', async () => (await tile('cache-entries')) === 0);
+    assert.equal(await ask(), 'miss');
+  });
+
+  test('MCP: the stdio server is connected with its tools; Reconnect starts it again', async (t) => {
+    if (skip) return t.skip(skip);
+    await openPage(page, 'mcp');
+    const row = page.getByTestId('mcp-tracker');
+    await until('the tracker connected', async () => (await row.getByTestId('mcp-status').innerText()).trim() === 'connected');
+    assert.equal((await row.getByTestId('mcp-reconnects').innerText()).trim(), '0');
+    await row.getByRole('button', { name: '2 tools of tracker' }).click();
+    const tools = await page.getByTestId('mcp-tools-tracker').innerText();
+    assert.match(tools, /tracker__search_issues/);
+    assert.match(tools, /tracker__get_issue/);
+
+    const pid = (await row.getByTestId('mcp-pid').innerText()).trim();
+    await row.getByRole('button', { name: 'Reconnect tracker' }).click();
+    await until('the reconnect', async () => (await row.getByTestId('mcp-reconnects').innerText()).trim() === '1' && (await row.getByTestId('mcp-status').innerText()).trim() === 'connected');
+    // A new child process: the connection really was made again.
+    await until('the new pid', async () => (await row.getByTestId('mcp-pid').count()) > 0 && (await row.getByTestId('mcp-pid').innerText()).trim() !== pid);
+    // The server that cannot start shows as such, with its error.
+    assert.match(await page.getByTestId('mcp-offline').innerText(), /down|connecting/);
+  });
+
   test('every page: no serious or critical axe-core violation, and a screenshot at 1280×800', async (t) => {
     if (skip) return t.skip(skip);
     const problems: string[] = [];
     for (const name of PAGES) {
       await openPage(page, name);
       if (name === 'history') await page.locator('.revisions button.link').first().click();
+      if (name === 'mcp') await page.getByRole('button', { name: '2 tools of tracker' }).click();
       if (name === 'playground') {
         await page.getByLabel('Model', { exact: true }).fill('review-model');
         await page.getByLabel('Client key').fill(secret);
@@ -318,6 +391,9 @@ describe('web console in Chromium', () => {
       ['providers', 'Put back in rotation: anthropic/claude-sonnet-4-6'],
       ['models', 'Add alias'],
       ['history', 'Restore'],
+      ['cache', 'Clear the cache'],
+      ['cache', 'Clear namespace'],
+      ['mcp', 'Reconnect tracker'],
     ];
     for (const [name, button] of checks) {
       await openPage(ro, name);
@@ -326,7 +402,9 @@ describe('web console in Chromium', () => {
       assert.ok(n > 0, `${name}: a "${button}" button is shown`);
       for (let i = 0; i < n; i++) assert.equal(await buttons.nth(i).isDisabled(), true, `${name}: "${button}" is disabled`);
     }
-    // The drag handles too.
+    // The namespace field of the cache, and the drag handles.
+    await openPage(ro, 'cache');
+    assert.equal(await ro.getByRole('textbox', { name: 'Namespace' }).isDisabled(), true);
     await openPage(ro, 'models');
     for (const h of await ro.getByRole('button', { name: /^Drag / }).all()) assert.equal(await h.isDisabled(), true);
     // And the API itself refuses, whatever the page does.

@@ -1,4 +1,4 @@
-/** Small shared pieces: designed loading, empty and error states, fields, usage bars, dialogs. */
+/** Small shared pieces: designed loading, empty and error states, fields, stat tiles, usage bars, dialogs. */
 import { useEffect, useId, useRef } from 'react';
 import type { ReactNode } from 'react';
 import { ApiError } from './api';
@@ -84,6 +84,16 @@ export function UsageBar({ label, used, max, format }: { label: string; used: nu
       <div className={`usage-bar usage-${level}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={max} aria-valuenow={Math.min(used, max)} aria-valuetext={`${format(used)} of ${format(max)}`}>
         <div style={{ width: `${ratio * 100}%` }} />
       </div>
+    </div>
+  );
+}
+
+/** A stat tile of a `.cards` grid (Overview, Cache). */
+export function Stat({ label, value, tone, testId, title }: { label: string; value: string; tone?: 'bad' | 'warn' | undefined; testId?: string; title?: string }) {
+  return (
+    <div className={`card${tone ? ` card-${tone}` : ''}`} data-testid={testId} title={title}>
+      <div className="card-label">{label}</div>
+      <div className="card-value">{value}</div>
     </div>
   );
 }

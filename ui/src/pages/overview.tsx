@@ -5,7 +5,7 @@ import { api } from '../api';
 import type { Overview } from '../api';
 import { TimeChart } from '../chart';
 import type { ChartSeries } from '../chart';
-import { BreakerBadge, Empty, ErrorBox, Loading, PageHeader } from '../components';
+import { BreakerBadge, Empty, ErrorBox, Loading, PageHeader, Stat } from '../components';
 import { fmtClock, fmtMs, fmtPct, fmtUsd, localDayAndMonthStart } from '../format';
 
 const COLORS = ['#1f6feb', '#c2410c', '#15803d', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
@@ -106,14 +106,5 @@ function OverviewBody({ data }: { data: Overview }) {
         )}
       </section>
     </>
-  );
-}
-
-function Stat({ label, value, tone, testId }: { label: string; value: string; tone?: 'bad' | 'warn' | undefined; testId?: string }) {
-  return (
-    <div className={`card${tone ? ` card-${tone}` : ''}`} data-testid={testId}>
-      <div className="card-label">{label}</div>
-      <div className="card-value">{value}</div>
-    </div>
   );
 }
