@@ -101,6 +101,7 @@ export class CacheService {
             if (storage.sqlite_path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
             const started = performance.now();
             e.index = EmbeddedSemanticIndex.open(db, clock.now(), {
+              maxEntries: cfg.max_entries,
               onLoaded: (entries, err) => {
                 const ms = Math.round(performance.now() - started);
                 if (err) this.logger.warn({ entries, ms, err: { message: String((err as Error).message ?? err) } }, 'cache: loading the saved semantic entries stopped; the rest load at the next start');
@@ -117,13 +118,15 @@ export class CacheService {
             });
           } catch (err) {
             this.setUp(id, 'semantic', false, err);
-            e.index = new EmbeddedSemanticIndex();
+            e.index = new EmbeddedSemanticIndex(undefined, { maxEntries: cfg.max_entries });
           }
         })();
       }
       this.startSweeper();
     }
     this.activeIndex = { spec, type: cfg.type, id: `semantic:${spec}` };
+    // A reload may change the bound of an index already open (one opening yet takes it from cfg).
+    if (cfg.type === 'embedded' && entry.index instanceof EmbeddedSemanticIndex) entry.index.setMaxEntries(cfg.max_entries);
     return entry.handle;
   }
 

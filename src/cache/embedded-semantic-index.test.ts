@@ -94,6 +94,27 @@ describe('EmbeddedSemanticIndex', () => {
     db.close();
   });
 
+  it('keeps at most maxEntries, in SQLite too (trimmed at the sweep and at open)', async () => {
+    const db = await openSqlite(':memory:');
+    const rows = () => (db.prepare('SELECT count(*) AS n FROM semantic_cache_entries').get() as { n: number }).n;
+    const a = EmbeddedSemanticIndex.open(db, 0, { maxEntries: 4 });
+    for (let i = 0; i < 10; i++) await a.add({ namespace: 'n', contextKey: `c${i}`, vector: unit([1, i]), value: `v${i}`, expiresAt: 100 });
+    a.flush();
+    assert.equal((await a.stats()).entries, 4);
+    assert.equal(rows(), 10, 'SQLite catches up at the sweep');
+    a.sweep(0);
+    a.flush();
+    assert.equal(rows(), 4);
+    for (let i = 10; i < 13; i++) await a.add({ namespace: 'n', contextKey: `c${i}`, vector: unit([1, i]), value: `v${i}`, expiresAt: 100 });
+    a.flush();
+    const b = EmbeddedSemanticIndex.open(db, 0, { maxEntries: 4 });
+    assert.equal(await b.loaded, 4, 'only the newest rows load');
+    assert.equal(rows(), 4);
+    assert.equal((await b.search({ namespace: 'n', contextKey: 'c12', vector: unit([1, 12]), threshold: 0.99, now: 0 }))?.value, 'v12');
+    assert.equal(await b.search({ namespace: 'n', contextKey: 'c8', vector: unit([1, 8]), threshold: 0.99, now: 0 }), undefined);
+    db.close();
+  });
+
   it('deletes the rows of swept entries with the next flush', async () => {
     const db = await openSqlite(':memory:');
     const idx = EmbeddedSemanticIndex.open(db, 0);

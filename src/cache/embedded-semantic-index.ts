@@ -1,9 +1,10 @@
 /**
- * The embedded semantic index: one in-process HNSW graph (hnswlib-node) per group (namespace +
- * context key), cosine space. Entries are also written to the SQLite store (table
- * `semantic_cache_entries`), and read back into fresh graphs when the gateway starts, so a restart
- * keeps them. Expired entries are skipped on search, deleted from the graph then, and removed from
- * SQLite at start and by `sweep()`.
+ * The embedded semantic index: the entries in memory (semantic-groups.ts: a group per namespace +
+ * context key, searched as a list or, past 512 entries, through an HNSW graph), and a copy in the
+ * SQLite store (table `semantic_cache_entries`), read back when the gateway starts, so a restart
+ * keeps them. Expired entries are skipped on search and forgotten then, and removed from SQLite at
+ * start and by `sweep()`; past `maxEntries` the oldest go, in memory at once and in SQLite at the
+ * next sweep.
  *
  * SQLite is written behind the graph, never in a request's path: adds, clears and the sweep's
  * deletes queue up and go in one transaction every FLUSH_MS. Written one by one, each add cost the
@@ -14,18 +15,11 @@
  * crash may lose the last moments of a cache, never corrupt it). A restart loses what was not
  * flushed yet, at most FLUSH_MS of entries unless SQLite stays unavailable; close() flushes.
  */
-import type * as Hnswlib from 'hnswlib-node';
-import type { HierarchicalNSW as Hnsw } from 'hnswlib-node';
-import { loadOnUse } from '../storage/load-on-use.js';
 import type { SqliteDb, SqliteStatement } from '../storage/sqlite-driver.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
-import { flat } from './cache-store.js';
+import { SemanticGroups } from './semantic-groups.js';
+import type { SemanticGroupsOptions } from './semantic-groups.js';
 
-const hnswlib = loadOnUse<typeof Hnswlib>('hnswlib-node');
-
-const INITIAL_CAPACITY = 64;
-/** Neighbours looked at per search: the nearest may have expired. */
-const K = 4;
 /** How often queued SQLite writes go, in one transaction (and a flush that found the lock taken is retried). */
 const FLUSH_MS = 250;
 /** Entries waiting to be written, at most: past it (SQLite unavailable for long) new ones stay in memory only. */
@@ -57,15 +51,13 @@ function vectorOf(stored: string | Uint8Array): number[] {
   return Array.from(new Float32Array(bytes.buffer, 0, bytes.byteLength >> 2));
 }
 
-interface Item {
-  value: string;
-  expiresAt: number;
-}
-
 /** A SQLite write waiting for the next flush; the queue keeps their order (an add, then a clear). */
-type Write = { kind: 'add'; entry: SemanticEntry } | { kind: 'clear'; namespace: string | undefined } | { kind: 'expire'; now: number };
+type Write = { kind: 'add'; entry: SemanticEntry } | { kind: 'clear'; namespace: string | undefined } | { kind: 'expire'; now: number } | { kind: 'trim'; keep: number };
 
-export interface EmbeddedIndexOptions {
+/** Deletes all but the newest `keep` rows (ids grow with every insert). */
+const TRIM_SQL = 'DELETE FROM semantic_cache_entries WHERE id <= (SELECT id FROM semantic_cache_entries ORDER BY id DESC LIMIT 1 OFFSET ?)';
+
+export interface EmbeddedIndexOptions extends SemanticGroupsOptions {
   /** Told when writing to SQLite starts failing (ok false) and when it works again (ok true). */
   onPersist?: (ok: boolean, err?: unknown) => void;
   /** Told once the saved entries are back (how many), or that loading them stopped on an error. */
@@ -74,14 +66,6 @@ export interface EmbeddedIndexOptions {
   loadSliceMs?: number;
   /** How long flushes may fail before onPersist hears of it (default FAILING_REPORTED_AFTER_MS; tests make it 0). */
   failingReportedAfterMs?: number;
-}
-
-interface Group {
-  namespace: string;
-  index: Hnsw;
-  dims: number;
-  items: Map<number, Item>;
-  nextLabel: number;
 }
 
 const TABLE_SQL = `CREATE TABLE IF NOT EXISTS semantic_cache_entries (
@@ -95,7 +79,9 @@ const TABLE_SQL = `CREATE TABLE IF NOT EXISTS semantic_cache_entries (
 
 export class EmbeddedSemanticIndex implements SemanticIndex {
   readonly kind = 'embedded';
-  private readonly groups = new Map<string, Group>();
+  private readonly entries: SemanticGroups;
+  /** `entries.evicted` when SQLite was last trimmed to the bound. */
+  private trimmedAt = 0;
   private writes: Write[] = [];
   private pendingAdds = 0;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -112,7 +98,9 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   constructor(
     private readonly db?: SqliteDb,
     private readonly o: EmbeddedIndexOptions = {},
-  ) {}
+  ) {
+    this.entries = new SemanticGroups(o);
+  }
 
   /**
    * Opens the index on a SQLite database (the one write done in line, deleting expired rows, waits
@@ -126,6 +114,8 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     // The sweep's DELETE of expired rows reads only those, not every row with its vector and answer.
     db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_expires ON semantic_cache_entries (expires_at)');
     db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(now);
+    // Rows past the bound would be loaded only to be evicted.
+    if (o.maxEntries !== undefined) db.prepare(TRIM_SQL).run(o.maxEntries);
     db.exec('PRAGMA busy_timeout = 0');
     db.exec('PRAGMA synchronous = NORMAL');
     idx.clearedWhileLoading = new Set();
@@ -157,7 +147,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
         after = r.id;
         const cleared = this.clearedWhileLoading;
         if (cleared === true || cleared?.has(r.namespace)) continue;
-        this.insert({ namespace: r.namespace, contextKey: r.context_key, vector: vectorOf(r.vector), value: r.value, expiresAt: Number(r.expires_at) });
+        this.entries.add({ namespace: r.namespace, contextKey: r.context_key, vector: vectorOf(r.vector), value: r.value, expiresAt: Number(r.expires_at) });
         loaded.n++;
         if (performance.now() >= until) {
           await new Promise((resolve) => setImmediate(resolve));
@@ -169,34 +159,14 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     }
   }
 
-  private groupId(namespace: string, contextKey: string): string {
-    return `${namespace}\u0000${contextKey}`;
-  }
-
-  private insert(e: SemanticEntry): void {
-    const id = this.groupId(e.namespace, e.contextKey);
-    let g = this.groups.get(id);
-    if (g && g.dims !== e.vector.length) {
-      // The embedding model changed size: the old vectors cannot be compared.
-      this.groups.delete(id);
-      g = undefined;
-    }
-    if (!g) {
-      const index = new (hnswlib().HierarchicalNSW)('cosine', e.vector.length);
-      index.initIndex({ maxElements: INITIAL_CAPACITY, m: 16, efConstruction: 100, allowReplaceDeleted: true });
-      index.setEf(64);
-      g = { namespace: e.namespace, index, dims: e.vector.length, items: new Map(), nextLabel: 0 };
-      this.groups.set(id, g);
-    }
-    if (g.index.getCurrentCount() >= g.index.getMaxElements()) g.index.resizeIndex(g.index.getMaxElements() * 2);
-    const label = g.nextLabel++;
-    g.index.addPoint(e.vector, label);
-    const value = flat(e.value);
-    g.items.set(label, { value, expiresAt: e.expiresAt });
+  /** A new bound (a config change); past it, the oldest entries go. */
+  setMaxEntries(n: number): void {
+    this.o.maxEntries = n;
+    this.entries.setMaxEntries(n);
   }
 
   async add(e: SemanticEntry): Promise<void> {
-    this.insert(e);
+    this.entries.add(e);
     if (this.db && this.pendingAdds < MAX_PENDING_ADDS) {
       this.pendingAdds++;
       this.queue({ kind: 'add', entry: e });
@@ -231,7 +201,8 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
             const e = w.entry;
             this.insertStmt ??= db.prepare('INSERT INTO semantic_cache_entries (namespace, context_key, vector, value, expires_at) VALUES (?, ?, ?, ?, ?)');
             this.insertStmt.run(e.namespace, e.contextKey, vectorBlob(e.vector), e.value, Math.round(e.expiresAt));
-          } else if (w.kind === 'expire') db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(Math.round(w.now));
+          } else if (w.kind === 'trim') db.prepare(TRIM_SQL).run(w.keep);
+          else if (w.kind === 'expire') db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(Math.round(w.now));
           else if (w.namespace === undefined) db.prepare('DELETE FROM semantic_cache_entries').run();
           else db.prepare('DELETE FROM semantic_cache_entries WHERE namespace = ?').run(w.namespace);
         }
@@ -258,53 +229,40 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
 
   /** Synchronous search (the micro-benchmark measures this). */
   searchSync(q: SemanticQuery): SemanticMatch | undefined {
-    const g = this.groups.get(this.groupId(q.namespace, q.contextKey));
-    if (!g || g.items.size === 0 || g.dims !== q.vector.length) return undefined;
-    const { neighbors, distances } = g.index.searchKnn(q.vector, Math.min(K, g.items.size));
-    for (let i = 0; i < neighbors.length; i++) {
-      const label = neighbors[i]!;
-      const item = g.items.get(label);
-      if (!item) continue;
-      if (item.expiresAt <= q.now) {
-        this.forget(g, label, item);
-        continue;
-      }
-      const similarity = 1 - distances[i]!;
-      if (similarity >= q.threshold) return { value: item.value, similarity };
-      return undefined;
-    }
-    return undefined;
+    return this.entries.search(q);
   }
 
   async search(q: SemanticQuery): Promise<SemanticMatch | undefined> {
-    return this.searchSync(q);
+    return this.entries.search(q);
   }
 
-  private forget(g: Group, label: number, item: Item): void {
-    g.items.delete(label);
-    try {
-      g.index.markDelete(label);
-    } catch {
-      // already deleted
-    }
+  /** Resolves once no group's graph is being built. */
+  idle(): Promise<void> {
+    return this.entries.idle();
+  }
+
+  /** The groups, and how many have an HNSW graph (tests; the memory they cost). */
+  shape(): { groups: number; graphs: number } {
+    return { groups: this.entries.groupCount, graphs: this.entries.graphs };
   }
 
   /**
    * Removes expired entries everywhere (the service calls it now and then); their rows go with one
-   * DELETE at the next flush (an entry forgotten on search stays in SQLite until then).
+   * DELETE at the next flush (an entry forgotten on search stays in SQLite until then), and so do
+   * the rows of entries evicted for the bound since the last sweep.
    */
   sweep(now: number): void {
-    for (const g of this.groups.values()) for (const [label, item] of g.items) if (item.expiresAt <= now) this.forget(g, label, item);
-    if (this.db) this.queue({ kind: 'expire', now });
+    this.entries.sweep(now);
+    if (!this.db) return;
+    this.queue({ kind: 'expire', now });
+    if (this.entries.evicted !== this.trimmedAt && this.o.maxEntries !== undefined) {
+      this.trimmedAt = this.entries.evicted;
+      this.queue({ kind: 'trim', keep: this.o.maxEntries });
+    }
   }
 
   async clear(namespace?: string): Promise<number> {
-    let n = 0;
-    for (const [id, g] of this.groups) {
-      if (namespace !== undefined && g.namespace !== namespace) continue;
-      n += g.items.size;
-      this.groups.delete(id);
-    }
+    const n = this.entries.clear(namespace);
     if (this.clearedWhileLoading !== undefined) {
       if (namespace === undefined) this.clearedWhileLoading = true;
       else if (this.clearedWhileLoading !== true) this.clearedWhileLoading.add(namespace);
@@ -319,9 +277,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   }
 
   async stats(): Promise<{ entries: number }> {
-    let entries = 0;
-    for (const g of this.groups.values()) entries += g.items.size;
-    return { entries };
+    return { entries: this.entries.size };
   }
 
   async close(): Promise<void> {
@@ -335,6 +291,6 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
       clearTimeout(this.flushTimer);
       this.db.close();
     }
-    this.groups.clear();
+    this.entries.close();
   }
 }
