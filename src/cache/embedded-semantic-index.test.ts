@@ -24,7 +24,7 @@ describe('EmbeddedSemanticIndex', () => {
     assert.equal(await idx.search({ namespace: 'm', contextKey: 'c1', vector: unit([1, 0, 0]), threshold: 0.5, now: 0 }), undefined);
   });
 
-  it('skips expired entries and grows past its first capacity', async () => {
+  it('skips expired entries, and the sweep forgets them', async () => {
     const idx = new EmbeddedSemanticIndex();
     for (let i = 0; i < 200; i++) await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, i / 1000, 0]), value: `v${i}`, expiresAt: i < 199 ? 10 : 1000 });
     const m = await idx.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0, 0]), threshold: 0.99, now: 0 });
