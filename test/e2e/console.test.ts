@@ -421,3 +421,36 @@ describe('web console in Chromium', () => {
     await ro.close();
   });
 });
+
+describe('web console in Chromium, cache off', () => {
+  let stack: Stack | undefined;
+  let browser: TestBrowser | undefined;
+  let skip: string | undefined;
+
+  before(async () => {
+    const launched = await launchChromiumOrSkip();
+    if (launched.skip) {
+      skip = launched.skip;
+      return;
+    }
+    browser = launched.browser!;
+    ensureConsoleBuilt();
+    stack = await startStack({ config: (mockUrl) => ({ ...defaultConfig(mockUrl), server: { host: '127.0.0.1', port: 0, admin_token: ADMIN }, logging: { level: 'silent' } }) });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+
+  test('the Cache page says how to turn the cache on, and offers nothing to clear', async (t) => {
+    if (skip) return t.skip(skip);
+    const page = await browser!.context.newPage();
+    await signIn(page, stack!.url, ADMIN);
+    await openPage(page, 'cache');
+    await page.getByText('The response cache is off').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Clear the cache' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Clear namespace' }).count(), 0);
+    await page.close();
+  });
+});

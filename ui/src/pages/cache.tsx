@@ -99,21 +99,26 @@ export function CachePage() {
       void qc.invalidateQueries({ queryKey: ['cache'] });
     },
   });
+  // Off and empty: there is nothing to clear.
+  const state = q.data ? cacheState(q.data, models.data?.data) : undefined;
+  const clearable = !state || !state.off || state.anything;
   return (
     <>
       <PageHeader title="Cache">
         {q.data ? <span className="muted small">Updated {fmtClock(q.dataUpdatedAt)} · refreshes every 5 s</span> : null}
-        <button
-          type="button"
-          className="danger"
-          disabled={!canWrite || clear.isPending}
-          title={canWrite ? 'Delete every entry of the exact store and the semantic index' : READ_ONLY_TITLE}
-          onClick={() => {
-            if (confirm('Delete every cached response, of every namespace?')) clear.mutate();
-          }}
-        >
-          {clear.isPending ? 'Clearing…' : 'Clear the cache'}
-        </button>
+        {clearable ? (
+          <button
+            type="button"
+            className="danger"
+            disabled={!canWrite || clear.isPending}
+            title={canWrite ? 'Delete every entry of the exact store and the semantic index' : READ_ONLY_TITLE}
+            onClick={() => {
+              if (confirm('Delete every cached response, of every namespace?')) clear.mutate();
+            }}
+          >
+            {clear.isPending ? 'Clearing…' : 'Clear the cache'}
+          </button>
+        ) : null}
       </PageHeader>
       <FormError error={clear.error} />
       {cleared && cleared.namespace === undefined ? <ClearedNote r={cleared} /> : null}
@@ -136,14 +141,21 @@ function ClearedNote({ r }: { r: Cleared }) {
   );
 }
 
-function CacheBody({ s, aliases, cleared, onCleared }: { s: CacheStats; aliases: AliasView[] | undefined; cleared: Cleared | undefined; onCleared: (r: Cleared | undefined) => void }) {
+/** Whether the cache is off for every alias, and whether it holds or has served anything anyway. */
+function cacheState(s: CacheStats, aliases: AliasView[] | undefined) {
   const c = s.since_start;
   const cachedAliases = aliases?.filter(aliasCached).map((a) => a.name) ?? [];
-  const uncachedAliases = aliases?.filter(aliasUncached).map((a) => a.name) ?? [];
   // Without the alias list (still loading, or refused), an exact store in use says the cache is on.
   const off = !s.enabled && (aliases ? cachedAliases.length === 0 : s.store.entries === null);
+  const anything = (s.store.entries ?? 0) > 0 || (s.semantic.entries ?? 0) > 0 || c.hits + c.semantic_hits + c.misses + c.bypasses + c.stored > 0;
+  return { off, anything, cachedAliases };
+}
+
+function CacheBody({ s, aliases, cleared, onCleared }: { s: CacheStats; aliases: AliasView[] | undefined; cleared: Cleared | undefined; onCleared: (r: Cleared | undefined) => void }) {
+  const c = s.since_start;
+  const { off, anything, cachedAliases } = cacheState(s, aliases);
+  const uncachedAliases = aliases?.filter(aliasUncached).map((a) => a.name) ?? [];
   const semanticInUse = s.semantic.enabled || s.semantic.up !== null;
-  const anything = (s.store.entries ?? 0) > 0 || c.hits + c.semantic_hits + c.misses + c.bypasses + c.stored > 0;
   const offNotice = (
     <Empty title="The response cache is off">
       It is off by default. Set <code>cache.enabled: true</code> in the config, or <code>cache: true</code> on one alias (<code>models.&lt;alias&gt;.cache</code>); docs/cache.md says when it pays off.
