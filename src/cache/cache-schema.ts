@@ -28,13 +28,16 @@ export const cacheStoreSchema = z
   ])
   .describe('Where exact entries live: memory (this process) or redis (shared by replicas).');
 
+/** The default index, written once for the three defaults below; frozen, since zod hands a default out as it is, to every config. */
+const DEFAULT_INDEX = Object.freeze({ type: 'embedded', max_entries: 100_000 } as const);
+
 export const semanticIndexSchema = z
   .discriminatedUnion('type', [
     z
       .object({
         type: z.literal('embedded'),
         max_entries: positiveInt()
-          .default(100_000)
+          .default(DEFAULT_INDEX.max_entries)
           .describe('Most entries kept in this process (and in the SQLite store); the oldest go first. An entry takes its answer plus about 2 KB for a 384-dimension vector (6 KB at 1,536).'),
       })
       .strict(),
@@ -49,7 +52,7 @@ export const semanticSchema = z
     threshold: z.number().gt(0).max(1).default(0.95).describe('Least cosine similarity for a semantic hit.'),
     max_messages: positiveInt().default(4).describe('Requests with more messages than this use the exact cache only.'),
     timeout_ms: positiveInt().default(500).describe('Longest wait for the embedding and the index lookup; slower counts as a miss.'),
-    index: semanticIndexSchema.default({ type: 'embedded', max_entries: 100_000 }),
+    index: semanticIndexSchema.default(DEFAULT_INDEX),
   })
   .strict();
 
@@ -60,7 +63,7 @@ export const cacheSchema = z
     ttl_s: positiveInt().default(3600).describe('How long an entry is served, in seconds (x-switchyard-cache-ttl may lower it per request).'),
     namespace: z.enum(CACHE_NAMESPACES).default('key').describe('Who may share entries: key (each virtual key or client key its own), team (a key\'s team), global (everyone).'),
     semantic: semanticSchema
-      .default({ enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: { type: 'embedded', max_entries: 100_000 } })
+      .default({ enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: DEFAULT_INDEX })
       .describe('The semantic cache: nearest last-user-message embedding within the same context.'),
   })
   .strict();
@@ -86,5 +89,5 @@ export const CACHE_DEFAULTS: CacheConfig = {
   store: { type: 'memory', max_bytes: 268435456 },
   ttl_s: 3600,
   namespace: 'key',
-  semantic: { enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: { type: 'embedded', max_entries: 100_000 } },
+  semantic: { enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: DEFAULT_INDEX },
 };

@@ -54,6 +54,7 @@ function vectorOf(stored: string | Uint8Array): number[] {
 /** A SQLite write waiting for the next flush; the queue keeps their order (an add, then a clear). */
 type Write = { kind: 'add'; entry: SemanticEntry } | { kind: 'clear'; namespace: string | undefined } | { kind: 'expire'; now: number } | { kind: 'trim'; keep: number };
 
+const EXPIRE_SQL = 'DELETE FROM semantic_cache_entries WHERE expires_at <= ?';
 /** Deletes all but the newest `keep` rows (ids grow with every insert). */
 const TRIM_SQL = 'DELETE FROM semantic_cache_entries WHERE id <= (SELECT id FROM semantic_cache_entries ORDER BY id DESC LIMIT 1 OFFSET ?)';
 
@@ -113,7 +114,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_ns ON semantic_cache_entries (namespace)');
     // The sweep's DELETE of expired rows reads only those, not every row with its vector and answer.
     db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_expires ON semantic_cache_entries (expires_at)');
-    db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(now);
+    db.prepare(EXPIRE_SQL).run(now);
     // Rows past the bound would be loaded only to be evicted.
     if (o.maxEntries !== undefined) db.prepare(TRIM_SQL).run(o.maxEntries);
     db.exec('PRAGMA busy_timeout = 0');
@@ -202,7 +203,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
             this.insertStmt ??= db.prepare('INSERT INTO semantic_cache_entries (namespace, context_key, vector, value, expires_at) VALUES (?, ?, ?, ?, ?)');
             this.insertStmt.run(e.namespace, e.contextKey, vectorBlob(e.vector), e.value, Math.round(e.expiresAt));
           } else if (w.kind === 'trim') db.prepare(TRIM_SQL).run(w.keep);
-          else if (w.kind === 'expire') db.prepare('DELETE FROM semantic_cache_entries WHERE expires_at <= ?').run(Math.round(w.now));
+          else if (w.kind === 'expire') db.prepare(EXPIRE_SQL).run(Math.round(w.now));
           else if (w.namespace === undefined) db.prepare('DELETE FROM semantic_cache_entries').run();
           else db.prepare('DELETE FROM semantic_cache_entries WHERE namespace = ?').run(w.namespace);
         }
@@ -233,7 +234,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   }
 
   async search(q: SemanticQuery): Promise<SemanticMatch | undefined> {
-    return this.entries.search(q);
+    return this.searchSync(q);
   }
 
   /** Resolves once no group's graph is being built. */
