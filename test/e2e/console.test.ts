@@ -54,6 +54,13 @@ function ensureConsoleBuilt(): void {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-ui.mjs')], { stdio: 'inherit', timeout: 300_000 });
 }
 
+/** Chromium and a built console, or why they cannot be had here (outside CI only). */
+async function consoleBrowser(): Promise<{ browser?: TestBrowser; skip?: string }> {
+  const launched = await launchChromiumOrSkip();
+  if (!launched.skip) ensureConsoleBuilt();
+  return launched;
+}
+
 /** Polls `check` until it returns a value, at most `ms` (the UI refreshes on its own timers). */
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -99,13 +106,8 @@ describe('web console in Chromium', () => {
   let openai: OpenAI;
 
   before(async () => {
-    const launched = await launchChromiumOrSkip();
-    if (launched.skip) {
-      skip = launched.skip;
-      return;
-    }
-    browser = launched.browser!;
-    ensureConsoleBuilt();
+    ({ browser, skip } = await consoleBrowser());
+    if (skip) return;
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     stack = await startStack({
       config: (mockUrl) => {
@@ -128,7 +130,7 @@ describe('web console in Chromium', () => {
         };
       },
     });
-    page = await browser.context.newPage();
+    page = await browser!.context.newPage();
   });
 
   after(async () => {
@@ -428,13 +430,8 @@ describe('web console in Chromium, cache off', () => {
   let skip: string | undefined;
 
   before(async () => {
-    const launched = await launchChromiumOrSkip();
-    if (launched.skip) {
-      skip = launched.skip;
-      return;
-    }
-    browser = launched.browser!;
-    ensureConsoleBuilt();
+    ({ browser, skip } = await consoleBrowser());
+    if (skip) return;
     stack = await startStack({ config: (mockUrl) => ({ ...defaultConfig(mockUrl), server: { host: '127.0.0.1', port: 0, admin_token: ADMIN }, logging: { level: 'silent' } }) });
   });
 
