@@ -47,9 +47,12 @@ export function decodeAnswer(value: string): CachedAnswer | undefined {
 }
 
 export interface CacheStoreStats {
-  entries: number;
+  /** Undefined while a store that counts seldom (Redis: paced-count.ts) has not counted yet. */
+  entries: number | undefined;
   /** Bytes of cached values, where the store knows it cheaply (memory). */
   bytes?: number;
+  /** When `entries` was counted (ms since the epoch), for a store that counts seldom. */
+  countedAt?: number;
 }
 
 /**

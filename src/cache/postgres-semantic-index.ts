@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import { inLockedTransaction, openPostgresPool } from '../storage/postgres-pool.js';
+import { PacedCount } from './paced-count.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
 
 const TABLE = 'switchyard_semantic_cache';
@@ -22,6 +23,8 @@ export class PostgresSemanticIndex implements SemanticIndex {
   private readonly pool: pg.Pool;
   private migrated: Promise<void> | undefined;
   private readonly sized = new Map<number, Promise<void>>();
+  /** Rows not expired: a count over the table, taken at most every 10 s for every console polling. */
+  private readonly entries = new PacedCount({ take: () => this.countRows(), now: Date.now });
 
   constructor(o: { url: string; timeoutMs: number }) {
     this.pool = openPostgresPool({
@@ -110,14 +113,23 @@ export class PostgresSemanticIndex implements SemanticIndex {
 
   async clear(namespace?: string): Promise<number> {
     await this.migrate();
-    const r = namespace === undefined ? await this.pool.query(`DELETE FROM ${TABLE}`) : await this.pool.query(`DELETE FROM ${TABLE} WHERE namespace = $1`, [namespace]);
-    return r.rowCount ?? 0;
+    try {
+      const r = namespace === undefined ? await this.pool.query(`DELETE FROM ${TABLE}`) : await this.pool.query(`DELETE FROM ${TABLE} WHERE namespace = $1`, [namespace]);
+      return r.rowCount ?? 0;
+    } finally {
+      this.entries.invalidate();
+    }
   }
 
-  async stats(): Promise<{ entries: number }> {
+  async stats(): Promise<{ entries: number | undefined; countedAt?: number }> {
+    const c = await this.entries.get();
+    return c ? { entries: c.value, countedAt: c.at } : { entries: undefined };
+  }
+
+  private async countRows(): Promise<number> {
     await this.migrate();
     const r = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${TABLE} WHERE expires_at > $1`, [Date.now()]);
-    return { entries: Number(r.rows[0]?.n ?? 0) };
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   async close(): Promise<void> {

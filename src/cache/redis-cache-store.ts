@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { openFailFastRedis, waitRedisReady } from '../storage/fail-fast-redis.js';
 import { decodeAnswer } from './cache-store.js';
 import type { CachedAnswer, CacheStore, CacheStoreStats } from './cache-store.js';
+import { PacedCount } from './paced-count.js';
 
 export interface RedisCacheStoreOptions {
   url: string;
@@ -26,6 +27,11 @@ export class RedisCacheStore implements CacheStore {
   readonly kind = 'redis';
   private readonly redis: Redis;
   private closed = false;
+  /**
+   * The entries, counted with a SCAN through the whole Redis (governance's counters included):
+   * at most every 10 s, and for at most 2 % of the time, however many consoles poll.
+   */
+  private readonly entries = new PacedCount({ take: () => this.countEntries(), now: Date.now });
 
   constructor(private readonly o: RedisCacheStoreOptions) {
     this.redis = openFailFastRedis({ url: o.url, timeoutMs: o.timeoutMs, onStatus: o.onStatus, isClosed: () => this.closed });
@@ -65,18 +71,27 @@ export class RedisCacheStore implements CacheStore {
   async clear(namespace?: string): Promise<number> {
     const match = namespace === undefined ? `${globEscape(this.o.prefix)}e:*` : `${globEscape(this.nsPrefix(namespace))}*`;
     let n = 0;
-    await this.scan(match, async (keys) => {
-      n += await this.redis.unlink(...keys);
-    });
+    try {
+      await this.scan(match, async (keys) => {
+        n += await this.redis.unlink(...keys);
+      });
+    } finally {
+      this.entries.invalidate();
+    }
     return n;
   }
 
   async stats(): Promise<CacheStoreStats> {
+    const c = await this.entries.get();
+    return c ? { entries: c.value, countedAt: c.at } : { entries: undefined };
+  }
+
+  private async countEntries(): Promise<number> {
     let entries = 0;
     await this.scan(`${globEscape(this.o.prefix)}e:*`, async (keys) => {
       entries += keys.length;
     });
-    return { entries };
+    return entries;
   }
 
   async close(): Promise<void> {

@@ -33,7 +33,8 @@ export interface SemanticIndex {
   add(e: SemanticEntry): Promise<void>;
   /** Deletes every entry, or a namespace's; returns how many went. */
   clear(namespace?: string): Promise<number>;
-  stats(): Promise<{ entries: number }>;
+  /** Entries not expired; the shared index counts seldom (paced-count.ts), with `countedAt`. */
+  stats(): Promise<{ entries: number | undefined; countedAt?: number }>;
   close(): Promise<void>;
 }
 

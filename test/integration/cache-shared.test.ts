@@ -107,6 +107,19 @@ async function untilCached(gw: RunningGateway, content: string, want: string, ms
   }
 }
 
+const ADMIN = { authorization: 'Bearer cache-shared-admin' };
+
+interface Stats {
+  store: { type: string; entries: number | null; counted_at?: string };
+  semantic: { index: string; entries: number | null; counted_at?: string };
+}
+
+async function stats(gw: RunningGateway): Promise<Stats> {
+  const res = await fetch(`${gw.url}/api/cache/stats`, { headers: ADMIN });
+  assert.equal(res.status, 200);
+  return (await res.json()) as Stats;
+}
+
 const chatCalls = () => mock.requests.filter((r) => r.path === '/v1/chat/completions').length;
 
 describe('two replicas sharing Redis (exact) and Postgres + pgvector (semantic)', () => {
@@ -118,6 +131,7 @@ describe('two replicas sharing Redis (exact) and Postgres + pgvector (semantic)'
     const cfg = () =>
       buildConfig(
         cacheConfig({
+          server: { ...(defaultConfig(mock.url) as { server: object }).server, admin_token: ADMIN.authorization.slice(7) },
           storage: { postgres_url: pgUrl },
           cache: {
             enabled: true,
@@ -151,6 +165,23 @@ describe('two replicas sharing Redis (exact) and Postgres + pgvector (semantic)'
     assert.equal(chatCalls(), 1);
     const other = await ask(b, 'What is the deepest lake on Earth?');
     assert.equal(other.cache, 'miss');
+  });
+
+  it('stats: either replica counts the shared entries and says when; a DELETE through A empties both', async (t) => {
+    if (skip) return t.skip(skip);
+    const sb = await stats(b);
+    assert.equal(sb.store.type, 'redis');
+    assert.ok((sb.store.entries ?? 0) >= 1, `Redis entries counted on B: ${sb.store.entries}`);
+    assert.ok((sb.semantic.entries ?? 0) >= 1, `Postgres entries counted on B: ${sb.semantic.entries}`);
+    for (const at of [sb.store.counted_at, sb.semantic.counted_at]) assert.ok(at !== undefined && Number.isFinite(Date.parse(at)), `counted_at: ${at}`);
+    assert.ok(((await stats(a)).store.entries ?? 0) >= 1, 'A has counted too');
+    const del = await fetch(`${a.url}/api/cache`, { method: 'DELETE', headers: ADMIN });
+    assert.equal(del.status, 200);
+    // A's clear drops its paced counts: its next stats count afresh.
+    const sa = await stats(a);
+    assert.equal(sa.store.entries, 0);
+    assert.equal(sa.semantic.entries, 0);
+    assert.equal((await ask(b, 'Shared exact question', true)).cache, 'miss', 'the entries are gone for B too');
   });
 
   it('Redis killed: every request still answered upstream; hits again once it is back', async (t) => {

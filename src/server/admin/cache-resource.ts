@@ -10,6 +10,11 @@ import type { AdminRoute } from './admin-http.js';
 
 const NAMESPACE = /^(global|key:[^\s]{1,200}|team:[^\s]{1,200})$/;
 
+/** Stores that count seldom (Redis, Postgres: paced-count.ts) say when they counted. */
+function countedAt(at: number | undefined): { counted_at?: string } {
+  return at === undefined ? {} : { counted_at: new Date(at).toISOString() };
+}
+
 export function cacheResource(o: { service: CacheService; config: () => CacheConfig }): AdminRoute[] {
   const { service } = o;
   return [
@@ -34,12 +39,14 @@ export function cacheResource(o: { service: CacheService; config: () => CacheCon
               up: status.find((s) => s.backend === 'exact')?.up ?? false,
               entries: exact?.entries ?? null,
               ...(exact?.bytes !== undefined ? { bytes: exact.bytes } : {}),
+              ...countedAt(exact?.countedAt),
             },
             semantic: {
               enabled: cfg.semantic.enabled,
               index: cfg.semantic.index.type,
               up: status.find((s) => s.backend === 'semantic')?.up ?? null,
               entries: semantic?.entries ?? null,
+              ...countedAt(semantic?.countedAt),
               threshold: cfg.semantic.threshold,
             },
             since_start: {

@@ -12,13 +12,32 @@ import { Badge, Empty, ErrorBox, Field, FormError, Loading, PageHeader, READ_ONL
 import { fmtClock, fmtPct, fmtUsd } from '../format';
 import { useSession } from '../session';
 
+/** A count's tooltip: what it counts, and when a store that counts seldom took it. */
+function countTitle(what: string, b: { entries: number | null; counted_at?: string }): string {
+  if (b.counted_at !== undefined) return `${what}; counted at ${fmtClock(b.counted_at)}`;
+  return what;
+}
+
+/** Redis and Postgres are counted at most every 10 s (a full SCAN, a count over the table). */
+function countedNote(s: CacheStats) {
+  const at = [s.store.counted_at, s.semantic.counted_at].filter((t): t is string => t !== undefined);
+  if (at.length === 0) return null;
+  const oldest = at.reduce((a, b) => (a < b ? a : b));
+  return (
+    <p className="muted small" data-testid="cache-counted-at">
+      Shared stores are counted at most every 10 s (less often when a count is slow); counted at {fmtClock(oldest)}.
+    </p>
+  );
+}
+
 interface CacheStats {
   enabled: boolean;
   namespace: 'key' | 'team' | 'global';
   ttl_s: number;
-  store: { type: string; up: boolean; entries: number | null; bytes?: number };
-  /** `up` and `entries` are null while no semantic index is in use. */
-  semantic: { enabled: boolean; index: string; up: boolean | null; entries: number | null; threshold: number };
+  /** `counted_at`: Redis counts its entries at most every 10 s; `entries` is null until the first count. */
+  store: { type: string; up: boolean; entries: number | null; bytes?: number; counted_at?: string };
+  /** `up` and `entries` are null while no semantic index is in use; Postgres counts like Redis. */
+  semantic: { enabled: boolean; index: string; up: boolean | null; entries: number | null; threshold: number; counted_at?: string };
   since_start: {
     hits: number;
     semantic_hits: number;
@@ -175,10 +194,11 @@ function CacheBody({ s, aliases, cleared, onCleared }: { s: CacheStats; aliases:
       <section aria-labelledby="cache-held-h">
         <h2 id="cache-held-h">Held now</h2>
         <div className="cards">
-          <Stat label="Entries held" value={s.store.entries === null ? '—' : String(s.store.entries)} testId="cache-entries" title="Entries in the exact store (expired ones count until they are removed)" />
+          <Stat label="Entries held" value={s.store.entries === null ? '—' : String(s.store.entries)} testId="cache-entries" title={countTitle('Entries in the exact store (expired ones count until they are removed)', s.store)} />
           {s.store.bytes !== undefined ? <Stat label="Size held" value={fmtBytes(s.store.bytes)} testId="cache-bytes" /> : null}
-          {semanticInUse ? <Stat label="Semantic index entries" value={s.semantic.entries === null ? '—' : String(s.semantic.entries)} testId="cache-semantic-entries" /> : null}
+          {semanticInUse ? <Stat label="Semantic index entries" value={s.semantic.entries === null ? '—' : String(s.semantic.entries)} testId="cache-semantic-entries" title={countTitle('Entries in the semantic index', s.semantic)} /> : null}
         </div>
+        {countedNote(s)}
       </section>
       <section aria-labelledby="cache-since-h">
         <h2 id="cache-since-h">
