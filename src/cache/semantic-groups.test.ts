@@ -55,16 +55,50 @@ describe('SemanticGroups', () => {
   it('reuses deleted graph slots, and drops a group (and its graph) once it is empty', async () => {
     const s = new SemanticGroups({ flatMax: 8, buildSliceMs: 0 });
     for (let round = 0; round < 5; round++) {
-      for (let i = 0; i < 30; i++) s.add({ namespace: 'n', contextKey: 'faq', vector: vec(round * 1000 + i * 7), value: `r${round}`, expiresAt: round === 0 && i === 0 ? 1000 : round * 10 + 5 });
+      // Three entries outlive every round: above a quarter of flatMax, so the group keeps its graph.
+      for (let i = 0; i < 30; i++) s.add({ namespace: 'n', contextKey: 'faq', vector: vec(round * 1000 + i * 7), value: `r${round}`, expiresAt: round === 0 && i < 3 ? 1000 : round * 10 + 5 });
       for (let t = 0; t < 200 && s.graphs > 0 && s.graphSlots < 30; t++) await turn();
       s.sweep(round * 10 + 6);
     }
-    assert.equal(s.size, 1);
-    assert.equal(s.graphs, 1, 'one entry outlived every round, so the group and its graph stayed');
-    assert.ok(s.graphSlots <= 31, `slots reused: ${s.graphSlots} for 150 entries added`);
+    assert.equal(s.size, 3);
+    assert.equal(s.graphs, 1, 'three entries outlived every round, so the group and its graph stayed');
+    assert.ok(s.graphSlots <= 33, `slots reused: ${s.graphSlots} for 150 entries added`);
     s.sweep(2000);
     assert.equal(s.groupCount, 0, 'the empty group went');
     assert.equal(s.graphs, 0);
+  });
+
+  it('a group that shrinks to a quarter of the list size goes back to a list, searched as before', async () => {
+    const s = new SemanticGroups({ flatMax: 8, buildSliceMs: 0 });
+    for (let i = 0; i < 20; i++) s.add({ namespace: 'n', contextKey: 'faq', vector: vec(i * 50), value: `v${i}`, expiresAt: i < 2 ? 1000 : 10 });
+    await s.idle();
+    assert.equal(s.graphs, 1);
+    const before = s.search({ namespace: 'n', contextKey: 'faq', vector: vec(50), threshold: 0.9, now: 0 });
+    s.sweep(20);
+    assert.equal(s.size, 2);
+    assert.equal(s.graphs, 0, 'two entries left: the graph went');
+    const after = s.search({ namespace: 'n', contextKey: 'faq', vector: vec(50), threshold: 0.9, now: 20 });
+    assert.equal(after?.value, 'v1');
+    assert.equal(before?.value, 'v1');
+    assert.ok(Math.abs(after!.similarity - cosine(vec(50), vec(50))) < 1e-4, `similarity from the read-back vector: ${after!.similarity}`);
+    assert.ok(Math.abs(after!.similarity - before!.similarity) < 1e-4);
+    const other = s.search({ namespace: 'n', contextKey: 'faq', vector: vec(0), threshold: 0.9, now: 20 });
+    assert.equal(other?.value, 'v0');
+    // It grows again: a new graph, with the two kept entries in it.
+    for (let i = 20; i < 30; i++) s.add({ namespace: 'n', contextKey: 'faq', vector: vec(i * 50), value: `v${i}`, expiresAt: 1000 });
+    await s.idle();
+    assert.equal(s.graphs, 1);
+    assert.equal(s.graphSlots, 12);
+    assert.equal(s.search({ namespace: 'n', contextKey: 'faq', vector: vec(50), threshold: 0.9, now: 20 })?.value, 'v1');
+  });
+
+  it('a group that shrinks while its graph is being built stays a list', () => {
+    const s = new SemanticGroups({ flatMax: 8, buildSliceMs: 0 });
+    for (let i = 0; i < 9; i++) s.add({ namespace: 'n', contextKey: 'faq', vector: vec(i * 50), value: `v${i}`, expiresAt: i === 0 ? 1000 : 10 });
+    assert.equal(s.graphs, 1, 'building');
+    s.sweep(20);
+    assert.equal(s.graphs, 0);
+    assert.equal(s.search({ namespace: 'n', contextKey: 'faq', vector: vec(0), threshold: 0.99, now: 20 })?.value, 'v0');
   });
 
   it('keeps at most maxEntries, evicting the oldest first', () => {

@@ -10,7 +10,9 @@
  * 384-dimension entry, so at most about 0.25 ms, what a graph search costs too). A larger one, the
  * shape of a single-prompt FAQ bot, gets its graph, built a slice at a time between turns of the
  * event loop (an HNSW insert costs about 0.3 ms) while the list still answers. A graph reuses the
- * slots of deleted entries, and a group goes as soon as it is empty, so expiry gives memory back.
+ * slots of deleted entries; a group that shrinks to a quarter of FLAT_MAX goes back to a list (its
+ * vectors read back from the graph), and a group goes as soon as it is empty, so expiry gives the
+ * memory back.
  *
  * `maxEntries` bounds the whole index: past it, the oldest entries go first.
  */
@@ -58,6 +60,11 @@ export interface SemanticGroupsOptions {
   flatMax?: number;
   /** Time spent building a graph before yielding (default BUILD_SLICE_MS; tests make it 0). */
   buildSliceMs?: number;
+}
+
+/** A group with a graph that shrinks to this many entries goes back to a list (`flatMax / 4`: no back and forth). */
+function listAgainAt(flatMax: number): number {
+  return Math.floor(flatMax / 4);
 }
 
 function unit(v: readonly number[]): Float32Array {
@@ -237,7 +244,25 @@ export class SemanticGroups {
       }
     }
     // An empty group goes at once, with its graph (hnswlib frees it when the object is collected).
-    if (g.items.size === 0 && this.groups.get(g.id) === g) this.drop(g);
+    if (g.items.size === 0) {
+      if (this.groups.get(g.id) === g) this.drop(g);
+    } else if ((g.graph || g.building) && g.items.size <= listAgainAt(this.o.flatMax ?? FLAT_MAX)) this.backToList(g);
+  }
+
+  /**
+   * A graph whose group shrank (entries expired, evicted): about 2.6 MB for a handful of entries.
+   * The entries' vectors come back from the graph (unit vectors: the cosine space normalises what it
+   * holds), or are still in the list while the graph was being built, and the graph goes.
+   */
+  private backToList(g: Group): void {
+    const graph = g.graph;
+    for (const item of g.items.values()) {
+      if (graph) item.vector = Float32Array.from(graph.getPoint(item.label));
+      item.inGraph = false;
+    }
+    g.graph = undefined;
+    g.building = undefined;
+    g.deleted = 0;
   }
 
   private drop(g: Group): undefined {
