@@ -102,6 +102,7 @@ export class CacheService {
             const started = performance.now();
             e.index = EmbeddedSemanticIndex.open(db, clock.now(), {
               maxEntries: cfg.max_entries,
+              writerPath: storage.sqlite_path,
               onLoaded: (entries, err) => {
                 const ms = Math.round(performance.now() - started);
                 if (err) this.logger.warn({ entries, ms, err: { message: String((err as Error).message ?? err) } }, 'cache: loading the saved semantic entries stopped; the rest load at the next start');

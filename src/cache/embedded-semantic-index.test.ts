@@ -127,7 +127,7 @@ describe('EmbeddedSemanticIndex', () => {
     db.close();
   });
 
-  it('never waits for a locked database: adds stay queued and are written once it is free', async () => {
+  it('in line, never waits for a locked database: adds stay queued and are written once it is free', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
     const file = join(dir, 'cache.db');
     const db = await openSqlite(file);
@@ -150,5 +150,119 @@ describe('EmbeddedSemanticIndex', () => {
       other.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('with a writer thread (a database file)', () => {
+    const rowsOf = async (file: string) => {
+      const c = await openSqlite(file);
+      try {
+        return c.prepare('SELECT namespace, value FROM semantic_cache_entries ORDER BY id').all() as Array<{ namespace: string; value: string }>;
+      } finally {
+        c.close();
+      }
+    };
+
+    it('writes the rows on its own thread, in order: adds, then a clear; close() writes the rest', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
+      const file = join(dir, 'cache.db');
+      try {
+        const db = await openSqlite(file);
+        db.exec('PRAGMA journal_mode = WAL');
+        const told: boolean[] = [];
+        const idx = EmbeddedSemanticIndex.open(db, 0, { writerPath: file, onPersist: (ok) => told.push(ok) });
+        for (let i = 0; i < 3; i++) await idx.add({ namespace: 'a', contextKey: 'c', vector: unit([1, i]), value: `a${i}`, expiresAt: 100 });
+        for (let i = 0; i < 2; i++) await idx.add({ namespace: 'b', contextKey: 'c', vector: unit([i, 1]), value: `b${i}`, expiresAt: 100 });
+        assert.equal(idx.flush(), true, 'handed to the thread');
+        await idx.clear('b');
+        await idx.add({ namespace: 'b', contextKey: 'c', vector: unit([0, 1]), value: 'b-after', expiresAt: 100 });
+        await idx.close();
+        assert.deepEqual(told, [], 'nothing failed');
+        assert.deepEqual((await rowsOf(file)).map((r) => r.value), ['a0', 'a1', 'a2', 'b-after']);
+        const again = EmbeddedSemanticIndex.open(await openSqlite(file), 0);
+        assert.equal(await again.loaded, 4);
+        assert.equal((await again.search({ namespace: 'a', contextKey: 'c', vector: unit([1, 2]), threshold: 0.999, now: 0 }))?.value, 'a2', 'the vector came back whole');
+        await again.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('keeps a batch the lock held back and writes it once the lock is free, telling of both', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
+      const file = join(dir, 'cache.db');
+      const other = await openSqlite(file);
+      try {
+        const db = await openSqlite(file);
+        db.exec('PRAGMA journal_mode = WAL');
+        const told: boolean[] = [];
+        let changed: (() => void) | undefined;
+        const idx = EmbeddedSemanticIndex.open(db, 0, {
+          writerPath: file,
+          failingReportedAfterMs: 0,
+          onPersist: (ok) => {
+            told.push(ok);
+            changed?.();
+          },
+        });
+        const nextChange = (what: string) =>
+          new Promise<void>((resolve, reject) => {
+            const t = setTimeout(() => reject(new Error(`no ${what} within 15 s (told: ${told.join()})`)), 15_000);
+            changed = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+        // Another writer holds the file's write lock for longer than the thread waits for it (2 s).
+        other.exec('BEGIN IMMEDIATE');
+        const failed = nextChange('failure');
+        await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'held', expiresAt: 100 });
+        assert.equal(idx.flush(), true, 'the event loop only hands the batch over');
+        assert.equal((await idx.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), threshold: 0.9, now: 0 }))?.value, 'held', 'served from memory meanwhile');
+        await failed;
+        const recovered = nextChange('recovery');
+        other.exec('COMMIT');
+        await recovered;
+        assert.deepEqual(told, [false, true]);
+        assert.deepEqual((await rowsOf(file)).map((r) => r.value), ['held']);
+        await idx.close();
+      } finally {
+        other.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('a writer thread that stops: the rows are written in line instead', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
+      const file = join(dir, 'cache.db');
+      try {
+        const db = await openSqlite(file);
+        db.exec('PRAGMA journal_mode = WAL');
+        const told: boolean[] = [];
+        let toldAny: (() => void) | undefined;
+        const idx = EmbeddedSemanticIndex.open(db, 0, {
+          writerPath: file,
+          writerEntry: new URL('data:text/javascript,process.exit(3)'),
+          onPersist: (ok) => {
+            told.push(ok);
+            toldAny?.();
+          },
+        });
+        await new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error('the stopped thread was not noticed within 15 s')), 15_000);
+          toldAny = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        assert.deepEqual(told, [false], 'told that writing failed');
+        await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'in line', expiresAt: 100 });
+        assert.equal(idx.flush(), true);
+        assert.deepEqual(told, [false, true], 'and that it works again');
+        assert.deepEqual((await rowsOf(file)).map((r) => r.value), ['in line']);
+        await idx.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });

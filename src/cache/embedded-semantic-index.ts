@@ -7,18 +7,30 @@
  * next sweep.
  *
  * SQLite is written behind the graph, never in a request's path: adds, clears and the sweep's
- * deletes queue up and go in one transaction every FLUSH_MS. Written one by one, each add cost the
- * event loop a commit (an fsync of the WAL), about 0.4 ms, and a sweep of 2,000 expired entries
- * 220 ms; the file is shared with the request log's writer thread, and waiting for its lock blocked
- * the event loop too. Now the connection never waits for that lock (busy_timeout 0): a flush that
- * finds it taken is tried again at the next one, and commits do not fsync (synchronous NORMAL: a
- * crash may lose the last moments of a cache, never corrupt it). A restart loses what was not
- * flushed yet, at most FLUSH_MS of entries unless SQLite stays unavailable; close() flushes.
+ * deletes queue up and go in one transaction every FLUSH_MS. For a database file they go to a
+ * writer thread (semantic-writer-worker.ts) with its own connection: an add with a 1,536-dimension
+ * vector costs SQLite about 0.1 ms, so a busy quarter second's batch held the event loop for
+ * 20-40 ms when it ran here. The thread may wait for the file's lock (the request log's writer
+ * shares the file), keeps a batch that failed and tries it again, and commits without fsync
+ * (synchronous NORMAL: a crash may lose the last moments of a cache, never corrupt it). A database
+ * only this thread can reach (':memory:') is written in line, never waiting for a lock
+ * (busy_timeout 0): a flush that finds it taken is tried again at the next one. A restart loses
+ * what was not written yet, at most about FLUSH_MS of entries unless SQLite stays unavailable;
+ * close() writes the rest.
  */
-import type { SqliteDb, SqliteStatement } from '../storage/sqlite-driver.js';
+import type { Worker } from 'node:worker_threads';
+import type { SqliteDb } from '../storage/sqlite-driver.js';
+import { siblingModule, startModuleWorker } from '../worker-thread.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
 import { SemanticGroups } from './semantic-groups.js';
 import type { SemanticGroupsOptions } from './semantic-groups.js';
+import { createSemanticTable, EXPIRE_SQL, SemanticRows, TRIM_SQL } from './semantic-rows.js';
+import type { RowWrite } from './semantic-rows.js';
+import type { WriterReply, WriterRequest } from './semantic-writer-worker.js';
+
+const WRITER_URL = siblingModule(import.meta.url, 'semantic-writer-worker');
+/** How long close() waits for the writer thread to write what is left (it may wait 2 s for the lock). */
+const CLOSE_WAIT_MS = 5_000;
 
 /** How often queued SQLite writes go, in one transaction (and a flush that found the lock taken is retried). */
 const FLUSH_MS = 250;
@@ -37,26 +49,11 @@ const FAILING_REPORTED_AFTER_MS = 5_000;
 const LOAD_PAGE_ROWS = 200;
 const LOAD_SLICE_MS = 5;
 
-/**
- * A vector as the column keeps it: float32 bytes (what the HNSW graph computes with anyway), a
- * tenth of its JSON text and far cheaper to write; rows of earlier versions hold JSON text.
- */
-function vectorBlob(v: readonly number[]): Uint8Array {
-  return new Uint8Array(Float32Array.from(v).buffer);
-}
-
 function vectorOf(stored: string | Uint8Array): number[] {
   if (typeof stored === 'string') return JSON.parse(stored) as number[];
   const bytes = Uint8Array.from(stored); // aligned for the float view, whatever buffer it came in
   return Array.from(new Float32Array(bytes.buffer, 0, bytes.byteLength >> 2));
 }
-
-/** A SQLite write waiting for the next flush; the queue keeps their order (an add, then a clear). */
-type Write = { kind: 'add'; entry: SemanticEntry } | { kind: 'clear'; namespace: string | undefined } | { kind: 'expire'; now: number } | { kind: 'trim'; keep: number };
-
-const EXPIRE_SQL = 'DELETE FROM semantic_cache_entries WHERE expires_at <= ?';
-/** Deletes all but the newest `keep` rows (ids grow with every insert). */
-const TRIM_SQL = 'DELETE FROM semantic_cache_entries WHERE id <= (SELECT id FROM semantic_cache_entries ORDER BY id DESC LIMIT 1 OFFSET ?)';
 
 export interface EmbeddedIndexOptions extends SemanticGroupsOptions {
   /** Told when writing to SQLite starts failing (ok false) and when it works again (ok true). */
@@ -67,26 +64,28 @@ export interface EmbeddedIndexOptions extends SemanticGroupsOptions {
   loadSliceMs?: number;
   /** How long flushes may fail before onPersist hears of it (default FAILING_REPORTED_AFTER_MS; tests make it 0). */
   failingReportedAfterMs?: number;
+  /**
+   * The database's file: writes then go to a writer thread with its own connection to it (unset,
+   * or ':memory:': written in line on `db`).
+   */
+  writerPath?: string;
+  /** The writer thread's entry (tests replace it). */
+  writerEntry?: URL;
 }
-
-const TABLE_SQL = `CREATE TABLE IF NOT EXISTS semantic_cache_entries (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  namespace TEXT NOT NULL,
-  context_key TEXT NOT NULL,
-  vector TEXT NOT NULL,
-  value TEXT NOT NULL,
-  expires_at INTEGER NOT NULL
-)`;
 
 export class EmbeddedSemanticIndex implements SemanticIndex {
   readonly kind = 'embedded';
   private readonly entries: SemanticGroups;
   /** `entries.evicted` when SQLite was last trimmed to the bound. */
   private trimmedAt = 0;
-  private writes: Write[] = [];
+  private writes: RowWrite[] = [];
   private pendingAdds = 0;
   private flushTimer: NodeJS.Timeout | undefined;
-  private insertStmt: SqliteStatement | undefined;
+  private rows: SemanticRows | undefined;
+  /** The writer thread, for a database file (undefined: written in line). */
+  private writer: Worker | undefined;
+  /** Resolves when the writer thread has written what it could and closed (close()). */
+  private writerClosed: ((unwritten: number) => void) | undefined;
   private persisting = true;
   private failingSince: number | undefined;
   /** While saved entries load: the namespaces cleared meanwhile (true: everything), whose rows are skipped. */
@@ -110,18 +109,56 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   static open(db: SqliteDb | undefined, now: number, o: EmbeddedIndexOptions = {}): EmbeddedSemanticIndex {
     const idx = new EmbeddedSemanticIndex(db, o);
     if (!db) return idx;
-    db.exec(TABLE_SQL);
-    db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_ns ON semantic_cache_entries (namespace)');
-    // The sweep's DELETE of expired rows reads only those, not every row with its vector and answer.
-    db.exec('CREATE INDEX IF NOT EXISTS semantic_cache_entries_expires ON semantic_cache_entries (expires_at)');
+    createSemanticTable(db);
     db.prepare(EXPIRE_SQL).run(now);
     // Rows past the bound would be loaded only to be evicted.
     if (o.maxEntries !== undefined) db.prepare(TRIM_SQL).run(o.maxEntries);
     db.exec('PRAGMA busy_timeout = 0');
     db.exec('PRAGMA synchronous = NORMAL');
+    if (o.writerPath !== undefined && o.writerPath !== ':memory:') idx.startWriter(o.writerPath);
     idx.clearedWhileLoading = new Set();
     idx.loaded = idx.load(db).finally(() => (idx.clearedWhileLoading = undefined));
     return idx;
+  }
+
+  /**
+   * Starts the writer thread. Should it fail to open the file or stop, writes go on in line, on
+   * this thread's connection: the entries are kept either way.
+   */
+  private startWriter(path: string): void {
+    const w = startModuleWorker(this.o.writerEntry ?? WRITER_URL);
+    w.unref();
+    this.writer = w;
+    const fallBack = (err: unknown) => {
+      if (this.writer !== w) return;
+      this.writer = undefined;
+      void w.terminate();
+      this.writerClosed?.(-1);
+      if (this.closed) return;
+      // Told as a failing write (the batches the thread held may be lost); in-line writes go on.
+      this.persisted(false, err);
+      this.schedule();
+    };
+    w.on('message', (m: WriterReply) => {
+      if (m.op === 'opened') {
+        if (m.error !== undefined) fallBack(new Error(`the semantic cache's SQLite writer could not open the file: ${m.error}`));
+      } else if (m.op === 'state') this.persisted(m.ok, m.ok ? undefined : new Error(m.error));
+      else {
+        if (m.unwritten > 0) this.persisted(false, new Error(`${m.unwritten} semantic cache writes could not be made before shutdown`));
+        this.writerClosed?.(m.unwritten);
+      }
+    });
+    w.on('error', (e: Error) => fallBack(e));
+    w.on('exit', (code) => fallBack(new Error(`the semantic cache's SQLite writer thread stopped (exit code ${code})`)));
+    this.post({ op: 'open', path, failingReportedAfterMs: this.o.failingReportedAfterMs ?? FAILING_REPORTED_AFTER_MS });
+  }
+
+  private post(m: WriterRequest): void {
+    if (m.op === 'write') {
+      const transfer: ArrayBuffer[] = [];
+      for (const w of m.writes) if (w.kind === 'add') transfer.push(w.vector.buffer as ArrayBuffer);
+      this.writer!.postMessage(m, transfer);
+    } else this.writer!.postMessage(m);
   }
 
   private async load(db: SqliteDb): Promise<number> {
@@ -170,11 +207,11 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     this.entries.add(e);
     if (this.db && this.pendingAdds < MAX_PENDING_ADDS) {
       this.pendingAdds++;
-      this.queue({ kind: 'add', entry: e });
+      this.queue({ kind: 'add', namespace: e.namespace, contextKey: e.contextKey, vector: Float32Array.from(e.vector), value: e.value, expiresAt: e.expiresAt });
     }
   }
 
-  private queue(w: Write): void {
+  private queue(w: RowWrite): void {
     this.writes.push(w);
     this.schedule();
   }
@@ -187,27 +224,23 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   }
 
   /**
-   * Writes the queued changes in one transaction; true when nothing is left queued. On an error
-   * (the lock taken by another writer, a full disk) nothing of the batch is written, and all of it
-   * is tried again FLUSH_MS later.
+   * Writes the queued changes in one transaction; true when nothing is left queued. With a writer
+   * thread they are handed to it (which retries what fails). In line, on an error (the lock taken
+   * by another writer, a full disk) nothing of the batch is written, and all of it is tried again
+   * FLUSH_MS later.
    */
   flush(): boolean {
     const db = this.db;
     if (!db || this.writes.length === 0) return true;
     const writes = this.writes;
+    if (this.writer) {
+      this.writes = [];
+      this.pendingAdds = 0;
+      this.post({ op: 'write', writes });
+      return true;
+    }
     try {
-      db.transaction(() => {
-        for (const w of writes) {
-          if (w.kind === 'add') {
-            const e = w.entry;
-            this.insertStmt ??= db.prepare('INSERT INTO semantic_cache_entries (namespace, context_key, vector, value, expires_at) VALUES (?, ?, ?, ?, ?)');
-            this.insertStmt.run(e.namespace, e.contextKey, vectorBlob(e.vector), e.value, Math.round(e.expiresAt));
-          } else if (w.kind === 'trim') db.prepare(TRIM_SQL).run(w.keep);
-          else if (w.kind === 'expire') db.prepare(EXPIRE_SQL).run(Math.round(w.now));
-          else if (w.namespace === undefined) db.prepare('DELETE FROM semantic_cache_entries').run();
-          else db.prepare('DELETE FROM semantic_cache_entries WHERE namespace = ?').run(w.namespace);
-        }
-      });
+      (this.rows ??= new SemanticRows(db)).apply(writes);
     } catch (err) {
       const now = Date.now();
       this.failingSince ??= now;
@@ -285,6 +318,17 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     this.closed = true;
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
+    if (this.writer) {
+      const w = this.writer;
+      w.ref(); // the process waits for the last rows
+      const closed = new Promise<number>((resolve) => (this.writerClosed = resolve));
+      this.flush();
+      this.post({ op: 'close' });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, CLOSE_WAIT_MS)))]).finally(() => clearTimeout(timer));
+      this.writer = undefined;
+      await w.terminate();
+    }
     if (this.db) {
       // Shutting down: worth waiting a little for the lock, so the last entries survive the restart.
       this.db.exec('PRAGMA busy_timeout = 1000');
