@@ -29,6 +29,7 @@ import { targetsFor } from '../pipeline/route-step.js';
 import { costOf, PriceTable } from '../pricing/price-table.js';
 import type { Runtime } from '../routing/runtime.js';
 import { cacheKeys, lastUserText } from './cache-key.js';
+import { semanticInUse } from './semantic-in-use.js';
 import type { CacheConfig, CacheNamespaceMode } from './cache-schema.js';
 import type { CacheService, IndexHandle } from './cache-service.js';
 import { decodeAnswer, encodeAnswer } from './cache-store.js';
@@ -128,11 +129,6 @@ function anyCached(snapshot: Runtime, cfg: CacheConfig): boolean {
   return Object.values(snapshot.config.models).some((a) => a.cache === true || (typeof a.cache === 'object' && a.cache.enabled !== false));
 }
 
-function anySemantic(snapshot: Runtime, cfg: CacheConfig): boolean {
-  if (cfg.enabled && cfg.semantic.enabled) return true;
-  return Object.values(snapshot.config.models).some((a) => typeof a.cache === 'object' && a.cache.enabled !== false && (a.cache.semantic ?? cfg.semantic.enabled));
-}
-
 /** Rejects after `ms` unless `p` settled first. */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -180,7 +176,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     if (!anyCached(snapshot, cfg)) return undefined;
     const clock = services.clock;
     const store: CacheStore = service.storeFor(cfg.store, clock);
-    const index: IndexHandle | undefined = anySemantic(snapshot, cfg) ? service.indexFor(cfg.semantic.index, snapshot.config.storage, clock, cfg.semantic.timeout_ms) : undefined;
+    const index: IndexHandle | undefined = semanticInUse(snapshot.config) ? service.indexFor(cfg.semantic.index, snapshot.config.storage, clock, cfg.semantic.timeout_ms) : undefined;
     const settingsFor = effectiveFor(snapshot, cfg);
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
     const storeTimeoutMs = cfg.store.type === 'redis' ? cfg.store.timeout_ms * 2 : 1000;

@@ -8,6 +8,7 @@ import { formatConfigPath } from './config-error.js';
 import { didYouMean } from './did-you-mean.js';
 import { checkGovernanceConfig } from '../governance/check-governance-config.js';
 import { checkMcpConfig } from '../mcp/check-mcp-config.js';
+import { checkCacheConfig } from '../cache/check-cache-config.js';
 import type { EnvRef } from './resolve-env-refs.js';
 
 export interface CheckConfigSemanticsOptions {
@@ -90,6 +91,8 @@ export function checkConfigSemantics(parsed: Config, opts: CheckConfigSemanticsO
   checkGovernanceConfig(parsed, add);
   // MCP servers named by aliases and keys.
   checkMcpConfig(parsed, add);
+  // The semantic cache's embedding model and index.
+  checkCacheConfig(parsed, add);
 
   return { config: parsed, problems };
 }

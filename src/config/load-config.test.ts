@@ -556,6 +556,47 @@ providers:
   });
 });
 
+describe('parseConfig: the semantic cache', () => {
+  const base = `
+providers:
+  openai: {}
+models:
+  chat: { targets: [openai/gpt-4o-mini] }
+  embed: { targets: [openai/text-embedding-3-small] }
+`;
+  const EMBED_FIX = 'the semantic cache embeds questions through this gateway: name an alias with an embedding target (e.g. models.embed: { targets: [openai/text-embedding-3-small] }) or a provider/model such as "openai/text-embedding-3-small"';
+
+  const parses = (text: string) => parseConfig(text, { format: 'yaml', env: {}, knownProviderTypes: KNOWN });
+
+  it('accepts an alias or a provider/model as the embedding model, and anything while semantic is off', () => {
+    assert.equal(parses(`${base}cache: { enabled: true, semantic: { enabled: true } }`).cache.semantic.embedding_model, 'embed');
+    assert.equal(parses(`${base}cache: { enabled: true, semantic: { enabled: true, embedding_model: openai/text-embedding-3-large } }`).cache.semantic.enabled, true);
+    assert.equal(parses(`${base}cache: { enabled: true, semantic: { enabled: false, embedding_model: nope, index: { type: postgres } } }`).cache.semantic.embedding_model, 'nope');
+  });
+
+  it('names an embedding model this gateway does not serve, with a suggestion', () => {
+    assert.deepEqual(problemsOf(`${base}cache: { enabled: true, semantic: { enabled: true, embedding_model: embd } }`).lines, [
+      `cache.semantic.embedding_model: no alias named "embd"; did you mean "embed"?; ${EMBED_FIX}`,
+    ]);
+    assert.deepEqual(problemsOf(`${base}cache: { enabled: true, semantic: { enabled: true, embedding_model: opnai/text-embedding-3-small } }`).lines, [
+      `cache.semantic.embedding_model: provider "opnai" is not configured; did you mean "openai"?; ${EMBED_FIX}`,
+    ]);
+  });
+
+  it('checks it when only an alias turns the semantic cache on', () => {
+    const only = `providers:\n  openai: {}\nmodels:\n  faq: { targets: [openai/gpt-4o-mini], cache: { semantic: true } }\n`;
+    assert.deepEqual(problemsOf(only).lines, [`cache.semantic.embedding_model: no alias named "embed"; ${EMBED_FIX}`]);
+    assert.deepEqual(problemsOf(`${only}cache: { semantic: { enabled: true } }`.replace('cache: { semantic: true }', 'cache: true')).lines, [`cache.semantic.embedding_model: no alias named "embed"; ${EMBED_FIX}`]);
+  });
+
+  it('requires storage.postgres_url for the postgres index', () => {
+    assert.deepEqual(problemsOf(`${base}cache: { enabled: true, semantic: { enabled: true, index: { type: postgres } } }`).lines, [
+      'cache.semantic.index.type: postgres keeps the index in storage.postgres_url, which is not set; set it (a Postgres with the pgvector extension) or use { type: embedded }',
+    ]);
+    assert.equal(parses(`${base}storage: { postgres_url: "postgres://db/switchyard" }\ncache: { enabled: true, semantic: { enabled: true, index: { type: postgres } } }`).cache.semantic.index.type, 'postgres');
+  });
+});
+
 describe('parseConfig: cross-field checks', () => {
   it('checks backoff, deadlines and key ids', () => {
     assert.deepEqual(
