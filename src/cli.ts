@@ -15,7 +15,8 @@ Usage:
   switchyard start --config FILE [--port N] [--host H] [--watch]
                                                          start the gateway (or env SWITCHYARD_CONFIG);
                                                          SIGHUP (or, with --watch, saving the file) reloads it
-  switchyard check-config FILE                           validate a config file and exit
+  switchyard check-config FILE                           validate a config file and exit (or --config FILE,
+                                                         or env SWITCHYARD_CONFIG)
   switchyard mock-upstream [--port N] [--fault SPEC]     run the bundled mock provider (drills, demos)
   switchyard --help | --version`;
 
@@ -104,8 +105,11 @@ async function start(argv: string[]): Promise<void> {
 }
 
 async function checkConfig(argv: string[]): Promise<void> {
-  const path = argv[0];
-  if (!path) throw new Error('usage: switchyard check-config FILE');
+  // `check-config FILE`, or `--config FILE` as `start` takes it, or SWITCHYARD_CONFIG.
+  const args = argv[0]?.startsWith('--config=') ? [argv[0].slice('--config='.length), ...argv.slice(1)] : argv[0] === '--config' ? argv.slice(1) : argv;
+  const path = args[0] ?? process.env['SWITCHYARD_CONFIG'];
+  const extra = path?.startsWith('-') ? path : args[1];
+  if (!path || extra !== undefined) throw new Error(`usage: switchyard check-config FILE (or --config FILE)${extra !== undefined ? `; unexpected ${JSON.stringify(extra)}` : ''}`);
   const [{ loadConfigFile }, { KNOWN_PROVIDER_TYPES }, { loadRuntime }] = await Promise.all([
     import('./config/load-config.js'),
     import('./providers/registry.js'),

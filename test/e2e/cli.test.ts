@@ -19,6 +19,17 @@ test('check-config accepts the example config', () => {
   assert.match(r.stdout, /examples\/switchyard\.yaml: OK/);
 });
 
+test('check-config takes the file as start does too (--config FILE), and says what it expects', () => {
+  for (const args of [['--config', 'examples/switchyard.yaml'], ['--config=examples/switchyard.yaml']]) {
+    const r = run(['check-config', ...args]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /examples\/switchyard\.yaml: OK/);
+  }
+  const bad = run(['check-config', '--port', '8080']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /usage: switchyard check-config FILE \(or --config FILE\); unexpected "--port"/);
+});
+
 test('check-config names the path and the fix, exits non-zero, and never prints a secret', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sy-cli-'));
   const file = join(dir, 'bad.yaml');
