@@ -123,7 +123,15 @@ export class Gateway {
     breakers: undefined as unknown as CircuitBreakers,
     logger: undefined as unknown as Logger,
     embed: (args) => this.embedInternal(args),
+    whenRetired: (snapshot, fn) => {
+      const hooks = this.retireHooks.get(snapshot);
+      if (hooks) hooks.push(fn);
+      else this.retireHooks.set(snapshot, [fn]);
+    },
   };
+
+  /** GatewayServices.whenRetired: what to run when each snapshot is retired. */
+  private readonly retireHooks = new WeakMap<Runtime, Array<() => void>>();
 
   private compile(runtime: Runtime): Active {
     const middleware: Middleware[] = [];
@@ -147,6 +155,15 @@ export class Gateway {
 
   private retire(a: Active): void {
     a.runtime.closeUnshared(a.replacedBy!).catch((e: unknown) => this.logger.error({ err: e }, 'closing the providers of a replaced snapshot failed'));
+    const hooks = this.retireHooks.get(a.runtime);
+    this.retireHooks.delete(a.runtime);
+    for (const fn of hooks ?? []) {
+      try {
+        fn();
+      } catch (e) {
+        this.logger.error({ err: e }, 'releasing what a replaced snapshot used failed');
+      }
+    }
   }
 
   /** Handles one completion call; never throws (errors become dialect-shaped outcomes). */

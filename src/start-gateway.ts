@@ -57,6 +57,8 @@ export interface RunningGateway {
   control: ControlPlane;
   /** The MCP server connections (mcp.servers), kept across config swaps. */
   mcp: McpConnections;
+  /** The response cache's stores and indexes, with its counters. */
+  cache: CacheService;
   close(): Promise<void>;
   /**
    * Graceful shutdown (server.drain): drains the server (readiness 503, in-flight requests and
@@ -135,6 +137,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     observability: obs,
     control,
     mcp,
+    cache,
     async drain(drainOptions) {
       const report = await app.drain(drainOptions);
       await running.close();

@@ -175,8 +175,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     const cfg = snapshot.config.cache;
     if (!anyCached(snapshot, cfg)) return undefined;
     const clock = services.clock;
-    const store: CacheStore = service.storeFor(cfg.store, clock);
-    const index: IndexHandle | undefined = semanticInUse(snapshot.config) ? service.indexFor(cfg.semantic.index, snapshot.config.storage, clock, cfg.semantic.timeout_ms) : undefined;
+    const store: CacheStore = service.storeFor(cfg.store, clock, snapshot);
+    const index: IndexHandle | undefined = semanticInUse(snapshot.config) ? service.indexFor(cfg.semantic.index, snapshot.config.storage, clock, cfg.semantic.timeout_ms, snapshot) : undefined;
+    // Once no request runs on this snapshot any more, what only it used is closed.
+    services.whenRetired(snapshot, () => service.release(snapshot));
     const settingsFor = effectiveFor(snapshot, cfg);
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
     const storeTimeoutMs = cfg.store.type === 'redis' ? cfg.store.timeout_ms * 2 : 1000;

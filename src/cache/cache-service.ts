@@ -1,7 +1,9 @@
 /**
- * Owns the cache's stores and indexes for the life of the process: snapshots come and go, but a
- * store or index is opened once per configuration (keyed by its config) and closed when the
- * gateway closes. Also keeps the counters behind GET /api/cache/stats and the metrics, and the
+ * Owns the cache's stores and indexes: snapshots come and go, and a store or index is opened once
+ * per configuration (keyed by its config), shared by every snapshot with that configuration, and
+ * closed once the last of them is retired (no request runs on it any more), or when the gateway
+ * closes. So a reload that changes `cache.store` (a new size, Redis instead of memory) or turns
+ * the cache off gives the old store's memory and connections back. Also keeps the counters behind GET /api/cache/stats and the metrics, and the
  * reachable/unreachable state of each backend, logged once per change.
  */
 import type { Logger } from '../observability/logger.js';
@@ -47,6 +49,8 @@ export class CacheService {
   private readonly stores = new Map<string, CacheStore>();
   private readonly indexes = new Map<string, { handle: IndexHandle; opening?: Promise<void>; index?: SemanticIndex }>();
   private readonly up = new Map<string, boolean>();
+  /** The snapshots (owners) using each store and index, by `store:<spec>` / `index:<spec>`. */
+  private readonly owners = new Map<string, Set<object>>();
   /** `id`: the key of `up` (built once: report() runs on every lookup and store). */
   private activeStore: { spec: string; type: string; id: string } | undefined;
   private activeIndex: { spec: string; type: string; id: string } | undefined;
@@ -56,10 +60,14 @@ export class CacheService {
 
   constructor(private readonly logger: Logger) {}
 
-  /** The exact store for a snapshot's `cache.store` (opened on first use). */
-  storeFor(cfg: CacheConfig['store'], clock: Clock): CacheStore {
+  /**
+   * The exact store for a snapshot's `cache.store` (opened on first use), held for `owner` (the
+   * snapshot) until `release(owner)`.
+   */
+  storeFor(cfg: CacheConfig['store'], clock: Clock, owner: object): CacheStore {
     this.clock = clock;
     const spec = JSON.stringify(cfg);
+    this.own(`store:${spec}`, owner);
     let s = this.stores.get(spec);
     if (!s) {
       const id = `exact:${spec}`;
@@ -75,10 +83,11 @@ export class CacheService {
     return s;
   }
 
-  /** The semantic index for a snapshot's config (opened once, in the background). */
-  indexFor(cfg: CacheConfig['semantic']['index'], storage: { sqlite_path: string; postgres_url?: string | undefined }, clock: Clock, timeoutMs: number): IndexHandle {
+  /** The semantic index for a snapshot's config (opened once, in the background), held for `owner` as above. */
+  indexFor(cfg: CacheConfig['semantic']['index'], storage: { sqlite_path: string; postgres_url?: string | undefined }, clock: Clock, timeoutMs: number, owner: object): IndexHandle {
     this.clock = clock;
     const spec = cfg.type === 'postgres' ? `postgres:${storage.postgres_url ?? ''}` : `embedded:${storage.sqlite_path}`;
+    this.own(`index:${spec}`, owner);
     let entry = this.indexes.get(spec);
     if (!entry) {
       const id = `semantic:${spec}`;
@@ -129,6 +138,45 @@ export class CacheService {
     // A reload may change the bound of an index already open (one opening yet takes it from cfg).
     if (cfg.type === 'embedded' && entry.index instanceof EmbeddedSemanticIndex) entry.index.setMaxEntries(cfg.max_entries);
     return entry.handle;
+  }
+
+  private own(key: string, owner: object): void {
+    let set = this.owners.get(key);
+    if (!set) this.owners.set(key, (set = new Set()));
+    set.add(owner);
+  }
+
+  /**
+   * A snapshot is retired: the stores and indexes no other snapshot uses are closed (their entries
+   * go; a later config that names the same store again starts it empty).
+   */
+  release(owner: object): void {
+    for (const [key, set] of this.owners) {
+      if (!set.delete(owner) || set.size > 0) continue;
+      this.owners.delete(key);
+      const spec = key.slice(key.indexOf(':') + 1);
+      if (key.startsWith('store:')) {
+        const s = this.stores.get(spec);
+        this.stores.delete(spec);
+        this.up.delete(`exact:${spec}`);
+        if (this.activeStore?.spec === spec) this.activeStore = undefined;
+        s?.close().catch((err: unknown) => this.logger.warn({ err: { message: String((err as Error).message ?? err) } }, 'cache: closing a store no longer in use failed'));
+      } else {
+        const e = this.indexes.get(spec);
+        this.indexes.delete(spec);
+        this.up.delete(`semantic:${spec}`);
+        if (this.activeIndex?.spec === spec) this.activeIndex = undefined;
+        void (async () => {
+          await e?.opening;
+          await e?.index?.close();
+        })().catch((err: unknown) => this.logger.warn({ err: { message: String((err as Error).message ?? err) } }, 'cache: closing a semantic index no longer in use failed'));
+      }
+    }
+  }
+
+  /** Stores and indexes open now (tests: a retired configuration's are closed). */
+  get open(): { stores: number; indexes: number } {
+    return { stores: this.stores.size, indexes: this.indexes.size };
   }
 
   private startSweeper(): void {

@@ -204,6 +204,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   }
 
   async add(e: SemanticEntry): Promise<void> {
+    if (this.closed) return; // a request that outlived its config's index
     this.entries.add(e);
     if (this.db && this.pendingAdds < MAX_PENDING_ADDS) {
       this.pendingAdds++;

@@ -78,6 +78,17 @@ describe('MemoryCacheStore', () => {
     assert.ok(st.bytes! <= size * 10);
   });
 
+  it('once closed, misses and keeps nothing (a request that outlived its config)', async () => {
+    const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
+    s.setNow('g', 'k', answer('kept'), 1000);
+    assert.equal(textOf(s.getNow('g', 'k')), 'kept');
+    await s.close();
+    assert.equal(s.getNow('g', 'k'), undefined);
+    s.setNow('g', 'k2', answer('late'), 1000);
+    assert.equal(s.getNow('g', 'k2'), undefined);
+    assert.deepEqual(await s.stats(), { entries: 0, bytes: 0 });
+  });
+
   it('overwrites a key with its new answer', async () => {
     const s = new MemoryCacheStore({ maxBytes: 1e6, clock: clock() });
     await s.set('n', 'k', answer('old'), 1e6);

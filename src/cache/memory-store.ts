@@ -71,6 +71,7 @@ export class MemoryCacheStore implements CacheStore {
   private liveBytes = 0;
   /** Every ring byte below this offset has been written at least once (the fill's frontier). */
   private written = 0;
+  private closed = false;
   /** Open addressing with linear probing: entry offset + 1 (0: empty slot) and the key's hash. */
   private offsets = new Float64Array(FIRST_SLOTS);
   private hashes = new Int32Array(FIRST_SLOTS);
@@ -94,7 +95,7 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   getNow(namespace: string, key: string): CachedAnswer | undefined {
-    if (key.length > MAX_ID_CHARS || namespace.length > MAX_ID_CHARS) return undefined;
+    if (this.closed || key.length > MAX_ID_CHARS || namespace.length > MAX_ID_CHARS) return undefined;
     const h = hashOf(key);
     const slot = this.find(h, key);
     if (slot < 0) return undefined;
@@ -114,7 +115,7 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   setNow(namespace: string, key: string, json: string, ttlMs: number): void {
-    if (key.length > MAX_ID_CHARS || namespace.length > MAX_ID_CHARS) return;
+    if (this.closed || key.length > MAX_ID_CHARS || namespace.length > MAX_ID_CHARS) return;
     const h = hashOf(key);
     const slot = this.find(h, key);
     if (slot >= 0) this.drop(slot);
@@ -146,7 +147,12 @@ export class MemoryCacheStore implements CacheStore {
     return { entries: this.liveEntries, bytes: this.liveBytes };
   }
 
+  /**
+   * Frees the ring. A request that started on the config this store belonged to may still finish
+   * after it: its lookup misses and its answer is not kept (no ring is allocated again).
+   */
   async close(): Promise<void> {
+    this.closed = true;
     this.reset();
   }
 

@@ -22,6 +22,7 @@ export class PostgresSemanticIndex implements SemanticIndex {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
   private migrated: Promise<void> | undefined;
+  private closed = false;
   private readonly sized = new Map<number, Promise<void>>();
   /** Rows not expired: a count over the table, taken at most every 10 s for every console polling. */
   private readonly entries = new PacedCount({ take: () => this.countRows(), now: Date.now });
@@ -79,6 +80,7 @@ export class PostgresSemanticIndex implements SemanticIndex {
   }
 
   async search(q: SemanticQuery): Promise<SemanticMatch | undefined> {
+    if (this.closed) return undefined; // a request that outlived its config's index: a miss, not an error
     const dims = q.vector.length;
     await this.ensureSize(dims);
     const r = await this.pool.query<{ value: string; distance: number }>(
@@ -94,6 +96,7 @@ export class PostgresSemanticIndex implements SemanticIndex {
   }
 
   async add(e: SemanticEntry): Promise<void> {
+    if (this.closed) return;
     await this.ensureSize(e.vector.length);
     await this.pool.query(`INSERT INTO ${TABLE} (namespace, context_key, dims, embedding, value, expires_at) VALUES ($1, $2, $3, $4::vector, $5, $6)`, [
       e.namespace,
@@ -133,6 +136,7 @@ export class PostgresSemanticIndex implements SemanticIndex {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await this.pool.end().catch(() => {});
   }
 }

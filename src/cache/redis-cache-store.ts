@@ -50,12 +50,16 @@ export class RedisCacheStore implements CacheStore {
     return `${this.o.prefix}e:${namespace.length}:${namespace}:`;
   }
 
+  // After close (its config was replaced), a request that was still running misses and stores
+  // nothing, without an error that would read as the current store being down.
   async get(namespace: string, key: string): Promise<CachedAnswer | undefined> {
+    if (this.closed) return undefined;
     const v = await this.redis.get(this.nsPrefix(namespace) + key);
     return v === null ? undefined : decodeAnswer(v);
   }
 
   async set(namespace: string, key: string, json: string, ttlMs: number): Promise<void> {
+    if (this.closed) return;
     await this.redis.set(this.nsPrefix(namespace) + key, json, 'PX', Math.max(1, Math.round(ttlMs)));
   }
 

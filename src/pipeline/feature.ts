@@ -19,6 +19,12 @@ export interface GatewayServices {
    * Rejects with a GatewayError; `timeoutMs` bounds the whole call.
    */
   embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string }): Promise<number[][]>;
+  /**
+   * Runs `fn` once `snapshot` has been replaced and the last request on it has ended: a factory
+   * gives back what only that snapshot used (a store of an old config). Not run when the gateway
+   * closes (features close their own things then).
+   */
+  whenRetired(snapshot: Runtime, fn: () => void): void;
 }
 
 /**

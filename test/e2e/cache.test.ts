@@ -380,3 +380,42 @@ describe('semantic cache (embedded index)', () => {
     assert.equal((await openaiAsk({ model: 'faq', messages: [user('Who wrote Hamlet, please?')] })).cache, 'semantic-hit');
   });
 });
+
+describe('a live config change', () => {
+  test('a new cache.store replaces the old one, which is closed; turning the cache off closes the rest', async () => {
+    const cfg = (extra: Record<string, unknown> = {}) => buildConfig(cacheConfig(mock.url, extra));
+    const g = await startGateway({ config: cfg(), port: 0, host: '127.0.0.1', logger: silentLogger() });
+    try {
+      const ask = async () => {
+        const res = await fetch(`${g.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY_A}` },
+          body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Reloaded?' }] }),
+        });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+        return res.headers.get('x-switchyard-cache');
+      };
+      /** Asks until a hit (the answer is stored just after it is sent), at most 5 s. */
+      const untilHit = async () => {
+        const deadline = Date.now() + 5000;
+        while ((await ask()) !== 'hit') if (Date.now() > deadline) assert.fail('no hit within 5 s');
+      };
+      assert.equal(await ask(), 'miss');
+      await untilHit();
+      assert.deepEqual(g.cache.open, { stores: 1, indexes: 1 }, 'the exact store, and the index the faq alias uses');
+
+      assert.equal(await g.control.reloadFile(cfg({ cache: { enabled: true, ttl_s: 60, store: { type: 'memory', max_bytes: 1048576 } } })), undefined);
+      assert.deepEqual(g.cache.open, { stores: 1, indexes: 1 }, 'the old store went as its snapshot was retired');
+      assert.equal(await ask(), 'miss', 'the new store starts empty');
+      await untilHit();
+
+      const off = { cache: { enabled: false }, models: { embed: { targets: ['openai/text-embedding-3-small'] } } };
+      assert.equal(await g.control.reloadFile(cfg(off)), undefined);
+      assert.deepEqual(g.cache.open, { stores: 0, indexes: 0 });
+      assert.equal(await ask(), null, 'no cache, no header');
+    } finally {
+      await g.close();
+    }
+  });
+});
