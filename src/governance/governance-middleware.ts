@@ -10,7 +10,7 @@
 import { CACHE_HIT } from '../cache/cache-middleware.js';
 import { GatewayError } from '../core/errors.js';
 import type { Usage } from '../core/response.js';
-import type { MiddlewareFactory } from '../pipeline/feature.js';
+import type { GatewayServices, MiddlewareFactory } from '../pipeline/feature.js';
 import type { Middleware } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { tapStream } from '../pipeline/event-stream.js';
@@ -100,10 +100,11 @@ export interface GovernanceMiddlewareOptions {
 
 export function governanceMiddleware(o: GovernanceMiddlewareOptions): MiddlewareFactory {
   const clock = o.clock ?? Date.now;
-  return (snapshot: Runtime) => {
+  return (snapshot: Runtime, services: GatewayServices) => {
     const g = snapshot.config.governance;
     if (!g.enabled) return undefined;
-    o.service.configure(g);
+    o.service.configure(g, snapshot);
+    services.whenRetired(snapshot, () => o.service.release(snapshot));
     const policy: GovernancePolicy = policyFor(snapshot.config);
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
     const prefix = o.service.keyPrefix;

@@ -31,16 +31,26 @@ export class GovernanceService {
   private up = true;
   private mode: GovernanceConfig['on_counter_store_error'] = 'fail_open';
   private prefix = 'switchyard:gov:';
-  private readonly retired: CounterStore[] = [];
+  /** Stores replaced by a config change, each with the snapshots that still use it (closed when none does). */
+  private readonly retired = new Map<CounterStore, Set<object>>();
+  /** The snapshots using the current store. */
+  private users = new Set<object>();
 
   constructor(private readonly logger: Logger) {}
 
-  /** Opens (or, when `counters` changed, replaces) the store for a snapshot's config; cheap when unchanged. */
-  configure(g: GovernanceConfig): void {
+  /**
+   * Opens (or, when `counters` changed, replaces) the store for a snapshot's config; cheap when
+   * unchanged. `owner` (the snapshot) uses it until `release(owner)`.
+   */
+  configure(g: GovernanceConfig, owner: object): void {
     this.mode = g.on_counter_store_error;
     const spec = JSON.stringify(g.counters);
-    if (spec === this.storeSpec && this.store) return;
-    if (this.store) this.retired.push(this.store);
+    if (spec === this.storeSpec && this.store) {
+      this.users.add(owner);
+      return;
+    }
+    if (this.store) this.retired.set(this.store, this.users);
+    this.users = new Set([owner]);
     this.storeSpec = spec;
     if (g.counters.type === 'redis') {
       this.prefix = g.counters.key_prefix;
@@ -121,7 +131,26 @@ export class GovernanceService {
     }
   }
 
+  /**
+   * A snapshot is retired (replaced, its last request ended): a replaced store no snapshot uses any
+   * more is closed (a Redis connection per change of `governance.counters` was kept until exit).
+   */
+  release(owner: object): void {
+    this.users.delete(owner);
+    for (const [store, users] of this.retired) {
+      users.delete(owner);
+      if (users.size > 0) continue;
+      this.retired.delete(store);
+      store.close().catch(() => {});
+    }
+  }
+
+  /** Replaced stores not closed yet (tests). */
+  get retiredOpen(): number {
+    return this.retired.size;
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.store?.close(), this.local.close(), ...this.retired.map((s) => s.close())]);
+    await Promise.all([this.store?.close(), this.local.close(), ...[...this.retired.keys()].map((s) => s.close())]);
   }
 }

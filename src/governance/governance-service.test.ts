@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { silentLogger } from '../observability/logger.js';
+import type { GovernanceConfig } from './governance-schema.js';
+import { GovernanceService } from './governance-service.js';
+
+const memory = { on_counter_store_error: 'fail_open', counters: { type: 'memory' } } as unknown as GovernanceConfig;
+/** A Redis nobody listens on: the store fails fast, and closing it is what is checked. */
+const redis = { on_counter_store_error: 'fail_open', counters: { type: 'redis', url: 'redis://127.0.0.1:1', timeout_ms: 50, key_prefix: 't:' } } as unknown as GovernanceConfig;
+
+describe('GovernanceService: stores replaced by a config change', () => {
+  it('closes a replaced store once every snapshot that used it is retired', async () => {
+    const s = new GovernanceService(silentLogger());
+    const [s1, s2, s3, s4] = [{}, {}, {}, {}];
+    s.configure(memory, s1);
+    s.configure(memory, s2); // unchanged: the same store, two users
+    assert.equal(s.status()?.kind, 'memory');
+    s.configure(redis, s3);
+    assert.equal(s.status()?.kind, 'redis');
+    assert.equal(s.retiredOpen, 1, 'the memory store, still used by s1 and s2');
+    s.release(s1);
+    assert.equal(s.retiredOpen, 1, 's2 still runs on it');
+    s.release(s2);
+    assert.equal(s.retiredOpen, 0, 'closed');
+    s.configure(memory, s4);
+    assert.equal(s.retiredOpen, 1, 'the Redis store, used by s3');
+    s.release(s4); // the current store is never closed by a release
+    assert.equal(s.status()?.kind, 'memory');
+    s.release(s3);
+    assert.equal(s.retiredOpen, 0);
+    await s.close();
+  });
+});
