@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../observability/logger.js';
 import type { GovernanceConfig } from './governance-schema.js';
 import { GovernanceService } from './governance-service.js';
+import { MemoryCounterStore } from './memory-counter-store.js';
 
 const memory = { on_counter_store_error: 'fail_open', counters: { type: 'memory' } } as unknown as GovernanceConfig;
 /** A Redis nobody listens on: the store fails fast, and closing it is what is checked. */
@@ -28,6 +29,23 @@ describe('GovernanceService: stores replaced by a config change', () => {
     assert.equal(s.status()?.kind, 'memory');
     s.release(s3);
     assert.equal(s.retiredOpen, 0);
+    await s.close();
+  });
+
+  it('settles a reservation in the store it was made in, after a reload replaced that store', async () => {
+    const s = new GovernanceService(silentLogger());
+    const [s1, s2] = [{}, {}];
+    s.configure(memory, s1);
+    const { result, where } = await s.reserve([{ key: 'tokens', limit: 100, amount: 40, expireAt: Infinity }], Date.now());
+    assert.deepEqual(result, { ok: true, values: [40] });
+    assert.ok(where instanceof MemoryCounterStore);
+    s.configure(memory, s2); // unchanged: still the same store
+    const { where: again } = await s.reserve([{ key: 'tokens', limit: 100, amount: 0, expireAt: Infinity }], Date.now());
+    assert.equal(again, where);
+    s.configure(redis, s2);
+    // The request reserved under s1 ends: 30 of its 40 reserved tokens were not used.
+    s.settle(where, [{ key: 'tokens', delta: -30, expires: false }]);
+    assert.deepEqual(await where.read(['tokens']), [10], 'settled where it was reserved, not in the new store');
     await s.close();
   });
 });

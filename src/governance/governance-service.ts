@@ -13,8 +13,12 @@ import type { GovernanceConfig } from './governance-schema.js';
 import { MemoryCounterStore } from './memory-counter-store.js';
 import { RedisCounterStore } from './redis-counter-store.js';
 
-/** Where a reservation was made, so its settlement goes to the same place. */
-export type Where = 'store' | 'local';
+/**
+ * Where a reservation was made, so its settlement goes to the same place: the store it was made
+ * in (also after a reload replaced that store; it stays open until the requests on it are done),
+ * or the local fallback counters.
+ */
+export type Where = CounterStore | 'local';
 
 export interface GovernanceStatus {
   /** Counter store type in use. */
@@ -91,13 +95,13 @@ export class GovernanceService {
   /** One atomic check-and-reserve for every limit of a request. Throws 503 when fail_closed and Redis is down. */
   async reserve(checks: readonly CounterCheck[], now: number): Promise<{ result: ReserveResult; where: Where }> {
     const s = this.store!;
-    if (s instanceof MemoryCounterStore) return { result: s.reserveNow(checks, now), where: 'store' };
+    if (s instanceof MemoryCounterStore) return { result: s.reserveNow(checks, now), where: s };
     const redis = s as RedisCounterStore;
     if (redis.ready) {
       try {
         const result = await redis.reserve(checks, now);
         this.setUp(true);
-        return { result, where: 'store' };
+        return { result, where: redis };
       } catch (e) {
         this.setUp(false, e);
       }
@@ -114,9 +118,11 @@ export class GovernanceService {
   settle(where: Where, adjusts: readonly CounterAdjust[]): void {
     if (adjusts.length === 0) return;
     if (where === 'local') return this.local.adjustNow(adjusts);
-    const s = this.store!;
-    if (s instanceof MemoryCounterStore) return s.adjustNow(adjusts);
-    s.adjust(adjusts).catch((e: unknown) => this.setUp(false, e));
+    if (where instanceof MemoryCounterStore) return where.adjustNow(adjusts);
+    // A replaced store's failure says nothing about the current one.
+    where.adjust(adjusts).catch((e: unknown) => {
+      if (where === this.store) this.setUp(false, e);
+    });
   }
 
   /** Current counter values, for the admin API's live usage (local ones while Redis is down). */
