@@ -3,8 +3,9 @@
  * per configuration (keyed by its config), shared by every snapshot with that configuration, and
  * closed once the last of them is retired (no request runs on it any more), or when the gateway
  * closes. So a reload that changes `cache.store` (a new size, Redis instead of memory) or turns
- * the cache off gives the old store's memory and connections back. Also keeps the counters behind GET /api/cache/stats and the metrics, and the
- * reachable/unreachable state of each backend, logged once per change.
+ * the cache off gives the old store's memory and connections back. Also keeps the counters
+ * behind GET /api/cache/stats and the metrics, and the reachable/unreachable state of each
+ * backend, logged once per change.
  */
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../routing/clock.js';
@@ -147,8 +148,9 @@ export class CacheService {
   }
 
   /**
-   * A snapshot is retired: the stores and indexes no other snapshot uses are closed (their entries
-   * go; a later config that names the same store again starts it empty).
+   * A snapshot is retired: the stores and indexes no other snapshot uses are closed (a later
+   * config naming the same one opens it afresh: a memory store empty, the others with what their
+   * backend holds).
    */
   release(owner: object): void {
     for (const [key, set] of this.owners) {
