@@ -246,14 +246,14 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       if (store.setNow) {
         try {
           store.setNow(args.ns, args.key, value, args.ttlMs);
-          service.report('exact', true);
+          service.report('exact', store, true);
         } catch (err) {
-          service.report('exact', false, err);
+          service.report('exact', store, false, err);
         }
       } else {
         bounded(store.set(args.ns, args.key, value, args.ttlMs), 'cache store write').then(
-          () => service.report('exact', true),
-          (err: unknown) => service.report('exact', false, err),
+          () => service.report('exact', store, true),
+          (err: unknown) => service.report('exact', store, false, err),
         );
       }
       const sem = args.semantic;
@@ -264,9 +264,9 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
         if (!vector || !idx) return;
         try {
           await within(idx.add({ namespace: args.ns, contextKey: sem.contextKey, vector, value, expiresAt: clock.now() + args.ttlMs }), semanticCfg.timeout_ms * 4, 'semantic index write');
-          service.report('semantic', true);
+          service.report('semantic', index, true);
         } catch (err) {
-          service.report('semantic', false, err);
+          service.report('semantic', index, false, err);
         }
       })();
     };
@@ -307,10 +307,10 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       if (lookup) {
         try {
           const a = store.getNow ? store.getNow(ns, key) : await bounded(store.get(ns, key), 'cache store read');
-          service.report('exact', true);
+          service.report('exact', store, true);
           if (a) return answer(ctx, a, 'hit');
         } catch (err) {
-          service.report('exact', false, err);
+          service.report('exact', store, false, err);
           ctx.log.debug({ err: { message: (err as Error).message } }, 'cache: lookup failed; treated as a miss');
         }
         if (text !== undefined && ctxKey !== undefined) {
@@ -321,11 +321,11 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
           if (vector && idx && left > 0) {
             try {
               const m = await within(idx.search({ namespace: ns, contextKey: ctxKey, vector, threshold: settings.threshold, now: clock.now() }), Math.max(1, left), 'semantic index lookup');
-              service.report('semantic', true);
+              service.report('semantic', index, true);
               const a = m && decodeAnswer(m.value);
               if (m && a) return answer(ctx, a, 'semantic-hit', m.similarity);
             } catch (err) {
-              service.report('semantic', false, err);
+              service.report('semantic', index, false, err);
               ctx.log.debug({ err: { message: (err as Error).message } }, 'semantic cache: lookup failed; treated as a miss');
             }
           }

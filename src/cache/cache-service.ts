@@ -53,8 +53,8 @@ export class CacheService {
   /** The snapshots (owners) using each store and index, by `store:<spec>` / `index:<spec>`. */
   private readonly owners = new Map<string, Set<object>>();
   /** `id`: the key of `up` (built once: report() runs on every lookup and store). */
-  private activeStore: { spec: string; type: string; id: string } | undefined;
-  private activeIndex: { spec: string; type: string; id: string } | undefined;
+  private activeStore: { spec: string; type: string; id: string; ref: CacheStore } | undefined;
+  private activeIndex: { spec: string; type: string; id: string; ref: IndexHandle } | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private clock: Clock | undefined;
   readonly counters: CacheCounters = { hits: 0, semanticHits: 0, misses: 0, bypasses: 0, stored: 0, savedUsd: 0, errors: { store: 0, index: 0, embedding: 0 } };
@@ -80,7 +80,7 @@ export class CacheService {
       }
       this.stores.set(spec, s);
     }
-    this.activeStore = { spec, type: cfg.type, id: `exact:${spec}` };
+    this.activeStore = { spec, type: cfg.type, id: `exact:${spec}`, ref: s };
     return s;
   }
 
@@ -135,7 +135,7 @@ export class CacheService {
       }
       this.startSweeper();
     }
-    this.activeIndex = { spec, type: cfg.type, id: `semantic:${spec}` };
+    this.activeIndex = { spec, type: cfg.type, id: `semantic:${spec}`, ref: entry.handle };
     // A reload may change the bound of an index already open (one opening yet takes it from cfg).
     if (cfg.type === 'embedded' && entry.index instanceof EmbeddedSemanticIndex) entry.index.setMaxEntries(cfg.max_entries);
     return entry.handle;
@@ -209,11 +209,15 @@ export class CacheService {
     clearTimeout(t);
   }
 
-  /** Records the outcome of an operation on a backend (a failure marks it down, a success up). */
-  report(backend: CacheBackend, ok: boolean, err?: unknown): void {
-    const id = backend === 'exact' ? this.activeStore?.id : this.activeIndex?.id;
+  /**
+   * Records the outcome of an operation on a backend (a failure marks it down, a success up).
+   * `from`: the store or index handle the request used; one of a config a reload replaced (a
+   * request still running on it) is counted but says nothing about the current one.
+   */
+  report(backend: CacheBackend, from: CacheStore | IndexHandle | undefined, ok: boolean, err?: unknown): void {
     if (!ok) this.counters.errors[backend === 'exact' ? 'store' : 'index']++;
-    if (id) this.setUp(id, backend, ok, err);
+    const active = backend === 'exact' ? this.activeStore : this.activeIndex;
+    if (active && from === active.ref) this.setUp(active.id, backend, ok, err);
   }
 
   private setUp(id: string, backend: CacheBackend, up: boolean, err?: unknown): void {
