@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { openSqlite } from '../storage/sqlite-driver.js';
+import type { SqliteDb } from '../storage/sqlite-driver.js';
 import { EmbeddedSemanticIndex } from './embedded-semantic-index.js';
 
 const unit = (v: number[]) => {
@@ -127,30 +128,60 @@ describe('EmbeddedSemanticIndex', () => {
     db.close();
   });
 
-  it('in line, never waits for a locked database: adds stay queued and are written once it is free', async () => {
+  /** A WAL database file in a fresh folder, removed after `fn`. */
+  async function withDbFile(fn: (file: string, db: SqliteDb) => Promise<void>): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
     const file = join(dir, 'cache.db');
-    const db = await openSqlite(file);
-    db.exec('PRAGMA journal_mode = WAL');
-    const other = await openSqlite(file);
-    const told: boolean[] = [];
     try {
-      const idx = EmbeddedSemanticIndex.open(db, 0, { onPersist: (ok) => told.push(ok), failingReportedAfterMs: 0 });
-      // Another writer (the request log's thread, in the gateway) holds the file's write lock.
-      other.exec('BEGIN IMMEDIATE');
-      await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'queued', expiresAt: 100 });
-      assert.equal(idx.flush(), false, 'the flush gives up at once instead of waiting');
-      assert.equal((await idx.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), threshold: 0.9, now: 0 }))?.value, 'queued', 'served from memory meanwhile');
-      other.exec('COMMIT');
-      assert.equal(idx.flush(), true);
-      assert.equal((other.prepare('SELECT count(*) AS n FROM semantic_cache_entries').get() as { n: number }).n, 1);
-      assert.deepEqual(told, [false, true], 'told once when writing failed and once when it worked again');
-      await idx.close();
+      const db = await openSqlite(file);
+      db.exec('PRAGMA journal_mode = WAL');
+      await fn(file, db);
     } finally {
-      other.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }
+
+  /** onPersist's calls, and a wait (bounded) for the next one. */
+  function persistWatch() {
+    const told: boolean[] = [];
+    let waiting: (() => void) | undefined;
+    return {
+      told,
+      onPersist: (ok: boolean) => {
+        told.push(ok);
+        waiting?.();
+      },
+      next: (what: string) =>
+        new Promise<void>((resolve, reject) => {
+          const t = setTimeout(() => reject(new Error(`no ${what} within 15 s (told: ${told.join()})`)), 15_000);
+          waiting = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        }),
+    };
+  }
+
+  it('in line, never waits for a locked database: adds stay queued and are written once it is free', () =>
+    withDbFile(async (file, db) => {
+      const other = await openSqlite(file);
+      const { told, onPersist } = persistWatch();
+      try {
+        const idx = EmbeddedSemanticIndex.open(db, 0, { onPersist, failingReportedAfterMs: 0 });
+        // Another writer (the request log's thread, in the gateway) holds the file's write lock.
+        other.exec('BEGIN IMMEDIATE');
+        await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'queued', expiresAt: 100 });
+        assert.equal(idx.flush(), false, 'the flush gives up at once instead of waiting');
+        assert.equal((await idx.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), threshold: 0.9, now: 0 }))?.value, 'queued', 'served from memory meanwhile');
+        other.exec('COMMIT');
+        assert.equal(idx.flush(), true);
+        assert.equal((other.prepare('SELECT count(*) AS n FROM semantic_cache_entries').get() as { n: number }).n, 1);
+        assert.deepEqual(told, [false, true], 'told once when writing failed and once when it worked again');
+        await idx.close();
+      } finally {
+        other.close();
+      }
+    }));
 
   describe('with a writer thread (a database file)', () => {
     const rowsOf = async (file: string) => {
@@ -162,14 +193,10 @@ describe('EmbeddedSemanticIndex', () => {
       }
     };
 
-    it('writes the rows on its own thread, in order: adds, then a clear; close() writes the rest', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
-      const file = join(dir, 'cache.db');
-      try {
-        const db = await openSqlite(file);
-        db.exec('PRAGMA journal_mode = WAL');
-        const told: boolean[] = [];
-        const idx = EmbeddedSemanticIndex.open(db, 0, { writerPath: file, onPersist: (ok) => told.push(ok) });
+    it('writes the rows on its own thread, in order: adds, then a clear; close() writes the rest', () =>
+      withDbFile(async (file, db) => {
+        const { told, onPersist } = persistWatch();
+        const idx = EmbeddedSemanticIndex.open(db, 0, { writerPath: file, onPersist });
         for (let i = 0; i < 3; i++) await idx.add({ namespace: 'a', contextKey: 'c', vector: unit([1, i]), value: `a${i}`, expiresAt: 100 });
         for (let i = 0; i < 2; i++) await idx.add({ namespace: 'b', contextKey: 'c', vector: unit([i, 1]), value: `b${i}`, expiresAt: 100 });
         assert.equal(idx.flush(), true, 'handed to the thread');
@@ -182,87 +209,44 @@ describe('EmbeddedSemanticIndex', () => {
         assert.equal(await again.loaded, 4);
         assert.equal((await again.search({ namespace: 'a', contextKey: 'c', vector: unit([1, 2]), threshold: 0.999, now: 0 }))?.value, 'a2', 'the vector came back whole');
         await again.close();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      }));
 
-    it('keeps a batch the lock held back and writes it once the lock is free, telling of both', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
-      const file = join(dir, 'cache.db');
-      const other = await openSqlite(file);
-      try {
-        const db = await openSqlite(file);
-        db.exec('PRAGMA journal_mode = WAL');
-        const told: boolean[] = [];
-        let changed: (() => void) | undefined;
-        const idx = EmbeddedSemanticIndex.open(db, 0, {
-          writerPath: file,
-          failingReportedAfterMs: 0,
-          onPersist: (ok) => {
-            told.push(ok);
-            changed?.();
-          },
-        });
-        const nextChange = (what: string) =>
-          new Promise<void>((resolve, reject) => {
-            const t = setTimeout(() => reject(new Error(`no ${what} within 15 s (told: ${told.join()})`)), 15_000);
-            changed = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-        // Another writer holds the file's write lock for longer than the thread waits for it (2 s).
-        other.exec('BEGIN IMMEDIATE');
-        const failed = nextChange('failure');
-        await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'held', expiresAt: 100 });
-        assert.equal(idx.flush(), true, 'the event loop only hands the batch over');
-        assert.equal((await idx.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), threshold: 0.9, now: 0 }))?.value, 'held', 'served from memory meanwhile');
-        await failed;
-        const recovered = nextChange('recovery');
-        other.exec('COMMIT');
-        await recovered;
-        assert.deepEqual(told, [false, true]);
-        assert.deepEqual((await rowsOf(file)).map((r) => r.value), ['held']);
-        await idx.close();
-      } finally {
-        other.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    it('keeps a batch the lock held back and writes it once the lock is free, telling of both', () =>
+      withDbFile(async (file, db) => {
+        const other = await openSqlite(file);
+        try {
+          const { told, onPersist, next } = persistWatch();
+          const idx = EmbeddedSemanticIndex.open(db, 0, { writerPath: file, failingReportedAfterMs: 0, onPersist });
+          // Another writer holds the file's write lock for longer than the thread waits for it (2 s).
+          other.exec('BEGIN IMMEDIATE');
+          const failed = next('failure');
+          await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'held', expiresAt: 100 });
+          assert.equal(idx.flush(), true, 'the event loop only hands the batch over');
+          assert.equal((await idx.search({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), threshold: 0.9, now: 0 }))?.value, 'held', 'served from memory meanwhile');
+          await failed;
+          const recovered = next('recovery');
+          other.exec('COMMIT');
+          await recovered;
+          assert.deepEqual(told, [false, true]);
+          assert.deepEqual((await rowsOf(file)).map((r) => r.value), ['held']);
+          await idx.close();
+        } finally {
+          other.close();
+        }
+      }));
 
-    it('a writer thread that stops: the rows are written in line instead', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'switchyard-semantic-'));
-      const file = join(dir, 'cache.db');
-      try {
-        const db = await openSqlite(file);
-        db.exec('PRAGMA journal_mode = WAL');
-        const told: boolean[] = [];
-        let toldAny: (() => void) | undefined;
-        const idx = EmbeddedSemanticIndex.open(db, 0, {
-          writerPath: file,
-          writerEntry: new URL('data:text/javascript,process.exit(3)'),
-          onPersist: (ok) => {
-            told.push(ok);
-            toldAny?.();
-          },
-        });
-        await new Promise<void>((resolve, reject) => {
-          const t = setTimeout(() => reject(new Error('the stopped thread was not noticed within 15 s')), 15_000);
-          toldAny = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
+    it('a writer thread that stops: the rows are written in line instead', () =>
+      withDbFile(async (file, db) => {
+        const { told, onPersist, next } = persistWatch();
+        const noticed = next('notice of the stopped thread');
+        const idx = EmbeddedSemanticIndex.open(db, 0, { writerPath: file, writerEntry: new URL('data:text/javascript,process.exit(3)'), onPersist });
+        await noticed;
         assert.deepEqual(told, [false], 'told that writing failed');
         await idx.add({ namespace: 'n', contextKey: 'c', vector: unit([1, 0]), value: 'in line', expiresAt: 100 });
         assert.equal(idx.flush(), true);
         assert.deepEqual(told, [false, true], 'and that it works again');
         assert.deepEqual((await rowsOf(file)).map((r) => r.value), ['in line']);
         await idx.close();
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+      }));
   });
 });
