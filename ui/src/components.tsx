@@ -98,6 +98,27 @@ export function Stat({ label, value, tone, testId, title }: { label: string; val
   );
 }
 
+/** A table's column headings; a ReactNode for one that is not plain text (e.g. a screen-reader-only label). */
+export function ColumnHeads({ names }: { names: ReadonlyArray<string | { key: string; node: ReactNode }> }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((n) =>
+          typeof n === 'string' ? (
+            <th scope="col" key={n}>
+              {n}
+            </th>
+          ) : (
+            <th scope="col" key={n.key}>
+              {n.node}
+            </th>
+          ),
+        )}
+      </tr>
+    </thead>
+  );
+}
+
 export function Badge({ tone, children }: { tone: 'ok' | 'warn' | 'bad' | 'info' | 'muted'; children: ReactNode }) {
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }

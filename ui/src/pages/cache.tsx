@@ -8,7 +8,7 @@ import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api } from '../api';
 import type { AliasView, ListAnswer } from '../api';
-import { Badge, Empty, ErrorBox, Field, FormError, Loading, PageHeader, READ_ONLY_TITLE, Stat } from '../components';
+import { Badge, ColumnHeads, Empty, ErrorBox, Field, FormError, Loading, PageHeader, READ_ONLY_TITLE, Stat } from '../components';
 import { fmtClock, fmtPct, fmtUsd } from '../format';
 import { useSession } from '../session';
 
@@ -218,14 +218,7 @@ function CacheBody({ s, aliases, cleared, onCleared }: { s: CacheStats; aliases:
         <section aria-labelledby="cache-backends-h">
           <h2 id="cache-backends-h">Backends</h2>
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Backend</th>
-                <th scope="col">Type</th>
-                <th scope="col">State</th>
-                <th scope="col">Entries</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Backend', 'Type', 'State', 'Entries']} />
             <tbody>
               <tr>
                 <th scope="row">Exact store</th>
@@ -276,12 +269,7 @@ function CacheBody({ s, aliases, cleared, onCleared }: { s: CacheStats; aliases:
         <section aria-labelledby="cache-errors-h">
           <h2 id="cache-errors-h">Errors since start</h2>
           <table className="table compact">
-            <thead>
-              <tr>
-                <th scope="col">Stage</th>
-                <th scope="col">Errors</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Stage', 'Errors']} />
             <tbody>
               {ERROR_STAGES.map(([stage, label]) => {
                 const n = c.errors[stage] ?? 0;

@@ -6,7 +6,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useId, useState } from 'react';
 import { api, seg } from '../api';
-import { Badge, Empty, ErrorBox, FormError, Loading, PageHeader, READ_ONLY_TITLE } from '../components';
+import { Badge, ColumnHeads, Empty, ErrorBox, FormError, Loading, PageHeader, READ_ONLY_TITLE } from '../components';
 import { fmtClock, fmtTime } from '../format';
 import { useSession } from '../session';
 
@@ -37,20 +37,7 @@ export function McpPage() {
         <Empty title="No MCP servers configured">Add one under mcp.servers in the config, or through /api/mcp_servers; docs/mcp.md has the details.</Empty>
       ) : (
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Server</th>
-              <th scope="col">Status</th>
-              <th scope="col">Transport</th>
-              <th scope="col">Tools</th>
-              <th scope="col">Reconnects</th>
-              <th scope="col">Connected since</th>
-              <th scope="col">Last error</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Server', 'Status', 'Transport', 'Tools', 'Reconnects', 'Connected since', 'Last error', { key: 'actions', node: <span className="sr-only">Actions</span> }]} />
           <tbody>
             {q.data.data.map((s) => (
               <ServerRows key={s.name} s={s} />
@@ -123,13 +110,7 @@ function ServerRows({ s }: { s: McpServerView }) {
           <td colSpan={8}>
             <table className="table compact">
               <caption className="sr-only">Tools of {s.name}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Tool (as clients see it)</th>
-                  <th scope="col">Name on the server</th>
-                  <th scope="col">Description</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Tool (as clients see it)', 'Name on the server', 'Description']} />
               <tbody>
                 {s.tools.map((t) => (
                   <tr key={t.name}>

@@ -5,7 +5,7 @@ import { api } from '../api';
 import type { Overview } from '../api';
 import { TimeChart } from '../chart';
 import type { ChartSeries } from '../chart';
-import { BreakerBadge, Empty, ErrorBox, Loading, PageHeader, Stat } from '../components';
+import { BreakerBadge, ColumnHeads, Empty, ErrorBox, Loading, PageHeader, Stat } from '../components';
 import { fmtClock, fmtMs, fmtPct, fmtUsd, localDayAndMonthStart } from '../format';
 
 const COLORS = ['#1f6feb', '#c2410c', '#15803d', '#7c3aed', '#b91c1c', '#0e7490', '#a16207', '#be185d'];
@@ -79,15 +79,7 @@ function OverviewBody({ data }: { data: Overview }) {
           <Empty title="No targets yet">Add a provider and a model alias; its targets show here with their breaker state.</Empty>
         ) : (
           <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Target</th>
-                <th scope="col">Used by</th>
-                <th scope="col">Breaker</th>
-                <th scope="col">Consecutive failures</th>
-                <th scope="col">Retry in</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Target', 'Used by', 'Breaker', 'Consecutive failures', 'Retry in']} />
             <tbody>
               {data.targets.map((t) => (
                 <tr key={t.target}>

@@ -8,7 +8,7 @@ import { useState } from 'react';
 import type { FormEvent } from 'react';
 import { api, seg } from '../api';
 import type { ListAnswer, Overview, ProviderKeyView, ProviderView, TargetState } from '../api';
-import { Badge, BreakerBadge, Dialog, Empty, ErrorBox, Field, FormError, Loading, PageHeader, READ_ONLY_TITLE } from '../components';
+import { Badge, BreakerBadge, ColumnHeads, Dialog, Empty, ErrorBox, Field, FormError, Loading, PageHeader, READ_ONLY_TITLE } from '../components';
 import { fmtMs, localDayAndMonthStart } from '../format';
 import { useSession } from '../session';
 
@@ -134,13 +134,7 @@ function ProviderCard({ provider: p, targets, overrides, onEdit }: { provider: P
             <p className="muted small">No alias uses this provider yet.</p>
           ) : (
             <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Target</th>
-                  <th scope="col">Breaker</th>
-                  <th scope="col">Rotation</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Target', 'Breaker', 'Rotation']} />
               <tbody>
                 {targets.map((t) => (
                   <tr key={t.target}>
