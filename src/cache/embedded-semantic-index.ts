@@ -24,7 +24,7 @@ import { siblingModule, startModuleWorker } from '../worker-thread.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
 import { SemanticGroups } from './semantic-groups.js';
 import type { SemanticGroupsOptions } from './semantic-groups.js';
-import { createSemanticTable, EXPIRE_SQL, SemanticRows, TRIM_SQL } from './semantic-rows.js';
+import { createSemanticTable, EXPIRE_SQL, FAILING_REPORTED_AFTER_MS, FLUSH_MS, MAX_QUEUED_ADDS, SemanticRows, TRIM_SQL, WriteHealth } from './semantic-rows.js';
 import type { RowWrite } from './semantic-rows.js';
 import type { WriterReply, WriterRequest } from './semantic-writer-worker.js';
 
@@ -32,15 +32,6 @@ const WRITER_URL = siblingModule(import.meta.url, 'semantic-writer-worker');
 /** How long close() waits for the writer thread to write what is left (it may wait 2 s for the lock). */
 const CLOSE_WAIT_MS = 5_000;
 
-/** How often queued SQLite writes go, in one transaction (and a flush that found the lock taken is retried). */
-const FLUSH_MS = 250;
-/** Entries waiting to be written, at most: past it (SQLite unavailable for long) new ones stay in memory only. */
-const MAX_PENDING_ADDS = 20_000;
-/**
- * How long flushes may keep failing before it is reported: the request log's writer holds the
- * file's lock for a moment at a time, and a flush that meets it is simply tried again.
- */
-const FAILING_REPORTED_AFTER_MS = 5_000;
 /**
  * Saved entries go back into the graphs a page of rows at a time, yielding to the event loop
  * every LOAD_SLICE_MS: an HNSW insert costs about 0.3 ms, so 100,000 saved entries are half a
@@ -87,7 +78,8 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   /** Resolves when the writer thread has written what it could and closed (close()). */
   private writerClosed: ((unwritten: number) => void) | undefined;
   private persisting = true;
-  private failingSince: number | undefined;
+  /** In-line writes: when their failing is reported. */
+  private readonly health: WriteHealth;
   /** While saved entries load: the namespaces cleared meanwhile (true: everything), whose rows are skipped. */
   private clearedWhileLoading: Set<string> | true | undefined;
   private closed = false;
@@ -100,6 +92,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     private readonly o: EmbeddedIndexOptions = {},
   ) {
     this.entries = new SemanticGroups(o);
+    this.health = new WriteHealth(o.failingReportedAfterMs ?? FAILING_REPORTED_AFTER_MS);
   }
 
   /**
@@ -206,7 +199,7 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
   async add(e: SemanticEntry): Promise<void> {
     if (this.closed) return; // a request that outlived its config's index
     this.entries.add(e);
-    if (this.db && this.pendingAdds < MAX_PENDING_ADDS) {
+    if (this.db && this.pendingAdds < MAX_QUEUED_ADDS) {
       this.pendingAdds++;
       this.queue({ kind: 'add', namespace: e.namespace, contextKey: e.contextKey, vector: Float32Array.from(e.vector), value: e.value, expiresAt: e.expiresAt });
     }
@@ -243,15 +236,14 @@ export class EmbeddedSemanticIndex implements SemanticIndex {
     try {
       (this.rows ??= new SemanticRows(db)).apply(writes);
     } catch (err) {
-      const now = Date.now();
-      this.failingSince ??= now;
-      if (now - this.failingSince >= (this.o.failingReportedAfterMs ?? FAILING_REPORTED_AFTER_MS)) this.persisted(false, err);
+      if (this.health.failed(Date.now())) this.persisted(false, err);
       this.schedule();
       return false;
     }
     this.writes = [];
     this.pendingAdds = 0;
-    this.failingSince = undefined;
+    this.health.worked();
+    // Also after the writer thread stopped, which was told as a failure.
     this.persisted(true);
     return true;
   }

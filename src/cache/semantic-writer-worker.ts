@@ -13,16 +13,12 @@
 import { parentPort } from 'node:worker_threads';
 import { openSqlite } from '../storage/sqlite-driver.js';
 import type { SqliteDb } from '../storage/sqlite-driver.js';
-import { SemanticRows } from './semantic-rows.js';
+import { FLUSH_MS, MAX_QUEUED_ADDS, SemanticRows, WriteHealth } from './semantic-rows.js';
 import type { RowWrite } from './semantic-rows.js';
 
 export type WriterRequest = { op: 'open'; path: string; failingReportedAfterMs: number } | { op: 'write'; writes: RowWrite[] } | { op: 'close' };
 export type WriterReply = { op: 'opened'; error?: string } | { op: 'state'; ok: boolean; error?: string } | { op: 'closed'; unwritten: number };
 
-/** A batch that failed is tried again after this long. */
-const RETRY_MS = 250;
-/** Adds waiting, at most: past it (SQLite unavailable for long) new ones are not written. */
-const MAX_QUEUED_ADDS = 20_000;
 /** How long this connection waits for the file's lock (in this thread, so nothing else waits). */
 const BUSY_TIMEOUT_MS = 2_000;
 
@@ -34,9 +30,7 @@ let rows: SemanticRows | undefined;
 let queue: RowWrite[] = [];
 let queuedAdds = 0;
 let retry: NodeJS.Timeout | undefined;
-let failingSince: number | undefined;
-let reportedFailing = false;
-let reportAfterMs = 5_000;
+let health = new WriteHealth(0);
 
 function send(m: WriterReply): void {
   port!.postMessage(m);
@@ -52,25 +46,16 @@ function drain(): boolean {
   try {
     rows.apply(queue);
   } catch (e) {
-    const now = Date.now();
-    failingSince ??= now;
-    if (!reportedFailing && now - failingSince >= reportAfterMs) {
-      reportedFailing = true;
-      send({ op: 'state', ok: false, error: message(e) });
-    }
+    if (health.failed(Date.now())) send({ op: 'state', ok: false, error: message(e) });
     retry ??= setTimeout(() => {
       retry = undefined;
       drain();
-    }, RETRY_MS);
+    }, FLUSH_MS);
     return false;
   }
   queue = [];
   queuedAdds = 0;
-  failingSince = undefined;
-  if (reportedFailing) {
-    reportedFailing = false;
-    send({ op: 'state', ok: true });
-  }
+  if (health.worked()) send({ op: 'state', ok: true });
   return true;
 }
 
@@ -88,7 +73,7 @@ let opened: Promise<void> = Promise.resolve();
 
 port.on('message', (m: WriterRequest) => {
   if (m.op === 'open') {
-    reportAfterMs = m.failingReportedAfterMs;
+    health = new WriteHealth(m.failingReportedAfterMs);
     opened = open(m.path).then(
       () => send({ op: 'opened' }),
       (e: unknown) => send({ op: 'opened', error: message(e) }),
