@@ -24,7 +24,8 @@ import { siblingModule, startModuleWorker } from '../worker-thread.js';
 import type { SemanticEntry, SemanticIndex, SemanticMatch, SemanticQuery } from './semantic-index.js';
 import { SemanticGroups } from './semantic-groups.js';
 import type { SemanticGroupsOptions } from './semantic-groups.js';
-import { createSemanticTable, EXPIRE_SQL, FAILING_REPORTED_AFTER_MS, FLUSH_MS, MAX_QUEUED_ADDS, SemanticRows, TRIM_SQL, WriteHealth } from './semantic-rows.js';
+import { createSemanticTable, EXPIRE_SQL, FAILING_REPORTED_AFTER_MS, FLUSH_MS, MAX_QUEUED_ADDS, SemanticRows, TRIM_SQL } from './semantic-rows.js';
+import { WriteHealth } from '../storage/write-health.js';
 import type { RowWrite } from './semantic-rows.js';
 import type { WriterReply, WriterRequest } from './semantic-writer-worker.js';
 

@@ -23,33 +23,6 @@ export const MAX_QUEUED_ADDS = 20_000;
  */
 export const FAILING_REPORTED_AFTER_MS = 5_000;
 
-/**
- * When failing writes are worth a report: once, after they kept failing for `afterMs`; and again
- * when they work after that.
- */
-export class WriteHealth {
-  private failingSince: number | undefined;
-  private reported = false;
-
-  constructor(private readonly afterMs: number) {}
-
-  /** A write failed: true when this is the moment to report it. */
-  failed(now: number): boolean {
-    this.failingSince ??= now;
-    if (this.reported || now - this.failingSince < this.afterMs) return false;
-    this.reported = true;
-    return true;
-  }
-
-  /** A write worked: true when its failing had been reported (so the recovery is worth one too). */
-  worked(): boolean {
-    this.failingSince = undefined;
-    const was = this.reported;
-    this.reported = false;
-    return was;
-  }
-}
-
 export const TABLE_SQL = `CREATE TABLE IF NOT EXISTS semantic_cache_entries (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   namespace TEXT NOT NULL,

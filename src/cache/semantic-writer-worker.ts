@@ -13,7 +13,8 @@
 import { parentPort } from 'node:worker_threads';
 import { openSqlite } from '../storage/sqlite-driver.js';
 import type { SqliteDb } from '../storage/sqlite-driver.js';
-import { FLUSH_MS, MAX_QUEUED_ADDS, SemanticRows, WriteHealth } from './semantic-rows.js';
+import { FLUSH_MS, MAX_QUEUED_ADDS, SemanticRows } from './semantic-rows.js';
+import { WriteHealth } from '../storage/write-health.js';
 import type { RowWrite } from './semantic-rows.js';
 
 export type WriterRequest = { op: 'open'; path: string; failingReportedAfterMs: number } | { op: 'write'; writes: RowWrite[] } | { op: 'close' };
