@@ -14,6 +14,8 @@
  *   node --import tsx bench/tree-ab.ts --before DIR --rate 600          open loop at 600 req/s: CPU per request and p50
  *   node --import tsx bench/tree-ab.ts --before . --after . --cached-alias --before-scenario switchyard-unique --scenario switchyard-cache-miss
  *                                                                       one tree: the cache at 0 % hits against its baseline
+ *   node --import tsx bench/tree-ab.ts --before DIR --config-extra '{"governance":{...},"virtual_keys":{...}}' --scenario switchyard-governed
+ *                                                                       both trees with governance on (memory counters)
  *   node --import tsx bench/tree-ab.ts --before DIR --after DIR --after-node-args '--max-semi-space-size=32'
  *                                                                       one tree under two node flag sets
  *   node --import tsx bench/tree-ab.ts --before . --after CLONE --after-node NODE26/bin/node
@@ -69,6 +71,8 @@ interface Options {
   rate?: number;
   /** Merged over the config of the servers other than "before" (JSON). */
   afterConfigExtra?: Record<string, unknown>;
+  /** Config added to every tree's (before the after-trees' own extra). */
+  configExtra?: Record<string, unknown>;
   /**
    * Start every tree's server afresh after this many rounds (0: never). Two processes of the same
    * tree can differ by 15 % in CPU a request for their whole life (their JIT code, where the
@@ -94,6 +98,7 @@ function parse(argv: string[]): Options {
     else if (key === '--cached-alias') o.cachedAlias = true;
     else if (key === '--rate') o.rate = Math.max(1, Number(value()) || 500);
     else if (key === '--after-config-extra') o.afterConfigExtra = JSON.parse(value()) as Record<string, unknown>;
+    else if (key === '--config-extra') o.configExtra = JSON.parse(value()) as Record<string, unknown>;
     else if (key === '--restart-every') o.restartEvery = Math.max(0, Number(value()) || 0);
     else if (key === '--before-node-args') o.beforeNodeArgs = value().split(' ').filter(Boolean);
     else if (key === '--after-node-args') o.afterNodeArgs = value().split(' ').filter(Boolean);
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
   const startTree = (i: number) => {
     const id = names[i]!;
     const execPath = i === 0 ? o.beforeNode : o.afterNode;
-    return startSwitchyardProcess({ id, build: builds[i]!, nodeArgs: { [id]: i === 0 ? o.beforeNodeArgs : o.afterNodeArgs }, ...(execPath ? { execPath } : {}), mockUrl: servers.mock.url, workDir, log, cachedAlias: o.cachedAlias, ...(i > 0 && o.afterConfigExtra ? { extra: o.afterConfigExtra } : {}) });
+    return startSwitchyardProcess({ id, build: builds[i]!, nodeArgs: { [id]: i === 0 ? o.beforeNodeArgs : o.afterNodeArgs }, ...(execPath ? { execPath } : {}), mockUrl: servers.mock.url, workDir, log, cachedAlias: o.cachedAlias, ...(i > 0 || o.configExtra ? { extra: { ...o.configExtra, ...(i > 0 ? o.afterConfigExtra : undefined) } } : {}) });
   };
   try {
     for (let i = 0; i < builds.length; i++) trees.push(await startTree(i));
