@@ -17,6 +17,12 @@ export interface CounterCheck {
    * store may set it only when the reservation creates the counter. Default true (set every time).
    */
   refreshExpiry?: boolean;
+  /**
+   * The counter should outlive a restart (a budget or a rate limit's window; not a concurrency
+   * count, whose requests die with the process). Redis keeps every counter anyway; the memory
+   * store keeps these in a file when it has one (counter-file.ts).
+   */
+  keep?: boolean;
 }
 
 export type ReserveResult =

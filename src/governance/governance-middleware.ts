@@ -93,6 +93,14 @@ function actualAmount(metric: CompiledLimit['metric'], usage: Partial<Usage> | u
   }
 }
 
+/**
+ * The file a memory counter store keeps its counters in: the embedded request log's SQLite file.
+ * None with a ':memory:' database, or with Postgres storage (replicas sharing limits use Redis).
+ */
+export function counterFileOf(storage: Runtime['config']['storage']): string | undefined {
+  return storage.postgres_url === undefined && storage.sqlite_path !== ':memory:' ? storage.sqlite_path : undefined;
+}
+
 export interface GovernanceMiddlewareOptions {
   service: GovernanceService;
   clock?: () => number;
@@ -102,8 +110,11 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
   const clock = o.clock ?? Date.now;
   return (snapshot: Runtime, services: GatewayServices) => {
     const g = snapshot.config.governance;
-    if (!g.enabled) return undefined;
-    o.service.configure(g, snapshot);
+    if (!g.enabled) {
+      o.service.disable();
+      return undefined;
+    }
+    o.service.configure(g, snapshot, counterFileOf(snapshot.config.storage));
     services.whenRetired(snapshot, () => o.service.release(snapshot));
     const policy: GovernancePolicy = policyFor(snapshot.config);
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });
@@ -171,7 +182,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         checks[i] =
           l.metric === 'concurrent'
             ? { key: slot.key, limit: l.limit, amount, expireAt: now + CONCURRENCY_TTL_MS }
-            : { key: slot.key, limit: l.limit, amount, expireAt: slot.expireAt, refreshExpiry: false };
+            : { key: slot.key, limit: l.limit, amount, expireAt: slot.expireAt, refreshExpiry: false, keep: true };
       }
       const { result, where } = await service.reserve(checks, now);
 

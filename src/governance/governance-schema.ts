@@ -74,7 +74,7 @@ export const governanceSchema = z
           .strict(),
       ])
       .default({ type: 'memory' })
-      .describe('Where counters live: memory (one replica) or redis (shared by replicas, exact across them).'),
+      .describe('Where counters live: memory (one replica; budgets and rate-limit windows are kept in storage.sqlite_path across restarts) or redis (shared by replicas, exact across them).'),
     on_counter_store_error: z
       .enum(['fail_open', 'fail_closed'])
       .default('fail_open')

@@ -5,11 +5,14 @@
  *     limit / replicas seen (approximate); counting resumes from Redis when it answers again;
  *   - fail_closed: requests are refused with 503 until it answers.
  * Each change between reachable and not is logged once and shown by a gauge.
+ * The memory store keeps budgets and rate-limit windows in the SQLite file of the request log
+ * (counter-file.ts), so a restart resumes them; requests wait for that file to be read.
  */
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { CounterAdjust, CounterCheck, CounterStore, ReserveResult } from './counter-store.js';
 import type { GovernanceConfig } from './governance-schema.js';
+import { CounterFile } from './counter-file.js';
 import { MemoryCounterStore } from './memory-counter-store.js';
 import { RedisCounterStore } from './redis-counter-store.js';
 
@@ -39,21 +42,26 @@ export class GovernanceService {
   private readonly retired = new Map<CounterStore, Set<object>>();
   /** The snapshots using the current store. */
   private users = new Set<object>();
+  /** The counter file by path (opened once, shared by every memory store on it); undefined: it could not be opened. */
+  private readonly files = new Map<string, Promise<CounterFile | undefined>>();
+  /** Until the current memory store has read its counter file: requests wait for it. */
+  private loading: Promise<void> | undefined;
 
   constructor(private readonly logger: Logger) {}
 
   /**
    * Opens (or, when `counters` changed, replaces) the store for a snapshot's config; cheap when
-   * unchanged. `owner` (the snapshot) uses it until `release(owner)`.
+   * unchanged. `owner` (the snapshot) uses it until `release(owner)`. `counterFile`: the SQLite file
+   * a memory store keeps its counters in (undefined: none, they start from zero at each start).
    */
-  configure(g: GovernanceConfig, owner: object): void {
+  configure(g: GovernanceConfig, owner: object, counterFile?: string): void {
     this.mode = g.on_counter_store_error;
-    const spec = JSON.stringify(g.counters);
+    const spec = JSON.stringify(g.counters) + (g.counters.type === 'memory' ? ` ${counterFile ?? ''}` : '');
     if (spec === this.storeSpec && this.store) {
       this.users.add(owner);
       return;
     }
-    if (this.store) this.retired.set(this.store, this.users);
+    this.retire();
     this.users = new Set([owner]);
     this.storeSpec = spec;
     if (g.counters.type === 'redis') {
@@ -63,16 +71,70 @@ export class GovernanceService {
     } else {
       this.prefix = 'gov:';
       this.up = true;
-      this.store = new MemoryCounterStore();
+      const store = new MemoryCounterStore();
+      this.store = store;
+      if (counterFile !== undefined) {
+        const loading: Promise<void> = this.fileAt(counterFile)
+          .then((file) => {
+            if (!file) return;
+            try {
+              const n = store.attach({ file, onStatus: (ok, err) => this.fileStatus(counterFile, ok, err) });
+              if (n > 0) this.logger.info({ counters: n }, 'governance: counters resumed from the last run');
+            } catch (err) {
+              this.logger.warn({ err: { message: (err as Error).message } }, `governance: the counters kept in ${counterFile} could not be read; counting starts from zero`);
+            }
+          })
+          .finally(() => {
+            if (this.loading === loading) this.loading = undefined;
+          });
+        this.loading = loading;
+      }
     }
+  }
+
+  /**
+   * Governance is off on a new snapshot: the store is closed once no snapshot that used it runs
+   * any more (a Redis connection would otherwise stay open while governance is off).
+   */
+  disable(): void {
+    this.retire();
+    this.users = new Set();
+    this.storeSpec = '';
+  }
+
+  private retire(): void {
+    const s = this.store;
+    if (!s) return;
+    this.store = undefined;
+    this.loading = undefined;
+    if (this.users.size > 0) this.retired.set(s, this.users);
+    else s.close().catch(() => {});
+  }
+
+  private fileAt(path: string): Promise<CounterFile | undefined> {
+    let f = this.files.get(path);
+    if (!f) {
+      f = CounterFile.open(path).catch((err: unknown) => {
+        this.logger.warn({ err: { message: (err as Error).message } }, `governance: cannot keep counters in ${path}; budgets and rate limits start from zero at each restart`);
+        return undefined;
+      });
+      this.files.set(path, f);
+    }
+    return f;
+  }
+
+  private fileStatus(path: string, ok: boolean, err?: unknown): void {
+    if (ok) this.logger.info(`governance: counters are written to ${path} again`);
+    else this.logger.warn({ err: { message: String((err as Error | undefined)?.message ?? err) } }, `governance: counters cannot be written to ${path}; a restart now would lose what was counted since`);
   }
 
   get keyPrefix(): string {
     return this.prefix;
   }
 
-  /** Waits (bounded) for Redis to connect, so a fresh replica counts exactly from its first request. */
+  /** Waits (bounded) for Redis to connect, or the counter file to be read, so a fresh replica counts exactly from its first request. */
   async ready(ms = 2000): Promise<void> {
+    if (this.loading) await this.loading;
     if (this.store instanceof RedisCounterStore) await this.store.waitReady(ms);
   }
 
@@ -94,7 +156,10 @@ export class GovernanceService {
 
   /** One atomic check-and-reserve for every limit of a request. Throws 503 when fail_closed and Redis is down. */
   async reserve(checks: readonly CounterCheck[], now: number): Promise<{ result: ReserveResult; where: Where }> {
-    const s = this.store!;
+    if (this.loading) await this.loading;
+    const s = this.store;
+    // Governance was turned off since this request's snapshot: nothing counts any more.
+    if (!s) return { result: { ok: true, values: checks.map(() => 0) }, where: 'local' };
     if (s instanceof MemoryCounterStore) return { result: s.reserveNow(checks, now), where: s };
     const redis = s as RedisCounterStore;
     if (redis.ready) {
@@ -127,6 +192,7 @@ export class GovernanceService {
 
   /** Current counter values, for the admin API's live usage (local ones while Redis is down). */
   async read(keys: readonly string[]): Promise<number[]> {
+    if (this.loading) await this.loading;
     const s = this.store;
     if (!s) return keys.map(() => 0);
     if (s instanceof RedisCounterStore && !s.ready) return this.local.read(keys);
@@ -157,6 +223,10 @@ export class GovernanceService {
   }
 
   async close(): Promise<void> {
+    if (this.loading) await this.loading;
     await Promise.all([this.store?.close(), this.local.close(), ...[...this.retired.keys()].map((s) => s.close())]);
+    this.retired.clear();
+    for (const f of this.files.values()) (await f)?.close();
+    this.files.clear();
   }
 }
