@@ -23,6 +23,12 @@ export interface CounterCheck {
    * store keeps these in a file when it has one (counter-file.ts).
    */
   keep?: boolean;
+  /**
+   * The counter's value in the shared store when this replica last saw it (a windowed limit). When
+   * the shared store cannot be reached, the local fallback shares out only what was left of the
+   * limit then, not the whole limit again.
+   */
+  seen?: number;
 }
 
 export type ReserveResult =

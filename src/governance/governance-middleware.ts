@@ -47,13 +47,15 @@ interface Slot {
   start: number;
   end: number;
   expireAt: number;
+  /** The counter's value in the shared store (Redis) at this replica's last reservation there. */
+  seen: number | undefined;
 }
 
 function slotFor(prefix: string, l: CompiledLimit, now: number): Slot {
   const k = counterKey(prefix, l, now);
-  if (l.metric === 'concurrent') return { key: k.key, start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY, expireAt: 0 };
+  if (l.metric === 'concurrent') return { key: k.key, start: Number.NEGATIVE_INFINITY, end: Number.POSITIVE_INFINITY, expireAt: 0, seen: undefined };
   const w = windowOf(l.period!, now);
-  return { key: k.key, start: w.start, end: w.end, expireAt: k.expireAt };
+  return { key: k.key, start: w.start, end: w.end, expireAt: k.expireAt, seen: undefined };
 }
 
 function refusal(l: CompiledLimit, resetAt: number, now: number): GatewayError {
@@ -170,6 +172,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
       const n = key.limits.length;
       const checks = new Array<CounterCheck>(n);
       const resets = new Array<number>(n);
+      const used = new Array<Slot>(n);
       for (let i = 0; i < n; i++) {
         const l = key.limits[i]!;
         let slot = slots.get(l);
@@ -179,12 +182,17 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         }
         const amount = l.metric === 'usd' ? usdNano : l.metric === 'tokens' ? tokens : 1;
         resets[i] = l.metric === 'concurrent' ? now : slot.end;
+        used[i] = slot;
         checks[i] =
           l.metric === 'concurrent'
             ? { key: slot.key, limit: l.limit, amount, expireAt: now + CONCURRENCY_TTL_MS }
-            : { key: slot.key, limit: l.limit, amount, expireAt: slot.expireAt, refreshExpiry: false, keep: true };
+            : { key: slot.key, limit: l.limit, amount, expireAt: slot.expireAt, refreshExpiry: false, keep: true, seen: slot.seen };
       }
       const { result, where } = await service.reserve(checks, now);
+      // What the shared store holds, for the local fallback of a later outage (memory: not needed).
+      if (where !== 'local' && where.kind === 'redis') {
+        for (let i = 0; i < result.values.length; i++) if (used[i]!.expireAt !== 0) used[i]!.seen = result.values[i];
+      }
 
 
       // Headers: of each kind, the limit with the least left.

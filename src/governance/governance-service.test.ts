@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../observability/logger.js';
 import type { GovernanceConfig } from './governance-schema.js';
-import { GovernanceService } from './governance-service.js';
+import { GovernanceService, localShares } from './governance-service.js';
 import { MemoryCounterStore } from './memory-counter-store.js';
 
 const memory = { on_counter_store_error: 'fail_open', counters: { type: 'memory' } } as unknown as GovernanceConfig;
@@ -47,5 +47,20 @@ describe('GovernanceService: stores replaced by a config change', () => {
     s.settle(where, [{ key: 'tokens', delta: -30, expires: false }]);
     assert.deepEqual(await where.read(['tokens']), [10], 'settled where it was reserved, not in the new store');
     await s.close();
+  });
+});
+
+describe('localShares: the limits a replica applies while Redis is down', () => {
+  const check = (limit: number, seen?: number) => ({ key: 'k', limit, amount: 1, expireAt: 0, ...(seen !== undefined ? { seen } : {}) });
+
+  it('shares out what was left when Redis was last seen, not the whole limit again', () => {
+    assert.deepEqual(localShares([check(100, 90)], 1).map((c) => c.limit), [10]);
+    assert.deepEqual(localShares([check(100, 90)], 3).map((c) => c.limit), [3]);
+    assert.deepEqual(localShares([check(100, 100), check(100, 140)], 2).map((c) => c.limit), [0, 0], 'spent (or overspent): nothing left to share');
+  });
+
+  it('a counter never seen (a new window, concurrency) gets its share of the whole limit', () => {
+    assert.deepEqual(localShares([check(100)], 1).map((c) => c.limit), [100]);
+    assert.deepEqual(localShares([check(100), check(1)], 4).map((c) => c.limit), [25, 1]);
   });
 });

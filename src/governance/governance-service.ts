@@ -23,6 +23,20 @@ import { RedisCounterStore } from './redis-counter-store.js';
  */
 export type Where = CounterStore | 'local';
 
+/**
+ * The limits a replica applies to its local counters while Redis cannot be reached: its share of
+ * what was left of each windowed limit when it last saw the counter in Redis (a budget nearly spent
+ * stays nearly spent through an outage), and its share of each concurrency limit. The local
+ * counters start from zero; so does a window this replica never saw.
+ */
+export function localShares(checks: readonly CounterCheck[], replicas: number): CounterCheck[] {
+  const n = Math.max(1, replicas);
+  return checks.map((c) => {
+    if (c.seen === undefined) return n === 1 ? c : { ...c, limit: Math.max(1, Math.floor(c.limit / n)) };
+    return { ...c, limit: Math.floor(Math.max(0, c.limit - c.seen) / n) };
+  });
+}
+
 export interface GovernanceStatus {
   /** Counter store type in use. */
   kind: 'memory' | 'redis';
@@ -174,9 +188,7 @@ export class GovernanceService {
     if (this.mode === 'fail_closed') {
       throw new GatewayError('GW_ERR_GOVERNANCE_UNAVAILABLE', 'the gateway cannot check this key\'s limits: its counter store (Redis) cannot be reached (governance.on_counter_store_error: fail_closed); retry shortly');
     }
-    const n = redis.replicasSeen;
-    const scaled = n <= 1 ? checks : checks.map((c) => ({ ...c, limit: Math.max(1, Math.floor(c.limit / n)) }));
-    return { result: this.local.reserveNow(scaled, now), where: 'local' };
+    return { result: this.local.reserveNow(localShares(checks, redis.replicasSeen), now), where: 'local' };
   }
 
   /** Settles a request's reservations (off the request's path; a failure is logged by the status change). */

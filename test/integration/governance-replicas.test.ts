@@ -179,4 +179,27 @@ describe('governance on three replicas sharing Redis', () => {
     assert.equal(after.filter((a) => a.status === 200).length, 60);
     assert.equal(after.filter((a) => a.status === 429).length, 20);
   });
+
+  it('Redis killed near the end of a limit: fail_open shares out only what was left, not the whole limit again', async (t) => {
+    if (!redis) return t.skip(skip);
+    const key = 'sk-sy-replicas-nearly-spent-000001';
+    // Its own key prefix: the only replica it sees is itself, so its share is all that was left.
+    const governance = { enabled: true, counters: { type: 'redis', url: redis.url, timeout_ms: 2000, key_prefix: 'nearly-spent:' }, on_counter_store_error: 'fail_open' };
+    const [gw] = await replicas(1, { governance, virtual_keys: { nearly: { key, rate_limits: [{ requests: 10, per: '1h' }] } } });
+    const before = await load([gw!], key, 8, 1);
+    assert.deepEqual(before.map((a) => a.status), Array(8).fill(200));
+    await redis.kill();
+    try {
+      // 2 of 10 were left: the replica answers 2 more, not 10 more.
+      const during = await load([gw!], key, 10, 1);
+      const answered = during.filter((a) => a.status === 200).length;
+      assert.equal(answered, 2, `answered ${answered} of 10 with 2 left`);
+      for (const a of during.filter((x) => x.status !== 200)) {
+        assert.equal(a.status, 429);
+        assert.match(a.body.error!.message, /allows 10 requests per 1h/);
+      }
+    } finally {
+      await redis.start();
+    }
+  });
 });
