@@ -58,6 +58,8 @@ export class GovernanceService {
   private users = new Set<object>();
   /** The counter file by path (opened once, shared by every memory store on it); undefined: it could not be opened. */
   private readonly files = new Map<string, Promise<CounterFile | undefined>>();
+  /** The governance clock's time at the last reservation (the local counters' windows are in it). */
+  private lastNow = 0;
   /** Until the current memory store has read its counter file: requests wait for it. */
   private loading: Promise<void> | undefined;
 
@@ -161,16 +163,39 @@ export class GovernanceService {
   private setUp(up: boolean, err?: unknown): void {
     if (up === this.up) return;
     this.up = up;
-    if (up) this.logger.info('governance: the counter store (Redis) is reachable again; counting resumes there');
+    if (up) {
+      this.logger.info('governance: the counter store (Redis) is reachable again; counting resumes there');
+      void this.carryOver();
+    }
     else {
       const how = this.mode === 'fail_open' ? 'serving with local counters (each replica: limit / replicas seen) until it returns' : 'refusing requests with 503 until it returns (fail_closed)';
       this.logger.warn({ err: { message: String((err as Error | undefined)?.message ?? err ?? 'not connected') } }, `governance: the counter store (Redis) cannot be reached; ${how}`);
     }
   }
 
+  /**
+   * What the local counters counted while Redis was down is added to Redis once it answers again,
+   * so the window's totals include the outage (else a budget could be spent again by that much).
+   * Given back to the local counters if Redis fails again meanwhile, for the next recovery.
+   */
+  private async carryOver(): Promise<void> {
+    const s = this.store;
+    if (!(s instanceof RedisCounterStore)) return;
+    const now = this.lastNow;
+    const rows = this.local.takeKept(now);
+    if (rows.length === 0) return;
+    try {
+      await s.reserve(rows.map((r) => ({ key: r.key, limit: Number.MAX_SAFE_INTEGER, amount: r.value, expireAt: r.expireAt, refreshExpiry: false })), now);
+      this.logger.info({ counters: rows.length }, 'governance: what was counted locally during the outage was added to Redis');
+    } catch {
+      this.local.add(rows, now);
+    }
+  }
+
   /** One atomic check-and-reserve for every limit of a request. Throws 503 when fail_closed and Redis is down. */
   async reserve(checks: readonly CounterCheck[], now: number): Promise<{ result: ReserveResult; where: Where }> {
     if (this.loading) await this.loading;
+    this.lastNow = now;
     const s = this.store;
     // Governance was turned off since this request's snapshot: nothing counts any more.
     if (!s) return { result: { ok: true, values: checks.map(() => 0) }, where: 'local' };

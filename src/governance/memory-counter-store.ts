@@ -58,18 +58,37 @@ export class MemoryCounterStore implements CounterStore {
     if (this.closed || this.link) return 0;
     const now = this.clock();
     const rows = link.file.load(now);
+    this.add(rows, now);
+    this.link = link;
+    this.flusher = setInterval(() => this.flush(false), link.flushMs ?? COUNTER_FLUSH_MS);
+    this.flusher.unref();
+    return rows.length;
+  }
+
+  /** Adds counted values (from a file, or given back): to a counter that exists, or as a new kept one. */
+  add(rows: readonly CounterRow[], now: number): void {
     for (const r of rows) {
       const cell = this.get(r.key, now);
       if (cell) {
         cell.value += r.value;
         cell.keep = true;
-        this.dirty.add(r.key);
-      } else this.cells.set(r.key, { value: r.value, expireAt: r.expireAt, keep: true });
+        if (this.link) this.dirty.add(r.key);
+      } else if (r.expireAt > now) this.cells.set(r.key, { value: r.value, expireAt: r.expireAt, keep: true });
     }
-    this.link = link;
-    this.flusher = setInterval(() => this.flush(false), link.flushMs ?? COUNTER_FLUSH_MS);
-    this.flusher.unref();
-    return rows.length;
+  }
+
+  /**
+   * Removes and returns the kept counters above zero whose window has not ended at `now`: what a
+   * Redis store's local fallback counted during an outage, to be added to Redis once it answers.
+   */
+  takeKept(now: number): CounterRow[] {
+    const out: CounterRow[] = [];
+    for (const [key, c] of this.cells) {
+      if (!c.keep) continue;
+      this.cells.delete(key);
+      if (c.value > 0 && c.expireAt > now) out.push({ key, value: c.value, expireAt: c.expireAt });
+    }
+    return out;
   }
 
   /**

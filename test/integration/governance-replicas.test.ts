@@ -2,11 +2,12 @@
  * Governance across three gateway replicas sharing one real Redis (started by the test): a rate
  * limit is the same number on three replicas as on one, a budget is never exceeded by concurrent
  * requests (the request log's settled costs), token limits count real usage, and a Redis outage
- * is handled as configured (fail_open keeps answering, fail_closed answers 503) with exact
- * counting again once Redis is back.
+ * is handled as configured (fail_open keeps answering within what was left, fail_closed answers
+ * 503) with exact counting again once Redis is back, the outage's counts included.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import type { MockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -59,6 +60,19 @@ interface Answer {
   status: number;
   headers: Headers;
   body: { error?: { message: string } } & Record<string, unknown>;
+}
+
+/** A counter's value in the test's Redis (0 when absent or Redis is not answering yet). */
+async function redisValue(key: string): Promise<number> {
+  const client = new Redis(redis!.url, { maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  try {
+    await client.connect();
+    return Number((await client.get(key)) ?? 0);
+  } catch {
+    return 0;
+  } finally {
+    client.disconnect();
+  }
 }
 
 async function ask(gw: RunningGateway, key: string, maxTokens = 16): Promise<Answer> {
@@ -161,26 +175,33 @@ describe('governance on three replicas sharing Redis', () => {
     const during = await Promise.all([ask(open!, key), ask(open!, key), ask(closed!, key)]);
     assert.deepEqual(during.map((a) => a.status), [200, 200, 503]);
     assert.equal(during[2]!.headers.get('x-switchyard-error-code'), 'GW_ERR_GOVERNANCE_UNAVAILABLE');
-    // Locally limited (60 / replicas seen, and at least two are seen): the open replica stops at its share, it never hangs.
-    const more = await Promise.all(Array.from({ length: 40 }, () => ask(open!, key)));
+    // Locally limited (what was left of 60 when Redis was last seen, shared by the replicas seen):
+    // the open replica stops at its share, it never hangs.
+    const more = await Promise.all(Array.from({ length: 70 }, () => ask(open!, key)));
     assert.ok(more.every((a) => a.status === 200 || a.status === 429));
     assert.ok(more.some((a) => a.status === 429));
     const metrics = await (await fetch(`${open!.url}/metrics`)).text();
     assert.match(metrics, /^switchyard_governance_store_up 0$/m);
+    const countedLocally = 2 + more.filter((a) => a.status === 200).length;
 
     await redis.start();
+    // Redis came back empty. Once the open replica is connected again, what it answered during the
+    // outage is added to Redis (bounded wait); then counting goes on there, exactly, shared by both.
     const deadline = Date.now() + 15_000;
-    while (!/^switchyard_governance_store_up 1$/m.test(await (await fetch(`${closed!.url}/metrics`)).text())) {
-      assert.ok(Date.now() < deadline, 'the replica did not reconnect to Redis');
+    while ((await redisValue(`switchyard:gov:k:outage:requests:1m:${NOW - (NOW % 60_000)}`)) !== countedLocally) {
+      assert.ok(Date.now() < deadline, 'the open replica did not reconnect to Redis, or did not add its outage counts');
       await new Promise((r) => setTimeout(r, 50));
     }
-    // Redis came back empty: counting starts again there, exactly, shared by both replicas.
+    while (!/^switchyard_governance_store_up 1$/m.test(await (await fetch(`${closed!.url}/metrics`)).text())) {
+      assert.ok(Date.now() < deadline, 'the closed replica did not reconnect to Redis');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const after = await load([open!, closed!], key, 80, 8);
-    assert.equal(after.filter((a) => a.status === 200).length, 60);
-    assert.equal(after.filter((a) => a.status === 429).length, 20);
+    assert.equal(after.filter((a) => a.status === 200).length, Math.max(0, 60 - countedLocally));
+    assert.equal(after.filter((a) => a.status === 429).length, 80 - Math.max(0, 60 - countedLocally));
   });
 
-  it('Redis killed near the end of a limit: fail_open shares out only what was left, not the whole limit again', async (t) => {
+  it('Redis killed near the end of a limit: fail_open shares out only what was left, and Redis gets what was counted meanwhile', async (t) => {
     if (!redis) return t.skip(skip);
     const key = 'sk-sy-replicas-nearly-spent-000001';
     // Its own key prefix: the only replica it sees is itself, so its share is all that was left.
@@ -189,6 +210,7 @@ describe('governance on three replicas sharing Redis', () => {
     const before = await load([gw!], key, 8, 1);
     assert.deepEqual(before.map((a) => a.status), Array(8).fill(200));
     await redis.kill();
+    let restarted = false;
     try {
       // 2 of 10 were left: the replica answers 2 more, not 10 more.
       const during = await load([gw!], key, 10, 1);
@@ -198,8 +220,19 @@ describe('governance on three replicas sharing Redis', () => {
         assert.equal(a.status, 429);
         assert.match(a.body.error!.message, /allows 10 requests per 1h/);
       }
-    } finally {
       await redis.start();
+      restarted = true;
+    } finally {
+      if (!restarted) await redis.start();
     }
+    // Redis came back empty. Once the replica is connected again, the 2 answered during the outage
+    // are in Redis too: 8 more fit in the window, not 10.
+    const deadline = Date.now() + 15_000;
+    while ((await redisValue(`nearly-spent:k:nearly:requests:1h:${NOW - (NOW % 3_600_000)}`)) !== 2) {
+      assert.ok(Date.now() < deadline, 'the counts of the outage never reached Redis');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const after = await load([gw!], key, 12, 1);
+    assert.equal(after.filter((a) => a.status === 200).length, 8);
   });
 });
