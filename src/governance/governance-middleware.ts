@@ -117,6 +117,12 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
       return undefined;
     }
     o.service.configure(g, snapshot, counterFileOf(snapshot.config.storage));
+    if (g.counters.type === 'memory' && snapshot.config.storage.postgres_url !== undefined) {
+      o.service.warnOnce(
+        'memory-counters-with-postgres',
+        'governance: counters are in memory (governance.counters.type: memory) while the request log is in Postgres: each replica counts its own limits, and budgets start from zero at each restart; replicas sharing Postgres should share counters: { type: redis }',
+      );
+    }
     services.whenRetired(snapshot, () => o.service.release(snapshot));
     const policy: GovernancePolicy = policyFor(snapshot.config);
     const prices = new PriceTable({ overrides: snapshot.config.pricing.overrides });

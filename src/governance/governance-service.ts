@@ -139,6 +139,15 @@ export class GovernanceService {
     return f;
   }
 
+  private readonly warned = new Set<string>();
+
+  /** A warning about the config, once per process. */
+  warnOnce(id: string, message: string): void {
+    if (this.warned.has(id)) return;
+    this.warned.add(id);
+    this.logger.warn(message);
+  }
+
   private fileStatus(path: string, ok: boolean, err?: unknown): void {
     if (ok) this.logger.info(`governance: counters are written to ${path} again`);
     else this.logger.warn({ err: { message: String((err as Error | undefined)?.message ?? err) } }, `governance: counters cannot be written to ${path}; a restart now would lose what was counted since`);
