@@ -131,3 +131,63 @@ describe('redis counter store expiry', () => {
     }
   });
 });
+
+describe('redis counter store: requests in flight, per replica', () => {
+  it('counts every live replica\'s slots; a replica that stops (a crash) frees its slots within three heartbeats', async (t) => {
+    if (!redis) return t.skip(skip);
+    const prefix = `r${Math.random()}:`;
+    const replica = () => new RedisCounterStore({ url: redis!.url, timeoutMs: 1000, prefix, heartbeatMs: 100 });
+    const [a, b] = [replica(), replica()];
+    const raw = new Redis(redis.url);
+    try {
+      assert.ok((await a.waitReady(5000)) && (await b.waitReady(5000)));
+      const key = `${prefix}k:bot:inflight`;
+      const now = Date.now();
+      const slot = { key, limit: 3, amount: 1, expireAt: now + 15 * 60_000, perReplica: true };
+      assert.deepEqual(await a.reserve([slot], now), { ok: true, values: [1] });
+      assert.deepEqual(await a.reserve([slot], now), { ok: true, values: [2] });
+      assert.deepEqual(await b.reserve([slot], now), { ok: true, values: [3] });
+      assert.deepEqual(await b.reserve([slot], now), { ok: false, index: 0, values: [3] }, 'full: nothing added');
+      assert.deepEqual(await b.read([key]), [3]);
+      // A settles one of its requests: its own part goes down, B's is untouched.
+      await a.adjust([{ key, delta: -1, expires: true, perReplica: true }]);
+      assert.deepEqual(await b.read([key]), [2]);
+      assert.equal(await raw.hlen(key), 2, 'one field per replica');
+
+      // A dies holding a slot: no settlement, no more heartbeats.
+      await a.close();
+      const deadline = Date.now() + 5_000;
+      let r = await b.reserve([slot], Date.now());
+      while (!(r.ok && r.values[0] === 2)) {
+        if (r.ok) await b.adjust([{ key, delta: -1, expires: true, perReplica: true }]);
+        assert.ok(Date.now() < deadline, `A's slot was never freed: ${JSON.stringify(r)}`);
+        await new Promise((res) => setTimeout(res, 50));
+        r = await b.reserve([slot], Date.now());
+      }
+      assert.equal(await raw.hlen(key), 1, 'the dead replica\'s field is gone');
+      // B settles everything: its field goes too, and the key with it.
+      await b.adjust([{ key, delta: -2, expires: true, perReplica: true }]);
+      assert.equal(await raw.exists(key), 0);
+    } finally {
+      raw.disconnect();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a refused reservation takes its in-flight slot back', async (t) => {
+    if (!redis) return t.skip(skip);
+    const s = new RedisCounterStore({ url: redis.url, timeoutMs: 1000, prefix: `r${Math.random()}:` });
+    try {
+      assert.ok(await s.waitReady(5000));
+      const p = `f${Math.random()}:`;
+      const now = Date.now();
+      const refused = await s.reserve([{ key: p + 'inflight', limit: 5, amount: 1, expireAt: now + 60_000, perReplica: true }, { key: p + 'usd', limit: 10, amount: 11, expireAt: now + 60_000, refreshExpiry: false }], now);
+      assert.deepEqual(refused, { ok: false, index: 1, values: [0, 0] });
+      assert.deepEqual(await s.read([p + 'inflight', p + 'usd']), [0, 0]);
+    } finally {
+      await s.close();
+    }
+  });
+});
+

@@ -29,6 +29,12 @@ export interface CounterCheck {
    * limit then, not the whole limit again.
    */
   seen?: number;
+  /**
+   * A count of requests in flight (max_concurrent), not a window: in Redis each replica holds its
+   * own part, and the parts of a replica that stopped (a crash) stop counting within a few
+   * heartbeats. The memory store treats it as any counter.
+   */
+  perReplica?: boolean;
 }
 
 export type ReserveResult =
@@ -46,6 +52,8 @@ export interface CounterAdjust {
    * counter that is gone from one it just made: an expiring counter always has its expiry.
    */
   expires: boolean;
+  /** As CounterCheck.perReplica: settles this replica's part of a count of requests in flight. */
+  perReplica?: boolean;
 }
 
 export interface CounterStore {

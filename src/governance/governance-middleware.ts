@@ -27,7 +27,10 @@ import type { HeaderLimit } from './rate-limit-headers.js';
 import { rateLimitHeaders } from './rate-limit-headers.js';
 import { windowOf } from './windows.js';
 
-/** How long a concurrency counter outlives its last use (a replica that died holding slots). */
+/**
+ * How long a concurrency counter outlives its last use. In Redis a replica that died holding slots
+ * stops counting within three heartbeats (15 s); this only clears the key of a quiet one.
+ */
 const CONCURRENCY_TTL_MS = 15 * 60_000;
 /** Counters outlive their window a little, so a late settlement still finds them. */
 const WINDOW_SLACK_MS = 60_000;
@@ -35,7 +38,9 @@ const WINDOW_SLACK_MS = 60_000;
 /** The Redis/memory key of a limit's counter in the window that holds `now`. */
 export function counterKey(prefix: string, l: CompiledLimit, now: number): { key: string; expireAt: number; resetAt: number } {
   const base = `${prefix}${l.scope === 'key' ? 'k' : 't'}:${l.owner}:`;
-  if (l.metric === 'concurrent') return { key: `${base}concurrent`, expireAt: now + CONCURRENCY_TTL_MS, resetAt: now };
+  // `inflight`, not the `concurrent` counter of earlier versions: in Redis it is a hash of per-replica
+  // counts now, and a rolling upgrade must not meet the old string under the same name.
+  if (l.metric === 'concurrent') return { key: `${base}inflight`, expireAt: now + CONCURRENCY_TTL_MS, resetAt: now };
   const w = windowOf(l.period!, now);
   return { key: `${base}${l.metric}:${l.period}:${w.start}`, expireAt: w.end + WINDOW_SLACK_MS, resetAt: w.end };
 }
@@ -143,7 +148,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         const l = r.limits[i]!;
         const c = r.checks[i]!;
         const expires = c.expireAt !== Number.POSITIVE_INFINITY;
-        if (l.metric === 'concurrent') adjusts.push({ key: c.key, delta: -c.amount, expires });
+        if (l.metric === 'concurrent') adjusts.push({ key: c.key, delta: -c.amount, expires, perReplica: true });
         else if (!result.keepAll) {
           const delta = actualAmount(l.metric, result.usage, usd, c.amount) - c.amount;
           if (delta !== 0) adjusts.push({ key: c.key, delta, expires });
@@ -191,7 +196,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         used[i] = slot;
         checks[i] =
           l.metric === 'concurrent'
-            ? { key: slot.key, limit: l.limit, amount, expireAt: now + CONCURRENCY_TTL_MS }
+            ? { key: slot.key, limit: l.limit, amount, expireAt: now + CONCURRENCY_TTL_MS, perReplica: true }
             : { key: slot.key, limit: l.limit, amount, expireAt: slot.expireAt, refreshExpiry: false, keep: true, seen: slot.seen };
       }
       const { result, where } = await service.reserve(checks, now);

@@ -6,13 +6,10 @@
  * SDK; the spend is read from the admin API.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
@@ -21,13 +18,13 @@ import type { MockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import { openSqlite } from '../../src/storage/sqlite-driver.js';
 import { startGateway } from '../../src/start-gateway.js';
 import { silentLogger } from '../../src/observability/logger.js';
+import { startCli } from '../helpers/cli.js';
 import { startRedisOrSkip } from '../helpers/redis.js';
 import type { TestRedis } from '../helpers/redis.js';
 import { buildConfig, defaultConfig } from '../helpers/stack.js';
 
 const ADMIN = 'admin-token-restart-test-000001';
 const NIGHTLY = 'sk-sy-test-nightly-evals-0000001';
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 let mock: MockUpstream;
 let dir: string;
@@ -173,23 +170,6 @@ describe('budgets across live changes of governance.counters', () => {
     }
   });
 });
-
-async function startCli(configFile: string): Promise<{ process: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'start', '--config', configFile, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const deadline = Date.now() + 60_000;
-  while (!/listening on (http:\/\/\S+)/.test(out)) {
-    if (Date.now() > deadline || proc.exitCode !== null) {
-      proc.kill('SIGKILL');
-      assert.fail(`the CLI did not start: ${err || out}`);
-    }
-    const [chunk] = (await Promise.race([once(proc.stdout!, 'data'), once(proc, 'exit'), new Promise((r) => setTimeout(() => r([Buffer.alloc(0)]), 1000))])) as [Buffer];
-    if (Buffer.isBuffer(chunk)) out += chunk.toString();
-  }
-  return { process: proc, url: /listening on (http:\/\/\S+)/.exec(out)![1]! };
-}
 
 /** Polls (bounded) until the counter file holds `value` for `key`. */
 async function waitForKept(dbFile: string, key: string, value: number): Promise<void> {

@@ -6,6 +6,10 @@
  * 503) with exact counting again once Redis is back, the outage's counts included.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
@@ -14,6 +18,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { startGateway } from '../../src/start-gateway.js';
 import type { RunningGateway } from '../../src/start-gateway.js';
 import { buildConfig, defaultConfig } from '../helpers/stack.js';
+import { startCli } from '../helpers/cli.js';
 import { startRedisOrSkip } from '../helpers/redis.js';
 import type { TestRedis } from '../helpers/redis.js';
 
@@ -75,8 +80,8 @@ async function redisValue(key: string): Promise<number> {
   }
 }
 
-async function ask(gw: RunningGateway, key: string, maxTokens = 16): Promise<Answer> {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+async function ask(gw: RunningGateway | string, key: string, maxTokens = 16): Promise<Answer> {
+  const res = await fetch(`${typeof gw === 'string' ? gw : gw.url}/v1/chat/completions`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'count me' }], max_tokens: maxTokens }),
@@ -199,6 +204,52 @@ describe('governance on three replicas sharing Redis', () => {
     const after = await load([open!, closed!], key, 80, 8);
     assert.equal(after.filter((a) => a.status === 200).length, Math.max(0, 60 - countedLocally));
     assert.equal(after.filter((a) => a.status === 429).length, 80 - Math.max(0, 60 - countedLocally));
+  });
+
+  it('a replica killed with requests in flight: their max_concurrent slots come free on the others within seconds', async (t) => {
+    if (!redis) return t.skip(skip);
+    const key = 'sk-sy-replicas-inflight-key-00001';
+    const raw = {
+      ...defaultConfig(mock.url),
+      server: { host: '127.0.0.1', port: 0 },
+      logging: { level: 'silent' },
+      storage: { sqlite_path: ':memory:' },
+      governance: { enabled: true, counters: { type: 'redis', url: redis.url } },
+      virtual_keys: { busy: { key, max_concurrent: 2 } },
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-inflight-'));
+    const configFile = join(dir, 'replica-a.json');
+    writeFileSync(configFile, JSON.stringify(raw));
+    // Replica A, in its own process: two requests to an upstream that never answers hold both slots.
+    const a = await startCli(configFile);
+    const [b] = await replicas(1, { virtual_keys: raw.virtual_keys });
+    try {
+      mock.reset();
+      mock.setFaults([{ fault: { kind: 'blackhole' } }]);
+      const held = [ask(a.url, key), ask(a.url, key)].map((p) => p.catch(() => undefined));
+      await mock.waitForRequests(2);
+      const full = await ask(b!, key);
+      assert.equal(full.status, 429);
+      assert.match(full.body.error!.message, /already has 2 requests in flight/);
+
+      // A crashes: it never settles. Its slots stop counting once it misses three heartbeats (15 s).
+      a.process.kill('SIGKILL');
+      await once(a.process, 'exit');
+      await Promise.all(held);
+      mock.setFaults([]);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const r = await ask(b!, key);
+        if (r.status === 200) break;
+        assert.equal(r.status, 429);
+        assert.ok(Date.now() < deadline, 'the dead replica still holds its slots after 30 s');
+        await new Promise((res) => setTimeout(res, 200));
+      }
+    } finally {
+      mock.setFaults([]);
+      if (a.process.exitCode === null && a.process.signalCode === null) a.process.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('Redis killed near the end of a limit: fail_open shares out only what was left, and Redis gets what was counted meanwhile', async (t) => {
