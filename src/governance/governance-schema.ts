@@ -78,7 +78,7 @@ export const governanceSchema = z
     on_counter_store_error: z
       .enum(['fail_open', 'fail_closed'])
       .default('fail_open')
-      .describe('When Redis cannot be reached: fail_open serves with local counters (each replica applies limit / replicas seen), fail_closed refuses with 503.'),
+      .describe('When Redis cannot be reached: fail_open serves with local counters (each replica applies its share of what was left of each limit, and adds what it counted to Redis when it returns), fail_closed refuses with 503.'),
     default_max_tokens: z.number().int().positive().default(4096).describe('Output tokens reserved for a request that sets no max_tokens (budgets and token limits reserve the worst case).'),
   })
   .strict();

@@ -1,8 +1,9 @@
 /**
  * Owns governance's counter store for the life of the process (snapshots come and go; counters
  * and the Redis connection stay) and applies `on_counter_store_error`:
- *   - fail_open: while Redis cannot be reached, each replica counts locally against
- *     limit / replicas seen (approximate); counting resumes from Redis when it answers again;
+ *   - fail_open: while Redis cannot be reached, each replica counts locally against its share of
+ *     what was left of each limit when it last saw it (approximate); when Redis answers again, the
+ *     local counts are added to it and counting resumes there;
  *   - fail_closed: requests are refused with 503 until it answers.
  * Each change between reachable and not is logged once and shown by a gauge.
  * The memory store keeps budgets and rate-limit windows in the SQLite file of the request log
@@ -62,6 +63,8 @@ export class GovernanceService {
   private lastNow = 0;
   /** Until the current memory store has read its counter file: requests wait for it. */
   private loading: Promise<void> | undefined;
+  /** Ids of the config warnings given (warnOnce). */
+  private readonly warned = new Set<string>();
 
   constructor(private readonly logger: Logger) {}
 
@@ -139,8 +142,6 @@ export class GovernanceService {
     return f;
   }
 
-  private readonly warned = new Set<string>();
-
   /** A warning about the config, once per process. */
   warnOnce(id: string, message: string): void {
     if (this.warned.has(id)) return;
@@ -177,7 +178,7 @@ export class GovernanceService {
       void this.carryOver();
     }
     else {
-      const how = this.mode === 'fail_open' ? 'serving with local counters (each replica: limit / replicas seen) until it returns' : 'refusing requests with 503 until it returns (fail_closed)';
+      const how = this.mode === 'fail_open' ? 'serving with local counters (each replica: its share of what was left of each limit) until it returns' : 'refusing requests with 503 until it returns (fail_closed)';
       this.logger.warn({ err: { message: String((err as Error | undefined)?.message ?? err ?? 'not connected') } }, `governance: the counter store (Redis) cannot be reached; ${how}`);
     }
   }

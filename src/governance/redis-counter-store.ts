@@ -189,7 +189,7 @@ export interface RedisCounterStoreOptions {
   prefix: string;
   /** Called on every change between reachable and not (the caller logs and meters transitions). */
   onStatus?: (up: boolean, err?: Error) => void;
-  /** How often this replica says it is alive (for fail_open's limit / replicas). Default 5000 ms. */
+  /** How often this replica says it is alive (fail_open's shares; in-flight counts of live replicas). Default 5000 ms. */
   heartbeatMs?: number;
 }
 
