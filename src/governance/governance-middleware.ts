@@ -13,6 +13,9 @@ import type { Usage } from '../core/response.js';
 import type { GatewayServices, MiddlewareFactory } from '../pipeline/feature.js';
 import type { Middleware } from '../pipeline/compose.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { SpendMeter } from '../pipeline/spend-meter.js';
+import { SPEND_METER } from '../pipeline/spend-meter.js';
+import type { CoreRequest } from '../core/request.js';
 import { tapStream } from '../pipeline/event-stream.js';
 import type { PipelineResult, RouteInfo } from '../pipeline/result.js';
 import { targetsFor } from '../pipeline/route-step.js';
@@ -63,12 +66,13 @@ function slotFor(prefix: string, l: CompiledLimit, now: number): Slot {
   return { key: k.key, start: w.start, end: w.end, expireAt: k.expireAt, seen: undefined };
 }
 
-function refusal(l: CompiledLimit, resetAt: number, now: number): GatewayError {
+/** `subject`: what the limit would not hold: the request, or a further call of it (an MCP round). */
+function refusal(l: CompiledLimit, resetAt: number, now: number, subject = 'this request'): GatewayError {
   const who = l.scope === 'key' ? `virtual key ${l.owner}` : `team ${l.owner}`;
   if (l.metric === 'usd') {
     const when = Number.isFinite(resetAt) ? `; the window resets at ${new Date(resetAt).toISOString()}` : ' (a total budget: it does not reset)';
     const opts = Number.isFinite(resetAt) ? { retryAfterMs: resetAt - now } : {};
-    return new GatewayError('GW_ERR_BUDGET_EXHAUSTED', `budget exhausted: the ${l.period} budget of ${who} ($${l.shown}) has less left than this request may cost${when}`, opts);
+    return new GatewayError('GW_ERR_BUDGET_EXHAUSTED', `budget exhausted: the ${l.period} budget of ${who} ($${l.shown}) has less left than ${subject} may cost${when}`, opts);
   }
   if (l.metric === 'concurrent') {
     return new GatewayError('GW_ERR_RATE_LIMITED', `rate limited: ${who} already has ${l.shown} requests in flight (max_concurrent); retry when one finishes`, { retryAfterMs: 1000 });
@@ -87,16 +91,20 @@ interface Reservation {
   limits: CompiledLimit[];
 }
 
-function actualAmount(metric: CompiledLimit['metric'], usage: Partial<Usage> | undefined, usd: number, reserved: number): number {
+/** What a request really used, to settle its reservation to; 'keep-all' keeps the worst case reserved. */
+type Spent = { usd: number; tokens: number } | 'keep-all';
+const NOTHING: Spent = Object.freeze({ usd: 0, tokens: 0 });
+
+function actualAmount(metric: CompiledLimit['metric'], spent: { usd: number; tokens: number }, reserved: number): number {
   switch (metric) {
     case 'concurrent':
       return 0;
     case 'requests':
       return reserved;
     case 'tokens':
-      return usage ? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) : 0;
+      return spent.tokens;
     case 'usd':
-      return Math.ceil(usd * NANO_USD);
+      return Math.ceil(spent.usd * NANO_USD);
   }
 }
 
@@ -136,26 +144,75 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
     // Counter keys per limit, rebuilt only when a new window starts (bounded by the config's limits).
     const slots = new Map<CompiledLimit, Slot>();
 
-    const settle = (r: Reservation, result: { usage?: Partial<Usage> | undefined; route?: RouteInfo | undefined; keepAll?: boolean }) => {
+    /** Tokens and USD of one call's usage, priced at the target that answered it. */
+    const spentOf = (usage: Partial<Usage> | undefined, route: RouteInfo | undefined): { usd: number; tokens: number } => {
+      if (!usage) return NOTHING as { usd: number; tokens: number };
       let usd = 0;
-      if (result.usage && result.route) {
-        const t = result.route.target;
+      if (route) {
+        const t = route.target;
         const price = prices.lookup({ provider: t.provider.name, providerType: t.provider.type, model: t.model });
-        if (price) usd = costOf(price, { inputTokens: 0, outputTokens: 0, ...result.usage });
+        if (price) usd = costOf(price, { inputTokens: 0, outputTokens: 0, ...usage });
       }
+      return { usd, tokens: (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) };
+    };
+
+    const settle = (r: Reservation, spent: Spent) => {
       const adjusts: CounterAdjust[] = [];
       for (let i = 0; i < r.limits.length; i++) {
         const l = r.limits[i]!;
         const c = r.checks[i]!;
         const expires = c.expireAt !== Number.POSITIVE_INFINITY;
         if (l.metric === 'concurrent') adjusts.push({ key: c.key, delta: -c.amount, expires, perReplica: true });
-        else if (!result.keepAll) {
-          const delta = actualAmount(l.metric, result.usage, usd, c.amount) - c.amount;
+        else if (spent !== 'keep-all') {
+          const delta = actualAmount(l.metric, spent, c.amount) - c.amount;
           if (delta !== 0) adjusts.push({ key: c.key, delta, expires });
         }
       }
       service.settle(r.where, adjusts);
     };
+
+    /**
+     * A request that calls upstream again (an MCP round): each further call's worst case is added to
+     * the reservation before it is made, and each call's usage is priced at its own target. Once a
+     * call was metered, the settlement is the sum of the calls, whatever the final answer says.
+     */
+    class Meter implements SpendMeter {
+      calls = 0;
+      readonly spent = { usd: 0, tokens: 0 };
+
+      constructor(
+        private readonly ctx: RequestContext,
+        private readonly key: CompiledKey,
+        private readonly r: Reservation,
+      ) {}
+
+      async beforeCall(request: CoreRequest): Promise<void> {
+        const est = estimateChatTokens(request, g.default_max_tokens);
+        const tokens = est.input + est.output;
+        const usdNano = this.key.needsCost ? Math.ceil(worstCaseUsd(prices, targetsFor(snapshot, request), est) * NANO_USD) : 0;
+        const now = clock();
+        const r = this.r;
+        const more = r.checks.map((c, i): CounterCheck => {
+          const m = r.limits[i]!.metric;
+          return { ...c, amount: m === 'usd' ? usdNano : m === 'tokens' ? tokens : 0 };
+        });
+        const result = await service.reserveMore(r.where, more, now);
+        if (!result) return; // the counter store failed, and fail_open lets the call go uncounted
+        if (!result.ok) {
+          const l = r.limits[result.index]!;
+          if (l.metric === 'usd') this.ctx.responseHeaders['x-should-retry'] = 'false';
+          throw refusal(l, l.period ? windowOf(l.period, now).end : now, now, 'the next model call of this request (an MCP round)');
+        }
+        for (let i = 0; i < more.length; i++) r.checks[i]!.amount += more[i]!.amount;
+      }
+
+      afterCall(usage: Partial<Usage> | undefined, route: RouteInfo | undefined): void {
+        this.calls++;
+        const s = spentOf(usage, route);
+        this.spent.usd += s.usd;
+        this.spent.tokens += s.tokens;
+      }
+    }
 
     const governance: Middleware = async (ctx: RequestContext, next) => {
       const now = clock();
@@ -228,24 +285,28 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
       }
 
       const r: Reservation = { where, checks, limits: key.limits };
+      const meter = ctx.kind === 'chat' && (key.needsTokens || key.needsCost) ? new Meter(ctx, key, r) : undefined;
+      if (meter) ctx.state.set(SPEND_METER, meter);
+      /** What the calls metered so far used (an MCP loop), or else `fallback`. */
+      const metered = (fallback: Spent): Spent => (meter && meter.calls > 0 ? meter.spent : fallback);
       let out: PipelineResult;
       try {
         out = await next();
       } catch (e) {
-        settle(r, {});
+        settle(r, metered(NOTHING));
         throw e;
       }
       // Answered from the response cache: counts as a request, costs 0 tokens and 0 USD.
       if (ctx.state.has(CACHE_HIT)) {
-        settle(r, {});
+        settle(r, NOTHING);
         return out;
       }
       if (out.kind === 'response') {
-        settle(r, { usage: out.response.usage, route: out.route });
+        settle(r, metered(spentOf(out.response.usage, out.route)));
         return out;
       }
       if (out.kind === 'embeddings') {
-        settle(r, { usage: { inputTokens: out.response.usage.inputTokens, outputTokens: 0 }, route: out.route });
+        settle(r, spentOf({ inputTokens: out.response.usage.inputTokens, outputTokens: 0 }, out.route));
         return out;
       }
       let usage: Partial<Usage> | undefined;
@@ -258,8 +319,10 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
             else if (e.type === 'finish' && e.usage) usage = mergeUsage(usage, e.usage);
           },
           done(end) {
-            // A stream cut before its usage arrived may still be billed upstream: keep the worst case.
-            settle(r, usage ? { usage, route } : { keepAll: end.kind !== 'end' });
+            // A stream cut before its usage arrived may still be billed upstream: keep the worst
+            // case (every call's, for an MCP loop cut mid-round).
+            if (end.kind !== 'end' && (!usage || (meter && meter.calls > 0))) settle(r, 'keep-all');
+            else settle(r, metered(spentOf(usage, route)));
           },
         }),
       };

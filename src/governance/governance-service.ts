@@ -38,6 +38,10 @@ export function localShares(checks: readonly CounterCheck[], replicas: number): 
   });
 }
 
+function unavailable(): GatewayError {
+  return new GatewayError('GW_ERR_GOVERNANCE_UNAVAILABLE', 'the gateway cannot check this key\'s limits: its counter store (Redis) cannot be reached (governance.on_counter_store_error: fail_closed); retry shortly');
+}
+
 export interface GovernanceStatus {
   /** Counter store type in use. */
   kind: 'memory' | 'redis';
@@ -221,9 +225,29 @@ export class GovernanceService {
       }
     } else this.setUp(false);
     if (this.mode === 'fail_closed') {
-      throw new GatewayError('GW_ERR_GOVERNANCE_UNAVAILABLE', 'the gateway cannot check this key\'s limits: its counter store (Redis) cannot be reached (governance.on_counter_store_error: fail_closed); retry shortly');
+      throw unavailable();
     }
     return { result: this.local.reserveNow(localShares(checks, redis.replicasSeen), now), where: 'local' };
+  }
+
+  /**
+   * Adds to a request's reservation, in the place it was made (a further upstream call of the same
+   * request). Undefined when the store failed and fail_open lets the call go uncounted; throws 503
+   * when fail_closed.
+   */
+  async reserveMore(where: Where, checks: readonly CounterCheck[], now: number): Promise<ReserveResult | undefined> {
+    if (where === 'local') {
+      const s = this.store;
+      return this.local.reserveNow(localShares(checks, s instanceof RedisCounterStore ? s.replicasSeen : 1), now);
+    }
+    if (where instanceof MemoryCounterStore) return where.reserveNow(checks, now);
+    try {
+      return await where.reserve(checks, now);
+    } catch (e) {
+      if (where === this.store) this.setUp(false, e);
+      if (this.mode === 'fail_closed') throw unavailable();
+      return undefined;
+    }
   }
 
   /** Settles a request's reservations (off the request's path; a failure is logged by the status change). */

@@ -24,6 +24,7 @@ import { forChat } from '../pipeline/compose.js';
 import type { ChatContext } from '../pipeline/context.js';
 import { responseToEvents, streamFromEvents } from '../pipeline/event-stream.js';
 import { RECORD_EXTRAS } from '../pipeline/record-extras.js';
+import { SPEND_METER } from '../pipeline/spend-meter.js';
 import type { ChatResult, EventStream } from '../pipeline/result.js';
 import type { McpCallRecord } from '../plugins/plugin.js';
 import type { Runtime } from '../routing/runtime.js';
@@ -214,12 +215,14 @@ function consume(result: ChatResult): { events: AsyncIterable<StreamEvent>; abor
 }
 
 function runJsonLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResult>) {
+  const meter = ctx.state.get(SPEND_METER);
   return async (first: Extract<ChatResult, { kind: 'response' }>): Promise<ChatResult> => {
     let result = first;
     const earlierText: TextPart[] = [];
     for (;;) {
       const resp = result.response;
       addUsage(loop.usage, resp.usage);
+      meter?.afterCall(resp.usage, result.route);
       const calls = loop.toRun(resp);
       if (!calls) {
         const { raw: _raw, ...rest } = result;
@@ -227,6 +230,8 @@ function runJsonLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResul
       }
       await loop.execute(resp, calls, ctx.signal);
       for (const p of resp.content) if (p.type === 'text' && p.text) earlierText.push(p);
+      // Governance reserves the next round's worst case, or refuses it (its budget would not hold it).
+      await meter?.beforeCall(ctx.request);
       const r = await next();
       if (r.kind !== 'response') {
         r.kind === 'stream' && r.stream.abort();
@@ -239,6 +244,7 @@ function runJsonLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResul
 
 function runStreamLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResult>, first: ChatResult): EventStream {
   const aborter = new AbortController();
+  const meter = ctx.state.get(SPEND_METER);
   let current: { abort(): void } | undefined;
   async function* rounds(): AsyncGenerator<StreamEvent> {
     let result = first;
@@ -289,6 +295,7 @@ function runStreamLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatRes
       if (aborter.signal.aborted) return;
       if (!finish) return;
       addUsage(loop.usage, roundUsage);
+      meter?.afterCall(roundUsage, result.route);
       const resp = asm.result();
       const calls = loop.toRun(resp);
       if (!calls || !resp) {
@@ -301,6 +308,7 @@ function runStreamLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatRes
       if (aborter.signal.aborted) return;
       offset += maxIndex + 1;
       try {
+        await meter?.beforeCall(ctx.request);
         result = await next();
       } catch (err) {
         yield { type: 'error', error: toGatewayError(err) };

@@ -1,0 +1,20 @@
+/**
+ * For a request that calls upstream more than once (the MCP gateway's rounds): what governance
+ * needs to keep a budget whole. Before each further call, its worst case is reserved (or the call
+ * refused, with the same error a first call would get); after each call, its usage and the target
+ * that answered, so the settlement prices every call at its own target. Set by governance on
+ * requests with token or budget limits; absent otherwise.
+ */
+import type { CoreRequest } from '../core/request.js';
+import type { Usage } from '../core/response.js';
+import { stateKey } from './context.js';
+import type { RouteInfo } from './result.js';
+
+export interface SpendMeter {
+  /** Reserves the worst case of the next call for `request`; throws the refusal when it does not fit. */
+  beforeCall(request: CoreRequest): Promise<void>;
+  /** A call ended with this usage, answered by this route (undefined: none answered). */
+  afterCall(usage: Partial<Usage> | undefined, route: RouteInfo | undefined): void;
+}
+
+export const SPEND_METER = stateKey<SpendMeter>('spend-meter');

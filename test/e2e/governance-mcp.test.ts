@@ -1,0 +1,111 @@
+/**
+ * Budgets hold through the MCP gateway's tool loop, where one request makes several model calls:
+ * each further call's worst case is reserved before it is made (refused when the budget would not
+ * hold it), and the settlement is the sum of every call, priced at its own target. Real MCP server
+ * (streamable HTTP, official SDK), the OpenAI SDK, the mock upstream; the spend from the admin API.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import OpenAI from 'openai';
+import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
+import type { MockUpstream } from '../../src/mock-upstream/mock-upstream.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { startGateway } from '../../src/start-gateway.js';
+import type { RunningGateway } from '../../src/start-gateway.js';
+import { startDocsMcpServer } from '../helpers/mcp-docs-server.js';
+import type { DocsMcpServer } from '../helpers/mcp-docs-server.js';
+import { buildConfig, defaultConfig } from '../helpers/stack.js';
+
+const ADMIN = 'admin-token-governance-mcp-0001';
+const DOCS_TOKEN = 'docs-token-governance-mcp-0001';
+const KEYS = {
+  roomy: 'sk-sy-test-mcp-roomy-key-0000001',
+  tight: 'sk-sy-test-mcp-tight-key-0000002',
+  tightStream: 'sk-sy-test-mcp-tight-key-0000003',
+};
+/** The model keeps calling docs__search: five model calls (the last may not call tools). */
+const LOOPING = 'Look it up [mock-call-always: docs__search]';
+
+let mock: MockUpstream;
+let docs: DocsMcpServer;
+let gw: RunningGateway;
+before(async () => {
+  mock = await startMockUpstream();
+  docs = await startDocsMcpServer({ token: DOCS_TOKEN });
+  const base = defaultConfig(mock.url) as { server: Record<string, unknown>; models: Record<string, unknown> };
+  // $1,000 per million tokens. One call's worst case here is about $0.07; the five calls of the
+  // loop use about $0.15 in all.
+  gw = await startGateway({
+    config: buildConfig({
+      ...base,
+      server: { ...base.server, admin_token: ADMIN },
+      pricing: { overrides: { 'openai/gpt-4o-mini': { input: 1000, output: 1000 } } },
+      governance: { enabled: true, counters: { type: 'memory' } },
+      virtual_keys: {
+        roomy: { key: KEYS.roomy, budgets: [{ max_usd: 100, period: 'total' }] },
+        tight: { key: KEYS.tight, budgets: [{ max_usd: 0.1, period: 'total' }] },
+        'tight-stream': { key: KEYS.tightStream, budgets: [{ max_usd: 0.1, period: 'total' }] },
+      },
+      mcp: { servers: { docs: { transport: 'http', url: docs.url, headers: { Authorization: `Bearer ${DOCS_TOKEN}` } } }, max_rounds: 5 },
+      models: { ...base.models, agent: { targets: ['openai/gpt-4o-mini'], mcp: { servers: ['docs'], auto_execute: ['docs__*'] } } },
+    }),
+    port: 0,
+    host: '127.0.0.1',
+    logger: silentLogger(),
+  });
+});
+after(async () => {
+  await gw?.close();
+  await docs?.close();
+  await mock?.close();
+});
+
+const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+
+async function spent(name: string): Promise<number> {
+  const res = await fetch(`${gw.url}/api/virtual-keys/${name}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  return ((await res.json()) as { usage: { budgets: Array<{ spent_usd: number }> } }).usage.budgets[0]!.spent_usd;
+}
+
+describe('budgets through the MCP tool loop', () => {
+  it('a loop within the budget: the spend is the sum of every model call', async () => {
+    const before = mock.requests.length;
+    const answer = await client(KEYS.roomy).chat.completions.create({ model: 'agent', max_tokens: 16, messages: [{ role: 'user', content: LOOPING }] });
+    assert.equal(mock.requests.length - before, 5, 'five model calls');
+    assert.match(answer.choices[0]!.message.content ?? '', /^tool result was: /);
+    // $1,000 per million tokens: the usage of all five calls, summed by the loop, times $0.001.
+    assert.equal(Math.round((await spent('roomy')) * 1e6), answer.usage!.total_tokens * 1000);
+  });
+
+  it('JSON: a model call the budget would not hold is refused before it is made; what was spent stays counted', async () => {
+    const before = mock.requests.length;
+    const err = await client(KEYS.tight)
+      .chat.completions.create({ model: 'agent', max_tokens: 16, messages: [{ role: 'user', content: LOOPING }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(err instanceof OpenAI.RateLimitError, String(err));
+    assert.match(err.message, /budget exhausted: the total budget of virtual key tight \(\$0.1\) has less left than the next model call of this request \(an MCP round\) may cost/);
+    const calls = mock.requests.length - before;
+    assert.ok(calls >= 1 && calls < 5, `${calls} model calls`);
+    const s = await spent('tight');
+    assert.ok(s > 0 && s <= 0.1, `spent ${s} of $0.1`);
+  });
+
+  it('stream: the refusal ends the stream with the error; the budget holds', async () => {
+    const stream = await client(KEYS.tightStream).chat.completions.create({ model: 'agent', max_tokens: 16, stream: true, messages: [{ role: 'user', content: LOOPING }] });
+    const err = await (async () => {
+      for await (const _ of stream) {
+        // the rounds' events
+      }
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof OpenAI.APIError, String(err));
+    assert.match(err.message, /budget exhausted: the total budget of virtual key tight-stream/);
+    const s = await spent('tight-stream');
+    assert.ok(s > 0 && s <= 0.1, `spent ${s} of $0.1`);
+  });
+});
