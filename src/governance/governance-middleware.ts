@@ -91,11 +91,16 @@ interface Reservation {
   limits: CompiledLimit[];
 }
 
-/** What a request really used, to settle its reservation to; 'keep-all' keeps the worst case reserved. */
-type Spent = { usd: number; tokens: number } | 'keep-all';
-const NOTHING: Spent = Object.freeze({ usd: 0, tokens: 0 });
+/** What a request really used. */
+interface Amounts {
+  usd: number;
+  tokens: number;
+}
+/** What to settle a reservation to; 'keep-all' keeps the worst case reserved. */
+type Spent = Amounts | 'keep-all';
+const NOTHING: Amounts = Object.freeze({ usd: 0, tokens: 0 });
 
-function actualAmount(metric: CompiledLimit['metric'], spent: { usd: number; tokens: number }, reserved: number): number {
+function actualAmount(metric: CompiledLimit['metric'], spent: Amounts, reserved: number): number {
   switch (metric) {
     case 'concurrent':
       return 0;
@@ -145,8 +150,8 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
     const slots = new Map<CompiledLimit, Slot>();
 
     /** Tokens and USD of one call's usage, priced at the target that answered it. */
-    const spentOf = (usage: Partial<Usage> | undefined, route: RouteInfo | undefined): { usd: number; tokens: number } => {
-      if (!usage) return NOTHING as { usd: number; tokens: number };
+    const spentOf = (usage: Partial<Usage> | undefined, route: RouteInfo | undefined): Amounts => {
+      if (!usage) return NOTHING;
       let usd = 0;
       if (route) {
         const t = route.target;
@@ -178,7 +183,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
      */
     class Meter implements SpendMeter {
       calls = 0;
-      readonly spent = { usd: 0, tokens: 0 };
+      readonly spent: Amounts = { usd: 0, tokens: 0 };
 
       constructor(
         private readonly ctx: RequestContext,
