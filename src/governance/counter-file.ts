@@ -5,8 +5,8 @@
  *
  * The store writes the counters that changed about once a second, and all of them when it closes,
  * so a crash forgets at most the last second's counting. Writes run on the main thread: they are a
- * few upserts (one per counter that changed). They never wait for the file's lock: a write that
- * meets the request log's writer fails at once and its rows go with the next one.
+ * few upserts (one per counter that changed), without an fsync. They never wait for the file's
+ * lock: a write that meets the request log's writer fails at once and its rows go with the next one.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -45,6 +45,11 @@ export class CounterFile {
       // The request log's writer may hold the lock; creating the table waits for it, writes later do not.
       db.exec(`PRAGMA busy_timeout = ${CLOSE_WAIT_MS}`);
       db.exec('PRAGMA journal_mode = WAL');
+      // On the event loop, so no fsync per write: in WAL mode NORMAL keeps every commit through a
+      // crash of the process (what the file is for) and may lose the last ones to a power cut.
+      // Checkpoints (which do fsync) are left to the request log's writer thread.
+      db.exec('PRAGMA synchronous = NORMAL');
+      db.exec('PRAGMA wal_autocheckpoint = 0');
       const file = new CounterFile(db);
       db.exec('PRAGMA busy_timeout = 0');
       return file;

@@ -15,7 +15,12 @@ export async function openSqliteResponseStore(path: string): Promise<ResponseSto
   const db = await openSqlite(path);
   try {
     db.exec('PRAGMA busy_timeout = 5000');
-    if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+    if (path !== ':memory:') {
+      db.exec('PRAGMA journal_mode = WAL');
+      // Writes run on the event loop: no fsync per stored response (FULL took 0.5 ms a write here,
+      // up to 9 ms). In WAL mode NORMAL keeps every commit through a crash of the process.
+      db.exec('PRAGMA synchronous = NORMAL');
+    }
   } catch (e) {
     db.close();
     throw e;
