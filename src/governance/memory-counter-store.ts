@@ -73,7 +73,10 @@ export class MemoryCounterStore implements CounterStore {
         cell.value += r.value;
         cell.keep = true;
         if (this.link) this.dirty.add(r.key);
-      } else if (r.expireAt > now) this.cells.set(r.key, { value: r.value, expireAt: r.expireAt, keep: true });
+      } else if (r.expireAt > now) {
+        this.cells.set(r.key, { value: r.value, expireAt: r.expireAt, keep: true });
+        if (this.link) this.dirty.add(r.key);
+      }
     }
   }
 
