@@ -182,7 +182,10 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
      * call was metered, the settlement is the sum of the calls, whatever the final answer says.
      */
     class Meter implements SpendMeter {
+      /** Calls that ended (their usage is in `spent`). */
       calls = 0;
+      /** Calls started and not ended: the request's first, and each one reserved since. */
+      open = 1;
       readonly spent: Amounts = { usd: 0, tokens: 0 };
 
       constructor(
@@ -209,10 +212,12 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
           throw refusal(l, l.period ? windowOf(l.period, now).end : now, now, 'the next model call of this request (an MCP round)');
         }
         for (let i = 0; i < more.length; i++) r.checks[i]!.amount += more[i]!.amount;
+        this.open++;
       }
 
       afterCall(usage: Partial<Usage> | undefined, route: RouteInfo | undefined): void {
         this.calls++;
+        this.open--;
         const s = spentOf(usage, route);
         this.spent.usd += s.usd;
         this.spent.tokens += s.tokens;
@@ -325,9 +330,9 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
           },
           done(end) {
             // A stream cut before its usage arrived may still be billed upstream: keep the worst
-            // case (every call's, for an MCP loop cut mid-round).
-            if (end.kind !== 'end' && (!usage || (meter && meter.calls > 0))) settle(r, 'keep-all');
-            else settle(r, metered(spentOf(usage, route)));
+            // case. An MCP loop is settled to its calls, unless one was cut before it ended.
+            if (meter && meter.calls > 0) settle(r, meter.open > 0 && end.kind !== 'end' ? 'keep-all' : meter.spent);
+            else settle(r, end.kind !== 'end' && !usage ? 'keep-all' : spentOf(usage, route));
           },
         }),
       };

@@ -25,7 +25,8 @@ import type { ChatContext } from '../pipeline/context.js';
 import { responseToEvents, streamFromEvents } from '../pipeline/event-stream.js';
 import { RECORD_EXTRAS } from '../pipeline/record-extras.js';
 import { SPEND_METER } from '../pipeline/spend-meter.js';
-import type { ChatResult, EventStream } from '../pipeline/result.js';
+import type { SpendMeter } from '../pipeline/spend-meter.js';
+import type { ChatResult, EventStream, RouteInfo } from '../pipeline/result.js';
 import type { McpCallRecord } from '../plugins/plugin.js';
 import type { Runtime } from '../routing/runtime.js';
 import { mcpAccessFor } from './mcp-access.js';
@@ -100,6 +101,8 @@ class Loop {
   readonly history: Message[] = [];
   readonly usage: Usage = { inputTokens: 0, outputTokens: 0 };
   round = 1;
+  /** Governance's meter, when the key has token or budget limits. */
+  readonly meter: SpendMeter | undefined;
 
   constructor(
     private readonly ctx: ChatContext,
@@ -109,6 +112,17 @@ class Loop {
     readonly maxRounds: number,
   ) {
     ctx.state.set(RECORD_EXTRAS, { ...ctx.state.get(RECORD_EXTRAS), mcpCalls: this.calls });
+    this.meter = ctx.state.get(SPEND_METER);
+  }
+
+  /**
+   * A model call of the loop ended: its usage counts in the answer's, in governance's meter (priced
+   * at the target that answered), and in the request record even if a later round fails.
+   */
+  roundEnded(usage: Partial<Usage> | undefined, route: RouteInfo | undefined): void {
+    if (this.round === 1) this.ctx.state.set(RECORD_EXTRAS, { ...this.ctx.state.get(RECORD_EXTRAS), usage: this.usage });
+    addUsage(this.usage, usage);
+    this.meter?.afterCall(usage, route);
   }
 
   /** The request of the current round: the conversation so far; the last allowed round may not call tools. */
@@ -215,14 +229,12 @@ function consume(result: ChatResult): { events: AsyncIterable<StreamEvent>; abor
 }
 
 function runJsonLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResult>) {
-  const meter = ctx.state.get(SPEND_METER);
   return async (first: Extract<ChatResult, { kind: 'response' }>): Promise<ChatResult> => {
     let result = first;
     const earlierText: TextPart[] = [];
     for (;;) {
       const resp = result.response;
-      addUsage(loop.usage, resp.usage);
-      meter?.afterCall(resp.usage, result.route);
+      loop.roundEnded(resp.usage, result.route);
       const calls = loop.toRun(resp);
       if (!calls) {
         const { raw: _raw, ...rest } = result;
@@ -231,7 +243,7 @@ function runJsonLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResul
       await loop.execute(resp, calls, ctx.signal);
       for (const p of resp.content) if (p.type === 'text' && p.text) earlierText.push(p);
       // Governance reserves the next round's worst case, or refuses it (its budget would not hold it).
-      await meter?.beforeCall(ctx.request);
+      await loop.meter?.beforeCall(ctx.request);
       const r = await next();
       if (r.kind !== 'response') {
         r.kind === 'stream' && r.stream.abort();
@@ -244,7 +256,6 @@ function runJsonLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResul
 
 function runStreamLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatResult>, first: ChatResult): EventStream {
   const aborter = new AbortController();
-  const meter = ctx.state.get(SPEND_METER);
   let current: { abort(): void } | undefined;
   async function* rounds(): AsyncGenerator<StreamEvent> {
     let result = first;
@@ -294,8 +305,7 @@ function runStreamLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatRes
       }
       if (aborter.signal.aborted) return;
       if (!finish) return;
-      addUsage(loop.usage, roundUsage);
-      meter?.afterCall(roundUsage, result.route);
+      loop.roundEnded(roundUsage, result.route);
       const resp = asm.result();
       const calls = loop.toRun(resp);
       if (!calls || !resp) {
@@ -308,9 +318,11 @@ function runStreamLoop(ctx: ChatContext, loop: Loop, next: () => Promise<ChatRes
       if (aborter.signal.aborted) return;
       offset += maxIndex + 1;
       try {
-        await meter?.beforeCall(ctx.request);
+        await loop.meter?.beforeCall(ctx.request);
         result = await next();
       } catch (err) {
+        // What the rounds run so far used, for the record and the client, then why the loop stopped.
+        yield { type: 'usage', usage: { ...loop.usage } };
         yield { type: 'error', error: toGatewayError(err) };
         return;
       }

@@ -39,6 +39,7 @@ before(async () => {
     config: buildConfig({
       ...base,
       server: { ...base.server, admin_token: ADMIN },
+      logging: { level: 'silent', flush_interval_ms: 20 },
       pricing: { overrides: { 'openai/gpt-4o-mini': { input: 1000, output: 1000 } } },
       governance: { enabled: true, counters: { type: 'memory' } },
       virtual_keys: {
@@ -61,6 +62,18 @@ after(async () => {
 });
 
 const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${gw.url}/v1`, maxRetries: 0 });
+
+/** The request log's cost of one request (bounded wait for its row). */
+async function loggedCost(requestId: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await fetch(`${gw.url}/api/logs?limit=50`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const row = ((await res.json()) as { data: Array<{ request_id: string; cost_usd: number }> }).data.find((r) => r.request_id === requestId);
+    if (row) return row.cost_usd;
+    assert.ok(Date.now() < deadline, `no log row for ${requestId}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 async function spent(name: string): Promise<number> {
   const res = await fetch(`${gw.url}/api/virtual-keys/${name}`, { headers: { authorization: `Bearer ${ADMIN}` } });
@@ -91,10 +104,14 @@ describe('budgets through the MCP tool loop', () => {
     assert.ok(calls >= 1 && calls < 5, `${calls} model calls`);
     const s = await spent('tight');
     assert.ok(s > 0 && s <= 0.1, `spent ${s} of $0.1`);
+    // The request log (and so /api/stats and the console) shows what the rounds run cost.
+    assert.equal(await loggedCost(err.headers!.get('x-request-id')!), s);
   });
 
   it('stream: the refusal ends the stream with the error; the budget holds', async () => {
-    const stream = await client(KEYS.tightStream).chat.completions.create({ model: 'agent', max_tokens: 16, stream: true, messages: [{ role: 'user', content: LOOPING }] });
+    const { data: stream, response } = await client(KEYS.tightStream)
+      .chat.completions.create({ model: 'agent', max_tokens: 16, stream: true, messages: [{ role: 'user', content: LOOPING }] })
+      .withResponse();
     const err = await (async () => {
       for await (const _ of stream) {
         // the rounds' events
@@ -107,5 +124,6 @@ describe('budgets through the MCP tool loop', () => {
     assert.match(err.message, /budget exhausted: the total budget of virtual key tight-stream/);
     const s = await spent('tight-stream');
     assert.ok(s > 0 && s <= 0.1, `spent ${s} of $0.1`);
+    assert.equal(await loggedCost(response.headers.get('x-request-id')!), s);
   });
 });
