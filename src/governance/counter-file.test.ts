@@ -136,6 +136,33 @@ describe('memory counters kept in a file', () => {
     }));
 });
 
+describe('memory counters kept in a file: a failed write', () => {
+  it('is tried again within a fraction of a second, not at the next tick of the once-a-second timer', () =>
+    withFile(async (path) => {
+      const file = await CounterFile.open(path);
+      const a = new MemoryCounterStore();
+      a.attach({ file, flushMs: 3_600_000 }); // only the first write and its retries
+      const other = await openSqlite(path);
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        a.reserveNow(checks(Date.now(), 100), Date.now());
+        a.flush(false); // meets the lock
+        other.exec('COMMIT');
+        const read = () => other.prepare(`SELECT value FROM ${COUNTERS_TABLE} WHERE key = ?`).get('gov:k:bot:usd:total') as { value: number } | undefined;
+        const deadline = Date.now() + 5_000;
+        while (read() === undefined) {
+          assert.ok(Date.now() < deadline, 'the failed write was never tried again');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.equal(Number(read()!.value), 100);
+      } finally {
+        other.close();
+        await a.close();
+        file.close();
+      }
+    }));
+});
+
 describe('GovernanceService with a counter file', () => {
   const memory = { on_counter_store_error: 'fail_open', counters: { type: 'memory' } } as unknown as GovernanceConfig;
   const usd = (amount: number): CounterCheck[] => [{ key: 'gov:t:platform:usd:1M:0', limit: 1_000, amount, expireAt: Date.now() + HOUR, refreshExpiry: false, keep: true }];

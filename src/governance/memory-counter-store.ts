@@ -24,6 +24,9 @@ export const COUNTER_FLUSH_MS = 1_000;
 const FILE_EXPIRE_EVERY_MS = 60_000;
 /** How long writes may keep failing before it is reported (the request log's writer holds the lock for moments). */
 const FILE_FAILING_REPORTED_AFTER_MS = 10_000;
+/** A failed write is tried again after this long plus up to RETRY_SPREAD_MS. */
+const RETRY_MIN_MS = 20;
+const RETRY_SPREAD_MS = 180;
 
 export interface CounterFileLink {
   file: CounterFile;
@@ -44,6 +47,8 @@ export class MemoryCounterStore implements CounterStore {
   private readonly health = new WriteHealth(FILE_FAILING_REPORTED_AFTER_MS);
   private nextFileExpiry = 0;
   private closed = false;
+  /** A failed write's next try, when one is due. */
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly clock: () => number = Date.now) {
     this.sweeper = setInterval(() => this.sweep(this.clock()), 60_000);
@@ -114,6 +119,15 @@ export class MemoryCounterStore implements CounterStore {
       link.file.write(rows, expire ? now : undefined, wait);
     } catch (err) {
       if (this.health.failed(now)) link.onStatus?.(false, err);
+      // Tried again soon, at a random moment: a writer whose own timer ticks in step with this one
+      // (the request log's, also once a second) would otherwise hold the lock at every try.
+      if (!wait && !this.retry && !this.closed) {
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.flush(false);
+        }, RETRY_MIN_MS + Math.random() * RETRY_SPREAD_MS);
+        this.retry.unref();
+      }
       return;
     }
     this.dirty.clear();
@@ -186,6 +200,7 @@ export class MemoryCounterStore implements CounterStore {
     this.closed = true;
     clearInterval(this.sweeper);
     clearInterval(this.flusher);
+    clearTimeout(this.retry);
     this.flush(true);
     this.link = undefined;
     return Promise.resolve();
