@@ -235,6 +235,8 @@ export class Gateway {
       { model: args.model, input: { kind: 'text', texts: args.texts }, encodingFormat: 'float', raw: { model: args.model, input: args.texts } },
     );
     ctx.state.set(RECORD_EXTRAS, { purpose: args.purpose });
+    // Made for a client's request (the semantic cache): its spend is that key's and team's.
+    if (args.principal) ctx.principal = args.principal;
     try {
       const result = await embeddingsStep({ clock: this.clock, breakers: this.breakers })(ctx);
       if (this.plugins.length) {

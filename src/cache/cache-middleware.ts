@@ -215,7 +215,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
 
     const embed = async (ctx: ChatContext, text: string, timeoutMs: number): Promise<number[] | undefined> => {
       try {
-        const [v] = await services.embed({ snapshot, model: semanticCfg.embedding_model, texts: [text], timeoutMs, signal: ctx.signal, purpose: 'semantic-cache', requestId: `${ctx.id}:cache-embed` });
+        const [v] = await services.embed({ snapshot, model: semanticCfg.embedding_model, texts: [text], timeoutMs, signal: ctx.signal, purpose: 'semantic-cache', requestId: `${ctx.id}:cache-embed`, ...(ctx.principal ? { principal: ctx.principal } : {}) });
         return v && v.length ? v : undefined;
       } catch (err) {
         counters.errors.embedding++;

@@ -7,6 +7,7 @@ import type { CircuitBreakers } from '../routing/circuit-breaker.js';
 import type { Clock } from '../routing/clock.js';
 import type { Runtime } from '../routing/runtime.js';
 import type { Middleware } from './compose.js';
+import type { Principal } from './context.js';
 
 /** What the gateway lends middleware beyond the request: its clock, breakers, and an embeddings call. */
 export interface GatewayServices {
@@ -18,7 +19,7 @@ export interface GatewayServices {
    * recorded like a client's embeddings request (spend, logs, metrics) with `purpose` in the record.
    * Rejects with a GatewayError; `timeoutMs` bounds the whole call.
    */
-  embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string }): Promise<number[][]>;
+  embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string; principal?: Principal }): Promise<number[][]>;
   /**
    * Runs `fn` once `snapshot` has been replaced and the last request on it has ended: a factory
    * gives back what only that snapshot used (a store of an old config). Not run when the gateway

@@ -419,3 +419,37 @@ describe('a live config change', () => {
     }
   });
 });
+
+describe('semantic cache with governance', () => {
+  test('the embedding a lookup makes is attributed to the key and team that asked', async () => {
+    const vk = 'sk-sy-test-cache-faq-bot-000001';
+    const own: RequestRecord[] = [];
+    const g = await startGateway({
+      config: buildConfig(
+        cacheConfig(mock.url, {
+          governance: { enabled: true, counters: { type: 'memory' } },
+          teams: { support: {} },
+          virtual_keys: { 'faq-bot': { key: vk, team: 'support' } },
+        }),
+      ),
+      port: 0,
+      host: '127.0.0.1',
+      logger: silentLogger(),
+      plugins: [{ name: 'recorder', onRequestEnd: (r) => void own.push(r) }],
+    });
+    try {
+      const client = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: vk, maxRetries: 0 });
+      await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'Where is the support desk?' }] });
+      const deadline = Date.now() + 5_000;
+      while (!own.some((r) => r.purpose === 'semantic-cache')) {
+        assert.ok(Date.now() < deadline, 'no record of the embedding');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const embed = own.find((r) => r.purpose === 'semantic-cache')!;
+      assert.equal(embed.clientKeyId, 'faq-bot');
+      assert.equal(embed.team, 'support');
+    } finally {
+      await g.close();
+    }
+  });
+});
