@@ -62,6 +62,15 @@ interface PhaseSpec {
   durationMs: number;
 }
 
+/** A source tree as a results file names it: relative to this checkout, or `<tree at COMMIT>` outside it. */
+function treeName(dir: string): string {
+  const rel = relative(ROOT, dir);
+  if (rel === '') return '.';
+  if (!rel.startsWith('..')) return rel;
+  const commit = git(['-C', dir, 'rev-parse', '--short', 'HEAD']);
+  return `<tree at ${commit || 'unknown commit'}>`;
+}
+
 function phaseSpecs(o: Options): PhaseSpec[] {
   const [w1, d1, w2, d2] = o.smoke ? [200, 500, 200, 800] : o.quick ? [500, 2_000, 1_000, 4_000] : [1_000, 5_000, 2_000, 10_000];
   return [
@@ -452,8 +461,9 @@ async function main(): Promise<number> {
       commit,
       dirty,
       machine,
-      // Trees relative to this checkout: a results file names no path of the machine it ran on.
-      options: { ...o, switchyardRoot: relative(ROOT, o.switchyardRoot) || '.', ...(o.baselineRoot ? { baselineRoot: relative(ROOT, o.baselineRoot) } : {}), phases: phaseSpecs(o) },
+      // A results file names no path of the machine it ran on: a tree inside this checkout by its
+      // relative path, one outside it (a worktree in a scratch folder) by its commit.
+      options: { ...o, switchyardRoot: treeName(o.switchyardRoot), ...(o.baselineRoot ? { baselineRoot: treeName(o.baselineRoot) } : {}), phases: phaseSpecs(o) },
       switchyard: build ? 'built' : 'tsx',
       foreignCoresMax: foreignMax,
       summary,
