@@ -32,11 +32,11 @@
  *            phase: before and after in one run, each a share of the same bare hop)
  *          --switchyard-node-args "--max-semi-space-size=8"  --switchyard-env MALLOC_ARENA_MAX=2
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { buildSwitchyard } from './lib/build-switchyard.js';
+import { git, treeName } from './lib/git-tree.js';
 import type { SwitchyardBuild } from './lib/build-switchyard.js';
 import type { LoopStats, ServerProcess } from './lib/child-server.js';
 import { summarizeCpuProfile } from './lib/cpu-profile-summary.js';
@@ -62,15 +62,6 @@ interface PhaseSpec {
   durationMs: number;
 }
 
-/** A source tree as a results file names it: relative to this checkout, or `<tree at COMMIT>` outside it. */
-function treeName(dir: string): string {
-  const rel = relative(ROOT, dir);
-  if (rel === '') return '.';
-  if (!rel.startsWith('..')) return rel;
-  const commit = git(['-C', dir, 'rev-parse', '--short', 'HEAD']);
-  return `<tree at ${commit || 'unknown commit'}>`;
-}
-
 function phaseSpecs(o: Options): PhaseSpec[] {
   const [w1, d1, w2, d2] = o.smoke ? [200, 500, 200, 800] : o.quick ? [500, 2_000, 1_000, 4_000] : [1_000, 5_000, 2_000, 10_000];
   return [
@@ -78,14 +69,6 @@ function phaseSpecs(o: Options): PhaseSpec[] {
     { id: 'throughput', mode: 'closed', concurrency: o.concurrency, warmupMs: w2, durationMs: d2 },
     { id: 'open', mode: 'open', concurrency: 64, rate: o.rate, warmupMs: w2, durationMs: d2 },
   ];
-}
-
-function git(args: string[]): string {
-  try {
-    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', timeout: 5000 }).trim();
-  } catch {
-    return '';
-  }
 }
 
 function log(line: string): void {
@@ -461,8 +444,7 @@ async function main(): Promise<number> {
       commit,
       dirty,
       machine,
-      // A results file names no path of the machine it ran on: a tree inside this checkout by its
-      // relative path, one outside it (a worktree in a scratch folder) by its commit.
+      // Trees by treeName: a results file names no path of the machine it ran on.
       options: { ...o, switchyardRoot: treeName(o.switchyardRoot), ...(o.baselineRoot ? { baselineRoot: treeName(o.baselineRoot) } : {}), phases: phaseSpecs(o) },
       switchyard: build ? 'built' : 'tsx',
       foreignCoresMax: foreignMax,
