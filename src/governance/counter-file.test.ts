@@ -32,6 +32,12 @@ function fakeClock(start: number) {
   return c;
 }
 
+/** A counter file on `path`, and a store on a fake clock to attach to it. */
+async function opened(path: string) {
+  const clock = fakeClock(1_000_000);
+  return { clock, file: await CounterFile.open(path), store: new MemoryCounterStore(clock.read) };
+}
+
 /** A month's budget (kept), an hour's request limit (kept) and a concurrency count (not kept). */
 function checks(now: number, usd: number): CounterCheck[] {
   return [
@@ -45,9 +51,7 @@ const KEYS = ['gov:k:bot:concurrent', 'gov:k:bot:requests:1h:0', 'gov:k:bot:usd:
 describe('memory counters kept in a file', () => {
   it('a new store on the file starts from the kept counters; concurrency starts from zero', () =>
     withFile(async (path) => {
-      const clock = fakeClock(1_000_000);
-      const file = await CounterFile.open(path);
-      const a = new MemoryCounterStore(clock.read);
+      const { clock, file, store: a } = await opened(path);
       assert.equal(a.attach({ file }), 0, 'nothing kept yet');
       assert.equal(a.reserveNow(checks(clock.now, 500), clock.now).ok, true);
       assert.equal(a.reserveNow(checks(clock.now, 500), clock.now).ok, true);
@@ -69,9 +73,7 @@ describe('memory counters kept in a file', () => {
 
   it('a crash loses only what changed since the last write', () =>
     withFile(async (path) => {
-      const clock = fakeClock(1_000_000);
-      const file = await CounterFile.open(path);
-      const a = new MemoryCounterStore(clock.read);
+      const { clock, file, store: a } = await opened(path);
       a.attach({ file, flushMs: 3_600_000 }); // only the explicit writes below
       a.reserveNow(checks(clock.now, 100), clock.now);
       a.flush(false);
@@ -88,9 +90,7 @@ describe('memory counters kept in a file', () => {
 
   it('forgets windows that ended: not read back, and deleted from the file', () =>
     withFile(async (path) => {
-      const clock = fakeClock(1_000_000);
-      const file = await CounterFile.open(path);
-      const a = new MemoryCounterStore(clock.read);
+      const { clock, file, store: a } = await opened(path);
       a.attach({ file });
       a.reserveNow(checks(clock.now, 100), clock.now);
       await a.close();
@@ -109,10 +109,8 @@ describe('memory counters kept in a file', () => {
 
   it('a write that meets another writer\'s lock fails at once and goes with the next one; a long failure is reported once', () =>
     withFile(async (path) => {
-      const clock = fakeClock(1_000_000);
-      const file = await CounterFile.open(path);
+      const { clock, file, store: a } = await opened(path);
       const told: boolean[] = [];
-      const a = new MemoryCounterStore(clock.read);
       a.attach({ file, flushMs: 3_600_000, onStatus: (ok) => told.push(ok) });
       const other = await openSqlite(path);
       other.exec('BEGIN IMMEDIATE'); // the request log's writer, in the gateway
