@@ -66,10 +66,14 @@ function slotFor(prefix: string, l: CompiledLimit, now: number): Slot {
   return { key: k.key, start: w.start, end: w.end, expireAt: k.expireAt, seen: undefined };
 }
 
-/** `subject`: what the limit would not hold: the request, or a further call of it (an MCP round). */
-function refusal(l: CompiledLimit, resetAt: number, now: number, subject = 'this request'): GatewayError {
+/**
+ * The error for a limit that does not hold a request; a budget's also tells the SDKs not to retry.
+ * `subject`: what the limit would not hold: the request, or a further call of it (an MCP round).
+ */
+function refusal(ctx: RequestContext, l: CompiledLimit, resetAt: number, now: number, subject = 'this request'): GatewayError {
   const who = l.scope === 'key' ? `virtual key ${l.owner}` : `team ${l.owner}`;
   if (l.metric === 'usd') {
+    ctx.responseHeaders['x-should-retry'] = 'false';
     const when = Number.isFinite(resetAt) ? `; the window resets at ${new Date(resetAt).toISOString()}` : ' (a total budget: it does not reset)';
     const opts = Number.isFinite(resetAt) ? { retryAfterMs: resetAt - now } : {};
     return new GatewayError('GW_ERR_BUDGET_EXHAUSTED', `budget exhausted: the ${l.period} budget of ${who} ($${l.shown}) has less left than ${subject} may cost${when}`, opts);
@@ -208,8 +212,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         if (!result) return; // the counter store failed, and fail_open lets the call go uncounted
         if (!result.ok) {
           const l = r.limits[result.index]!;
-          if (l.metric === 'usd') this.ctx.responseHeaders['x-should-retry'] = 'false';
-          throw refusal(l, l.period ? windowOf(l.period, now).end : now, now, 'the next model call of this request (an MCP round)');
+          throw refusal(this.ctx, l, l.period ? windowOf(l.period, now).end : now, now, 'the next model call of this request (an MCP round)');
         }
         for (let i = 0; i < more.length; i++) r.checks[i]!.amount += more[i]!.amount;
         this.open++;
@@ -288,10 +291,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
       if (requests || tokenLimit) rateLimitHeaders(ctx.dialect.id, now, { requests, tokens: tokenLimit }, ctx.responseHeaders);
 
       if (!result.ok) {
-        const l = key.limits[result.index]!;
-        const err = refusal(l, resets[result.index]!, now);
-        if (l.metric === 'usd') ctx.responseHeaders['x-should-retry'] = 'false';
-        throw err;
+        throw refusal(ctx, key.limits[result.index]!, resets[result.index]!, now);
       }
 
       const r: Reservation = { where, checks, limits: key.limits };
