@@ -27,7 +27,7 @@ import { RECORD_EXTRAS } from '../pipeline/record-extras.js';
 import { SPEND_METER } from '../pipeline/spend-meter.js';
 import type { SpendMeter } from '../pipeline/spend-meter.js';
 import type { ChatResult, EventStream, RouteInfo } from '../pipeline/result.js';
-import type { McpCallRecord } from '../plugins/plugin.js';
+import type { McpCallRecord, ModelCallRecord } from '../plugins/plugin.js';
 import type { Runtime } from '../routing/runtime.js';
 import { mcpAccessFor } from './mcp-access.js';
 import type { McpConnections, McpTool } from './mcp-connections.js';
@@ -100,6 +100,8 @@ class Loop {
   readonly calls: McpCallRecord[] = [];
   readonly history: Message[] = [];
   readonly usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  /** Each model call's target and usage, for the record's cost. */
+  readonly modelCalls: ModelCallRecord[] = [];
   round = 1;
   /** Governance's meter, when the key has token or budget limits. */
   readonly meter: SpendMeter | undefined;
@@ -120,8 +122,16 @@ class Loop {
    * at the target that answered), and in the request record even if a later round fails.
    */
   roundEnded(usage: Partial<Usage> | undefined, route: RouteInfo | undefined): void {
-    if (this.round === 1) this.ctx.state.set(RECORD_EXTRAS, { ...this.ctx.state.get(RECORD_EXTRAS), usage: this.usage });
+    if (this.round === 1) this.ctx.state.set(RECORD_EXTRAS, { ...this.ctx.state.get(RECORD_EXTRAS), usage: this.usage, modelCalls: this.modelCalls });
     addUsage(this.usage, usage);
+    const call: ModelCallRecord = { usage: { inputTokens: 0, outputTokens: 0 } };
+    addUsage(call.usage, usage);
+    if (route) {
+      call.provider = route.target.provider.name;
+      call.providerType = route.target.provider.type;
+      call.upstreamModel = route.target.model;
+    }
+    this.modelCalls.push(call);
     this.meter?.afterCall(usage, route);
   }
 

@@ -53,6 +53,11 @@ export interface RequestRecord {
   purpose?: string;
   /** MCP tool calls the gateway ran for this request (auto_execute), in the order they started. */
   mcpCalls?: McpCallRecord[];
+  /**
+   * Every model call of a request that made several (the MCP tool loop), each with the target that
+   * answered it: `usage` is their sum, and the cost the sum of each priced at its own target.
+   */
+  modelCalls?: ModelCallRecord[];
   /** A middleware rewrote the canonical request (raw same-dialect passthrough was off). */
   rewritten?: boolean;
   /** The canonical request and response, for plugins that log content. */
@@ -109,4 +114,13 @@ export interface McpCallRecord {
   arguments?: string;
   /** The result's text as given to the model. */
   result?: string;
+}
+
+/** One model call of a request that made several. */
+export interface ModelCallRecord {
+  /** The target that answered; undefined when the call failed before one did. */
+  provider?: string;
+  providerType?: string;
+  upstreamModel?: string;
+  usage: Usage;
 }

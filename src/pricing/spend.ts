@@ -2,6 +2,7 @@
  * The cost of a finished request, computed once per record and shared by the plugins that need it
  * (metrics, request log, access log) through a WeakMap keyed by the record.
  */
+import type { Usage } from '../core/response.js';
 import type { RequestRecord } from '../plugins/plugin.js';
 import { costOf, PriceTable } from './price-table.js';
 
@@ -28,10 +29,26 @@ export class SpendCalculator {
   }
 
   private compute(record: RequestRecord): Spend {
-    const usage = record.usage;
-    if (!usage || (usage.inputTokens === 0 && usage.outputTokens === 0) || !record.provider || !record.upstreamModel) return FREE;
-    const price = this.table.lookup({ provider: record.provider, providerType: record.providerType ?? '', model: record.upstreamModel });
+    if (record.modelCalls) return this.sum(record);
+    return this.priced(record.usage, record.provider, record.providerType, record.upstreamModel);
+  }
+
+  private priced(usage: Usage | undefined, provider: string | undefined, providerType: string | undefined, model: string | undefined): Spend {
+    if (!usage || (usage.inputTokens === 0 && usage.outputTokens === 0) || !provider || !model) return FREE;
+    const price = this.table.lookup({ provider, providerType: providerType ?? '', model });
     if (!price) return { costUsd: 0, priced: false };
     return { costUsd: costOf(price, usage), priced: true };
+  }
+
+  /** Several model calls (the MCP loop): each at its own target's price (the record's when a call has none). */
+  private sum(record: RequestRecord): Spend {
+    let costUsd = 0;
+    let priced = true;
+    for (const c of record.modelCalls!) {
+      const s = c.provider ? this.priced(c.usage, c.provider, c.providerType, c.upstreamModel) : this.priced(c.usage, record.provider, record.providerType, record.upstreamModel);
+      costUsd += s.costUsd;
+      priced &&= s.priced;
+    }
+    return { costUsd, priced };
   }
 }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
+import { parseFaultSpec } from '../../src/mock-upstream/parse-fault-spec.js';
 import type { MockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { startGateway } from '../../src/start-gateway.js';
@@ -22,6 +23,7 @@ const KEYS = {
   roomy: 'sk-sy-test-mcp-roomy-key-0000001',
   tight: 'sk-sy-test-mcp-tight-key-0000002',
   tightStream: 'sk-sy-test-mcp-tight-key-0000003',
+  mixed: 'sk-sy-test-mcp-mixed-key-0000004',
 };
 /** The model keeps calling docs__search: five model calls (the last may not call tools). */
 const LOOPING = 'Look it up [mock-call-always: docs__search]';
@@ -32,7 +34,7 @@ let gw: RunningGateway;
 before(async () => {
   mock = await startMockUpstream();
   docs = await startDocsMcpServer({ token: DOCS_TOKEN });
-  const base = defaultConfig(mock.url) as { server: Record<string, unknown>; models: Record<string, unknown> };
+  const base = defaultConfig(mock.url) as { server: Record<string, unknown>; providers: Record<string, Record<string, unknown>>; models: Record<string, unknown> };
   // $1,000 per million tokens. One call's worst case here is about $0.07; the five calls of the
   // loop use about $0.15 in all.
   gw = await startGateway({
@@ -40,15 +42,22 @@ before(async () => {
       ...base,
       server: { ...base.server, admin_token: ADMIN },
       logging: { level: 'silent', flush_interval_ms: 20 },
-      pricing: { overrides: { 'openai/gpt-4o-mini': { input: 1000, output: 1000 } } },
+      // No retries: a failed call goes to the fallback, `backup`, which costs three times as much.
+      providers: { ...base.providers, openai: { ...base.providers.openai, retries: { max: 0 } }, backup: { ...base.providers.openai } },
+      pricing: { overrides: { 'openai/gpt-4o-mini': { input: 1000, output: 1000 }, 'backup/gpt-4o-mini': { input: 3000, output: 3000 } } },
       governance: { enabled: true, counters: { type: 'memory' } },
       virtual_keys: {
         roomy: { key: KEYS.roomy, budgets: [{ max_usd: 100, period: 'total' }] },
         tight: { key: KEYS.tight, budgets: [{ max_usd: 0.1, period: 'total' }] },
         'tight-stream': { key: KEYS.tightStream, budgets: [{ max_usd: 0.1, period: 'total' }] },
+        mixed: { key: KEYS.mixed, budgets: [{ max_usd: 100, period: 'total' }] },
       },
       mcp: { servers: { docs: { transport: 'http', url: docs.url, headers: { Authorization: `Bearer ${DOCS_TOKEN}` } } }, max_rounds: 5 },
-      models: { ...base.models, agent: { targets: ['openai/gpt-4o-mini'], mcp: { servers: ['docs'], auto_execute: ['docs__*'] } } },
+      models: {
+        ...base.models,
+        agent: { targets: ['openai/gpt-4o-mini'], mcp: { servers: ['docs'], auto_execute: ['docs__*'] } },
+        'agent-fallback': { targets: ['openai/gpt-4o-mini', 'backup/gpt-4o-mini'], mcp: { servers: ['docs'], auto_execute: ['docs__*'] } },
+      },
     }),
     port: 0,
     host: '127.0.0.1',
@@ -88,6 +97,20 @@ describe('budgets through the MCP tool loop', () => {
     assert.match(answer.choices[0]!.message.content ?? '', /^tool result was: /);
     // $1,000 per million tokens: the usage of all five calls, summed by the loop, times $0.001.
     assert.equal(Math.round((await spent('roomy')) * 1e6), answer.usage!.total_tokens * 1000);
+  });
+
+  it('a loop whose calls were answered by different targets: each call is priced at its own, in the budget and the request log alike', async () => {
+    // The first call meets a 500 at the primary and is answered by `backup`; the other four by the primary.
+    mock.setFaults([parseFaultSpec('status:500:times=1')]);
+    const { data: answer, response } = await client(KEYS.mixed)
+      .chat.completions.create({ model: 'agent-fallback', max_tokens: 16, messages: [{ role: 'user', content: LOOPING }] })
+      .withResponse();
+    mock.setFaults([]);
+    const usd = answer.usage!.total_tokens / 1e6;
+    const s = await spent('mixed');
+    assert.ok(s > usd * 1000 && s < usd * 3000, `spent ${s}: between every call at the primary's price (${usd * 1000}) and at backup's (${usd * 3000})`);
+    const logged = await loggedCost(response.headers.get('x-request-id')!);
+    assert.equal(Math.round(logged * 1e9), Math.round(s * 1e9), 'the request log prices each call as governance did');
   });
 
   it('JSON: a model call the budget would not hold is refused before it is made; what was spent stays counted', async () => {
