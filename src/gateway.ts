@@ -214,6 +214,8 @@ export class Gateway {
 
   /** GatewayServices.embed: the embeddings route step on a snapshot, recorded, bounded by timeoutMs. */
   private async embedInternal(args: Parameters<GatewayServices['embed']>[0]): Promise<number[][]> {
+    // Reserved on the budgets of the request it is made for; a refusal is the caller's to handle.
+    let settle = args.meter ? await args.meter.embeddingsCall(args.model, args.texts) : undefined;
     const t0 = performance.now();
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), args.timeoutMs);
@@ -235,15 +237,19 @@ export class Gateway {
       { model: args.model, input: { kind: 'text', texts: args.texts }, encodingFormat: 'float', raw: { model: args.model, input: args.texts } },
     );
     ctx.state.set(RECORD_EXTRAS, { purpose: args.purpose });
-    // Made for a client's request (the semantic cache): its spend is that key's and team's.
+    // Made for a client's request (the semantic cache): its spend is that key's and team's, and
+    // counts against their budgets.
     if (args.principal) ctx.principal = args.principal;
     try {
       const result = await embeddingsStep({ clock: this.clock, breakers: this.breakers })(ctx);
+      settle?.({ inputTokens: result.response.usage.inputTokens, outputTokens: 0 }, result.route);
+      settle = undefined;
       if (this.plugins.length) {
         this.emit(embeddingsRecord(ctx, result, t0), t0);
       }
       return result.response.embeddings;
     } catch (e) {
+      settle?.(undefined, undefined);
       const err = abort.signal.aborted && !args.signal?.aborted ? new GatewayError('GW_ERR_UPSTREAM_TIMEOUT', `embeddings for ${args.purpose} took longer than ${args.timeoutMs} ms`) : toGatewayError(e);
       if (this.plugins.length) {
         const record = contextRecord(ctx, t0);

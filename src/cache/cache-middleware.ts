@@ -26,6 +26,7 @@ import type { StreamEnd, StreamTap } from '../pipeline/event-stream.js';
 import { RECORD_EXTRAS } from '../pipeline/record-extras.js';
 import type { ChatResult, RouteInfo } from '../pipeline/result.js';
 import { targetsFor } from '../pipeline/route-step.js';
+import { SPEND_METER } from '../pipeline/spend-meter.js';
 import { costOf, PriceTable } from '../pricing/price-table.js';
 import type { Runtime } from '../routing/runtime.js';
 import { cacheKeys, lastUserText } from './cache-key.js';
@@ -214,12 +215,28 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     };
 
     const embed = async (ctx: ChatContext, text: string, timeoutMs: number): Promise<number[] | undefined> => {
+      // Charged to the key's budgets through governance's meter, when it has token or USD limits.
+      const meter = ctx.state.get(SPEND_METER);
       try {
-        const [v] = await services.embed({ snapshot, model: semanticCfg.embedding_model, texts: [text], timeoutMs, signal: ctx.signal, purpose: 'semantic-cache', requestId: `${ctx.id}:cache-embed`, ...(ctx.principal ? { principal: ctx.principal } : {}) });
+        const [v] = await services.embed({
+          snapshot,
+          model: semanticCfg.embedding_model,
+          texts: [text],
+          timeoutMs,
+          signal: ctx.signal,
+          purpose: 'semantic-cache',
+          requestId: `${ctx.id}:cache-embed`,
+          ...(ctx.principal ? { principal: ctx.principal } : {}),
+          ...(meter ? { meter } : {}),
+        });
         return v && v.length ? v : undefined;
       } catch (err) {
-        counters.errors.embedding++;
-        ctx.log.debug({ err: { message: (err as Error).message } }, 'semantic cache: the embedding failed; treated as a miss');
+        if (err instanceof GatewayError && err.status === 429 && meter) {
+          ctx.log.debug({ err: { message: err.message } }, 'semantic cache: the key\'s limits leave no room for the embedding; treated as a miss');
+        } else {
+          counters.errors.embedding++;
+          ctx.log.debug({ err: { message: (err as Error).message } }, 'semantic cache: the embedding failed; treated as a miss');
+        }
         return undefined;
       }
     };

@@ -200,22 +200,51 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
 
       async beforeCall(request: CoreRequest): Promise<void> {
         const est = estimateChatTokens(request, g.default_max_tokens);
+        const more = await this.reserve(est, targetsFor(snapshot, request), 'the next model call of this request (an MCP round)');
+        if (!more) return; // the counter store failed, and fail_open lets the call go uncounted
+        for (let i = 0; i < more.length; i++) this.r.checks[i]!.amount += more[i]!.amount;
+        this.open++;
+      }
+
+      async embeddingsCall(model: string, texts: readonly string[]): Promise<(usage: Partial<Usage> | undefined, route: RouteInfo | undefined) => void> {
+        const est = estimateEmbeddingsTokens({ model, input: { kind: 'text', texts: [...texts] }, encodingFormat: 'float', raw: {} });
+        const more = await this.reserve(est, snapshot.resolve(model), 'an embeddings call made for this request (the semantic cache)');
+        // Settled on its own, to what it used: it may end after the request's own settlement.
+        return (usage, route) => {
+          if (!more) return;
+          const spent = spentOf(usage, route);
+          const adjusts: CounterAdjust[] = [];
+          for (let i = 0; i < more.length; i++) {
+            const c = more[i]!;
+            const delta = actualAmount(this.r.limits[i]!.metric, spent, c.amount) - c.amount;
+            if (delta !== 0) adjusts.push({ key: c.key, delta, expires: c.expireAt !== Number.POSITIVE_INFINITY });
+          }
+          service.settle(this.r.where, adjusts);
+        };
+      }
+
+      /**
+       * Reserves a further call's worst case on the request's token and USD counters; throws the
+       * refusal (naming `subject`) when a limit cannot hold it; undefined when the counter store
+       * failed and fail_open lets the call go uncounted.
+       */
+      private async reserve(est: { input: number; output: number }, targets: Parameters<typeof worstCaseUsd>[1], subject: string): Promise<CounterCheck[] | undefined> {
         const tokens = est.input + est.output;
-        const usdNano = this.key.needsCost ? Math.ceil(worstCaseUsd(prices, targetsFor(snapshot, request), est) * NANO_USD) : 0;
+        const usdNano = this.key.needsCost ? Math.ceil(worstCaseUsd(prices, targets, est) * NANO_USD) : 0;
         const now = clock();
         const r = this.r;
         const more = r.checks.map((c, i): CounterCheck => {
           const m = r.limits[i]!.metric;
           return { ...c, amount: m === 'usd' ? usdNano : m === 'tokens' ? tokens : 0 };
         });
+        if (more.every((c) => c.amount === 0)) return more;
         const result = await service.reserveMore(r.where, more, now);
-        if (!result) return; // the counter store failed, and fail_open lets the call go uncounted
+        if (!result) return undefined;
         if (!result.ok) {
           const l = r.limits[result.index]!;
-          throw refusal(this.ctx, l, l.period ? windowOf(l.period, now).end : now, now, 'the next model call of this request (an MCP round)');
+          throw refusal(this.ctx, l, l.period ? windowOf(l.period, now).end : now, now, subject);
         }
-        for (let i = 0; i < more.length; i++) r.checks[i]!.amount += more[i]!.amount;
-        this.open++;
+        return more;
       }
 
       afterCall(usage: Partial<Usage> | undefined, route: RouteInfo | undefined): void {

@@ -8,6 +8,7 @@ import type { Clock } from '../routing/clock.js';
 import type { Runtime } from '../routing/runtime.js';
 import type { Middleware } from './compose.js';
 import type { Principal } from './context.js';
+import type { SpendMeter } from './spend-meter.js';
 
 /** What the gateway lends middleware beyond the request: its clock, breakers, and an embeddings call. */
 export interface GatewayServices {
@@ -16,10 +17,11 @@ export interface GatewayServices {
   readonly logger: Logger;
   /**
    * Embeds texts through the gateway's own routing on `snapshot` (aliases, fallbacks, breakers),
-   * recorded like a client's embeddings request (spend, logs, metrics) with `purpose` in the record.
-   * Rejects with a GatewayError; `timeoutMs` bounds the whole call.
+   * recorded like a client's embeddings request (spend, logs, metrics) with `purpose` in the record,
+   * and charged through `meter` to the budgets of the request it is made for. Rejects with a
+   * GatewayError (the meter's refusal included); `timeoutMs` bounds the whole call.
    */
-  embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string; principal?: Principal }): Promise<number[][]>;
+  embed(args: { snapshot: Runtime; model: string; texts: string[]; timeoutMs: number; signal?: AbortSignal; purpose: string; requestId: string; principal?: Principal; meter?: SpendMeter }): Promise<number[][]>;
   /**
    * Runs `fn` once `snapshot` has been replaced and the last request on it has ended: a factory
    * gives back what only that snapshot used (a store of an old config). Not run when the gateway

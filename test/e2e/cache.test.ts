@@ -421,15 +421,16 @@ describe('a live config change', () => {
 });
 
 describe('semantic cache with governance', () => {
-  test('the embedding a lookup makes is attributed to the key and team that asked', async () => {
-    const vk = 'sk-sy-test-cache-faq-bot-000001';
-    const own: RequestRecord[] = [];
+  const vk = 'sk-sy-test-cache-faq-bot-000001';
+  /** A gateway with governance: key `faq-bot` of team `support`, with `keyExtra`; its records in `own`. */
+  async function governed(own: RequestRecord[], keyExtra: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
     const g = await startGateway({
       config: buildConfig(
         cacheConfig(mock.url, {
           governance: { enabled: true, counters: { type: 'memory' } },
           teams: { support: {} },
-          virtual_keys: { 'faq-bot': { key: vk, team: 'support' } },
+          virtual_keys: { 'faq-bot': { key: vk, team: 'support', ...keyExtra } },
+          ...extra,
         }),
       ),
       port: 0,
@@ -437,8 +438,13 @@ describe('semantic cache with governance', () => {
       logger: silentLogger(),
       plugins: [{ name: 'recorder', onRequestEnd: (r) => void own.push(r) }],
     });
+    return { g, client: new OpenAI({ baseURL: `${g.url}/v1`, apiKey: vk, maxRetries: 0 }) };
+  }
+
+  test('the embedding a lookup makes is attributed to the key and team that asked', async () => {
+    const own: RequestRecord[] = [];
+    const { g, client } = await governed(own);
     try {
-      const client = new OpenAI({ baseURL: `${g.url}/v1`, apiKey: vk, maxRetries: 0 });
       await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'Where is the support desk?' }] });
       const deadline = Date.now() + 5_000;
       while (!own.some((r) => r.purpose === 'semantic-cache')) {
@@ -448,6 +454,52 @@ describe('semantic cache with governance', () => {
       const embed = own.find((r) => r.purpose === 'semantic-cache')!;
       assert.equal(embed.clientKeyId, 'faq-bot');
       assert.equal(embed.team, 'support');
+    } finally {
+      await g.close();
+    }
+  });
+
+  test("the embeddings count against the key's budget: a miss pays its call and its embedding, a semantic hit its embedding only", async () => {
+    const own: RequestRecord[] = [];
+    // $1,000 per million tokens for both models, so spend is tokens / 1,000.
+    const { g, client } = await governed(own, { budgets: [{ max_usd: 100, period: 'total' }] }, {
+      pricing: { overrides: { 'openai/gpt-4o-mini': { input: 1000, output: 1000 }, 'openai/text-embedding-3-small': { input: 1000, output: 0 } } },
+    });
+    const spent = async () => {
+      const res = await fetch(`${g.url}/api/virtual-keys/faq-bot`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      return ((await res.json()) as { usage: { budgets: Array<{ spent_usd: number }> } }).usage.budgets[0]!.spent_usd;
+    };
+    const embedTokens = () => own.filter((r) => r.purpose === 'semantic-cache').map((r) => r.usage?.inputTokens ?? 0);
+    try {
+      const miss = await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'When does the support desk open?' }] }).withResponse();
+      assert.equal(miss.response.headers.get('x-switchyard-cache'), 'miss');
+      const [first] = embedTokens();
+      assert.ok(first && first > 0, 'the lookup embedded the question');
+      const afterMiss = await spent();
+      assert.equal(Math.round(afterMiss * 1e9), Math.round(((miss.data.usage!.total_tokens + first) / 1000) * 1e9), 'the call and its embedding');
+
+      const hit = await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'when does the support desk open' }] }).withResponse();
+      assert.equal(hit.response.headers.get('x-switchyard-cache'), 'semantic-hit');
+      const second = embedTokens()[1];
+      assert.ok(second && second > 0);
+      assert.equal(Math.round((await spent()) * 1e9), Math.round((afterMiss + second / 1000) * 1e9), 'the hit costs its embedding only');
+    } finally {
+      await g.close();
+    }
+  });
+
+  test('a key whose budget cannot hold the embedding is answered upstream, without a semantic lookup', async () => {
+    const own: RequestRecord[] = [];
+    // The embedding model costs so much that its worst case exceeds the budget; the chat model is free.
+    const { g, client } = await governed(own, { budgets: [{ max_usd: 1, period: 'total' }] }, {
+      pricing: { overrides: { 'openai/gpt-4o-mini': { input: 0, output: 0 }, 'openai/text-embedding-3-small': { input: 1e9, output: 0 } } },
+    });
+    try {
+      const before = embedCalls();
+      const r = await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'Is the support desk open on Sundays?' }] }).withResponse();
+      assert.equal(r.response.headers.get('x-switchyard-cache'), 'miss');
+      assert.ok(r.data.choices[0]!.message.content);
+      assert.equal(embedCalls(), before, 'no embedding was made');
     } finally {
       await g.close();
     }
