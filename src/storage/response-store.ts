@@ -48,8 +48,8 @@ export async function openResponseStore(storage: StorageConfig): Promise<Respons
       const { openPostgresResponseStore } = await import('./postgres-response-store.js');
       store = openPostgresResponseStore({ url: storage.postgres_url });
     } else {
-      const { openSqliteWorkerResponseStore } = await import('./sqlite-worker-response-store.js');
-      store = await openSqliteWorkerResponseStore(storage.sqlite_path);
+      const { openSqliteResponseStore } = await import('./sqlite-response-store.js');
+      store = await openSqliteResponseStore(storage.sqlite_path);
     }
     await store.migrate();
     return store;

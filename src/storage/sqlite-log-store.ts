@@ -1,7 +1,7 @@
 /**
  * The embedded request-log store: one SQLite file (node:sqlite, or better-sqlite3 on Node 20), in
  * WAL mode so readers (the admin API) never block the writer. SQLite calls are synchronous, so the
- * gateway runs this class in a worker thread (sqlite-worker.ts, reached through
+ * gateway runs this class in a worker thread (sqlite-log-worker.ts, reached through
  * sqlite-worker-log-store.ts); used directly, every call blocks the calling thread. insert()
  * writes a batch in one transaction, encoding the JSON columns.
  */

@@ -1,32 +1,21 @@
 /**
- * The messages between the gateway's main thread and a worker thread that owns an embedded SQLite
- * database (sqlite-worker-client.ts ⇄ sqlite-worker.ts): the request log's (LogStore calls) or
- * the stored Responses' (ResponseStore calls). One request per store call, one reply per request,
- * matched by id. Errors cross the thread boundary as plain
+ * The messages between the gateway's main thread and the worker thread that owns the embedded
+ * SQLite request log (sqlite-worker-log-store.ts ⇄ sqlite-log-worker.ts). One request per
+ * LogStore call, one reply per request, matched by id. Errors cross the thread boundary as plain
  * data (name, message, code) and are rebuilt as Errors with the same message on the main thread.
  */
 import type { LogPage, LogQuery, LogRow, Stats } from './log-store.js';
-import type { StoredResponse } from './response-store.js';
-
-/** The stores a thread can hold: the request log and the stored Responses. */
-export type StoreKind = 'log' | 'responses';
 
 /** Each operation's argument and result. */
 export interface WorkerOps {
-  /** Opens a store of the database at `path` (each store its own connection). */
-  open: { arg: { kind: StoreKind; path: string }; result: void };
-  /** Brings a store's schema up to date. */
-  migrate: { arg: StoreKind; result: void };
+  open: { arg: string; result: void };
+  migrate: { arg: undefined; result: void };
   insert: { arg: readonly LogRow[]; result: void };
   query: { arg: LogQuery; result: LogPage };
   stats: { arg: { from: number; to: number }; result: Stats };
   deleteBefore: { arg: number; result: number };
-  putResponse: { arg: StoredResponse; result: void };
-  getResponse: { arg: { id: string; owner: string }; result: StoredResponse | undefined };
-  deleteResponse: { arg: { id: string; owner: string }; result: boolean };
-  deleteResponsesBefore: { arg: number; result: number };
-  /** Waits for the operations under way, then closes a store's connection. */
-  close: { arg: StoreKind; result: void };
+  /** Waits for the operations under way, then closes the database. */
+  close: { arg: undefined; result: void };
 }
 
 export type WorkerOp = keyof WorkerOps;

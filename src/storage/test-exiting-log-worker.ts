@@ -1,5 +1,5 @@
 /**
- * A stand-in for sqlite-worker.ts in tests: it answers `open`, then exits (code 7) on the next
+ * A stand-in for sqlite-log-worker.ts in tests: it answers `open`, then exits (code 7) on the next
  * request without replying, the way a thread that dies in the middle of a call leaves its caller.
  */
 import { parentPort } from 'node:worker_threads';
