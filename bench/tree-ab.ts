@@ -150,6 +150,7 @@ async function main(): Promise<void> {
       const tp = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       const p50 = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+      const p99 = new Map<string, number[]>(variants.map((v) => [v.name, []]));
       /** tree -> thread name -> µs per request, one entry per round. */
       const threadCpu = new Map<string, Map<string, number[]>>(variants.map((v) => [v.name, new Map()]));
       /** tree -> minor page faults of the server per request, one entry per round (with --threads). */
@@ -209,6 +210,7 @@ async function main(): Promise<void> {
           if (r.errors > 0) throw new Error(`${v.name} ${mode}: ${r.errors} errors: ${r.errorSamples.join(' | ')}`);
           tp.get(v.name)!.push(r.throughput);
           p50.get(v.name)!.push(r.latency.p50);
+          p99.get(v.name)!.push(r.latency.p99);
           cpu.get(v.name)!.push(r.ok ? (cpuMs * 1000) / r.ok : 0);
           if (o.threads) faultsPerReq.get(v.name)!.push(r.ok ? faults / r.ok : 0);
           for (const [name, ms] of threadsMs) {
@@ -233,7 +235,7 @@ async function main(): Promise<void> {
       const before = share('before');
       const beforeCpu = cpu.get('before')!;
       const beforeP50 = p50.get('before')!;
-      if (o.rate) lines.push(`${mode.padEnd(6)} before: CPU/req ${median(beforeCpu).toFixed(0)} µs, p50 ${median(beforeP50).toFixed(3)} ms (bare ${median(cpu.get('bare')!).toFixed(0)} µs, ${median(p50.get('bare')!).toFixed(3)} ms)`);
+      if (o.rate) lines.push(`${mode.padEnd(6)} before: CPU/req ${median(beforeCpu).toFixed(0)} µs, p50 ${median(beforeP50).toFixed(3)} ms, p99 ${median(p99.get('before')!).toFixed(3)} ms (bare ${median(cpu.get('bare')!).toFixed(0)} µs, ${median(p50.get('bare')!).toFixed(3)} ms)`);
       else lines.push(`${mode.padEnd(6)} before: share of bare ${pct(median(before))}, CPU/req ${median(beforeCpu).toFixed(0)} µs`);
       for (const name of names.slice(1)) {
         const rel = share(name).map((x, i) => x / before[i]!);
@@ -241,7 +243,9 @@ async function main(): Promise<void> {
         const cpuLine = `CPU/req ${median(cpu.get(name)!).toFixed(0)} µs (:before ${pct(median(cpuRel))}, rounds ${pct(Math.min(...cpuRel))}–${pct(Math.max(...cpuRel))})`;
         if (o.rate) {
           const added = p50.get(name)!.map((x, i) => (x - beforeP50[i]!) * 1000);
-          lines.push(`${mode.padEnd(6)} ${name}: ${cpuLine}; p50 ${median(p50.get(name)!).toFixed(3)} ms (${median(added) >= 0 ? '+' : ''}${median(added).toFixed(0)} µs over before)`);
+          const added99 = p99.get(name)!.map((x, i) => (x - p99.get('before')![i]!) * 1000);
+          const over = (a: number[]) => `${median(a) >= 0 ? '+' : ''}${median(a).toFixed(0)} µs over before`;
+          lines.push(`${mode.padEnd(6)} ${name}: ${cpuLine}; p50 ${median(p50.get(name)!).toFixed(3)} ms (${over(added)}); p99 ${median(p99.get(name)!).toFixed(3)} ms (${over(added99)})`);
         } else {
           lines.push(`${mode.padEnd(6)} ${name}: share of bare ${pct(median(share(name)))}; throughput :before ${pct(median(rel))} (rounds ${pct(Math.min(...rel))}–${pct(Math.max(...rel))}); ${cpuLine}`);
         }

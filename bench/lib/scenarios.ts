@@ -164,6 +164,20 @@ export function allScenarios(mockUrl: string): Scenario[] {
       baseline: 'direct',
       bareRow: 'bare',
     },
+    // Not in the default set: the OpenAI Responses API with `store` left at its default (true), so
+    // every answer is written to the stored responses (SQLite, the request log's file) before it is
+    // sent. Compare with `switchyard` in the same run.
+    {
+      id: 'switchyard-responses',
+      title: 'Switchyard, OpenAI Responses client (answers stored) -> openai provider',
+      server: 'switchyard',
+      path: '/v1/responses',
+      headers: JSON_CT,
+      body: (stream) =>
+        JSON.stringify({ model: ALIAS_OPENAI, instructions: 'You are terse.', input: PROMPT, max_output_tokens: 64, temperature: 0, ...(stream ? { stream: true } : {}) }),
+      baseline: 'direct',
+      bareRow: 'bare',
+    },
     // Not in the default set (--scenarios=...): the other cross direction, with its own baseline.
     {
       id: 'direct-anthropic',

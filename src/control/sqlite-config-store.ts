@@ -15,7 +15,12 @@ export async function openSqliteConfigStore(path: string): Promise<SqliteConfigS
   if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
   const db = await openSqlite(path);
   db.exec('PRAGMA busy_timeout = 5000');
-  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+  if (path !== ':memory:') {
+    db.exec('PRAGMA journal_mode = WAL');
+    // Checkpoints (a copy of the WAL and an fsync) are left to the request log's writer thread,
+    // which commits on this file whenever requests are served: not on the event loop.
+    db.exec('PRAGMA wal_autocheckpoint = 0');
+  }
   return new SqliteConfigStore(db);
 }
 

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { startPostgres } from '../../test/helpers/postgres.js';
 import type { TestPostgres } from '../../test/helpers/postgres.js';
 import { openResponseStore } from './response-store.js';
+import { openSqlite } from './sqlite-driver.js';
 import type { ResponseStore, StoredResponse } from './response-store.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -72,12 +73,44 @@ function contract(name: string, open: () => Promise<(() => Promise<ResponseStore
       assert.equal(await store.get('resp_old', 'owner-a'), undefined);
       assert.ok(await store.get('resp_new', 'owner-a'));
     });
+
+    it('purges a backlog larger than one chunk of the delete whole', async (t) => {
+      if (skip) return t.skip(skip);
+      const n = 1_234;
+      await Promise.all(Array.from({ length: n }, (_, i) => store.put(stored({ id: `resp_backlog_${i}`, createdAt: T0 - 20_000 - i }))));
+      assert.equal(await store.deleteOlderThan(T0 - 5_000), n);
+      assert.equal(await store.get('resp_backlog_0', 'owner-a'), undefined);
+      assert.ok(await store.get('resp_new', 'owner-a'));
+    });
   });
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-responses-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 contract('SQLite', async () => () => openResponseStore({ sqlite_path: join(dir, 'nested', 'responses.db') }));
+
+describe('SQLite response store beside another writer', () => {
+  it("waits for another connection's write lock with the event loop free, and stores once it is released", async () => {
+    const path = join(dir, 'locked.db');
+    const store = await openResponseStore({ sqlite_path: path });
+    const holder = await openSqlite(path);
+    try {
+      holder.exec('BEGIN IMMEDIATE');
+      let settled = false;
+      const put = store.put(stored({ id: 'resp_locked' })).finally(() => (settled = true));
+      // Turns of the event loop run while the write waits (with SQLite's busy timeout, the put
+      // would hold this thread inside the call until the lock came free or the timeout ended).
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      assert.equal(settled, false, 'the write waits for the lock');
+      holder.exec('COMMIT');
+      await put;
+      assert.ok(await store.get('resp_locked', 'owner-a'));
+    } finally {
+      holder.close();
+      await store.close();
+    }
+  });
+});
 
 let pgServer: TestPostgres | undefined;
 after(() => pgServer?.close());

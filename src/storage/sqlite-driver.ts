@@ -86,3 +86,29 @@ function wrap(driver: SqliteDb['driver'], db: Pick<SqliteDb, 'exec' | 'prepare' 
     },
   };
 }
+
+/** Whether a SQLite call failed because another connection holds the lock it needs (SQLITE_BUSY). */
+export function isBusy(e: unknown): boolean {
+  const err = e as { code?: unknown; errcode?: unknown };
+  if (typeof err?.code === 'string' && err.code.startsWith('SQLITE_BUSY')) return true; // better-sqlite3
+  return typeof err?.errcode === 'number' && (err.errcode & 0xff) === 5; // node:sqlite
+}
+
+/**
+ * Runs `fn` (one statement or transaction on a connection with `busy_timeout = 0`). When another
+ * connection holds the lock, tries again 1, 2, then every 4 ms, up to `giveUpMs`, then throws the
+ * busy error: the caller's promise waits for the lock, the event loop does not. (SQLite's own busy
+ * timeout would sleep inside the call, holding the thread.)
+ */
+export async function whenUnlocked<T>(fn: () => T, giveUpMs = 5_000): Promise<T> {
+  let waited = 0;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 4)) {
+    try {
+      return fn();
+    } catch (e) {
+      if (!isBusy(e) || waited >= giveUpMs) throw e;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    waited += delay;
+  }
+}
