@@ -67,13 +67,14 @@ function slotFor(prefix: string, l: CompiledLimit, now: number): Slot {
 }
 
 /**
- * The error for a limit that does not hold a request; a budget's also tells the SDKs not to retry.
+ * The error for a limit that does not hold a request; a budget's also tells the SDKs not to retry
+ * (through `ctx`'s response headers; none when the refusal does not reach the client).
  * `subject`: what the limit would not hold: the request, or a further call of it (an MCP round).
  */
-function refusal(ctx: RequestContext, l: CompiledLimit, resetAt: number, now: number, subject = 'this request'): GatewayError {
+function refusal(ctx: RequestContext | undefined, l: CompiledLimit, resetAt: number, now: number, subject = 'this request'): GatewayError {
   const who = l.scope === 'key' ? `virtual key ${l.owner}` : `team ${l.owner}`;
   if (l.metric === 'usd') {
-    ctx.responseHeaders['x-should-retry'] = 'false';
+    if (ctx) ctx.responseHeaders['x-should-retry'] = 'false';
     const when = Number.isFinite(resetAt) ? `; the window resets at ${new Date(resetAt).toISOString()}` : ' (a total budget: it does not reset)';
     const opts = Number.isFinite(resetAt) ? { retryAfterMs: resetAt - now } : {};
     return new GatewayError('GW_ERR_BUDGET_EXHAUSTED', `budget exhausted: the ${l.period} budget of ${who} ($${l.shown}) has less left than ${subject} may cost${when}`, opts);
@@ -200,7 +201,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
 
       async beforeCall(request: CoreRequest): Promise<void> {
         const est = estimateChatTokens(request, g.default_max_tokens);
-        const more = await this.reserve(est, targetsFor(snapshot, request), 'the next model call of this request (an MCP round)');
+        const more = await this.reserve(est, targetsFor(snapshot, request), 'the next model call of this request (an MCP round)', true);
         if (!more) return; // the counter store failed, and fail_open lets the call go uncounted
         for (let i = 0; i < more.length; i++) this.r.checks[i]!.amount += more[i]!.amount;
         this.open++;
@@ -208,7 +209,8 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
 
       async embeddingsCall(model: string, texts: readonly string[]): Promise<(usage: Partial<Usage> | undefined, route: RouteInfo | undefined) => void> {
         const est = estimateEmbeddingsTokens({ model, input: { kind: 'text', texts: [...texts] }, encodingFormat: 'float', raw: {} });
-        const more = await this.reserve(est, snapshot.resolve(model), 'an embeddings call made for this request (the semantic cache)');
+        // A refusal here skips the lookup; the request goes on, so its answer gets no refusal header.
+        const more = await this.reserve(est, snapshot.resolve(model), 'an embeddings call made for this request (the semantic cache)', false);
         // Settled on its own, to what it used: it may end after the request's own settlement.
         return (usage, route) => {
           if (!more) return;
@@ -225,10 +227,10 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
 
       /**
        * Reserves a further call's worst case on the request's token and USD counters; throws the
-       * refusal (naming `subject`) when a limit cannot hold it; undefined when the counter store
-       * failed and fail_open lets the call go uncounted.
+       * refusal (naming `subject`; `toClient`: it becomes the request's answer) when a limit cannot
+       * hold it; undefined when the counter store failed and fail_open lets the call go uncounted.
        */
-      private async reserve(est: { input: number; output: number }, targets: Parameters<typeof worstCaseUsd>[1], subject: string): Promise<CounterCheck[] | undefined> {
+      private async reserve(est: { input: number; output: number }, targets: Parameters<typeof worstCaseUsd>[1], subject: string, toClient: boolean): Promise<CounterCheck[] | undefined> {
         const tokens = est.input + est.output;
         const usdNano = this.key.needsCost ? Math.ceil(worstCaseUsd(prices, targets, est) * NANO_USD) : 0;
         const now = clock();
@@ -242,7 +244,7 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         if (!result) return undefined;
         if (!result.ok) {
           const l = r.limits[result.index]!;
-          throw refusal(this.ctx, l, l.period ? windowOf(l.period, now).end : now, now, subject);
+          throw refusal(toClient ? this.ctx : undefined, l, l.period ? windowOf(l.period, now).end : now, now, subject);
         }
         return more;
       }

@@ -1,9 +1,9 @@
 /**
  * For a request that calls upstream more than once (the MCP gateway's rounds, the semantic
- * cache's embeddings): what governance needs to keep a budget whole. Before each further call, its worst case is reserved (or the call
- * refused, with the same error a first call would get); after each call, its usage and the target
- * that answered, so the settlement prices every call at its own target. Set by governance on
- * requests with token or budget limits; absent otherwise.
+ * cache's embeddings): what governance needs to keep a budget whole. Before each further call, its
+ * worst case is reserved (or the call refused, with the same error a first call would get); after
+ * each call, its usage and the target that answered, so the settlement prices every call at its
+ * own target. Set by governance on requests with token or budget limits; absent otherwise.
  */
 import type { CoreRequest } from '../core/request.js';
 import type { Usage } from '../core/response.js';

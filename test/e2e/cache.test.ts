@@ -499,6 +499,7 @@ describe('semantic cache with governance', () => {
       const r = await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'Is the support desk open on Sundays?' }] }).withResponse();
       assert.equal(r.response.headers.get('x-switchyard-cache'), 'miss');
       assert.ok(r.data.choices[0]!.message.content);
+      assert.equal(r.response.headers.get('x-should-retry'), null, 'the skipped lookup leaves no refusal header on the answer');
       assert.equal(embedCalls(), before, 'no embedding was made');
     } finally {
       await g.close();
