@@ -16,27 +16,8 @@ import { startMockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import type { MockUpstream } from '../../src/mock-upstream/mock-upstream.js';
 import { startGateway } from '../../src/start-gateway.js';
 import type { RunningGateway } from '../../src/start-gateway.js';
-import { buildConfig, defaultConfig } from '../helpers/stack.js';
-
-const ADMIN = 'admin-secret-token';
-const KEY_A = 'client-key-a-0123456789';
-const KEY_B = 'client-key-b-0123456789';
-
-function cacheConfig(mockUrl: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const base = defaultConfig(mockUrl) as { server: Record<string, unknown>; providers: Record<string, unknown>; models: Record<string, unknown> };
-  return {
-    ...base,
-    server: { ...base.server, api_keys: [KEY_A, KEY_B], admin_token: ADMIN },
-    models: {
-      ...base.models,
-      embed: { targets: ['openai/text-embedding-3-small'] },
-      faq: { targets: ['openai/gpt-4o-mini'], cache: { ttl_s: 86400, semantic: true } },
-      'no-cache-model': { targets: ['openai/gpt-4o-mini'], cache: false },
-    },
-    cache: { enabled: true, ttl_s: 60, semantic: { enabled: false, embedding_model: 'embed', threshold: 0.9 } },
-    ...extra,
-  };
-}
+import { CACHE_ADMIN as ADMIN, CACHE_KEY_A as KEY_A, CACHE_KEY_B as KEY_B, cacheConfig } from '../helpers/cache-config.js';
+import { buildConfig } from '../helpers/stack.js';
 
 /** A clock that can jump forward; everything else is the system clock. */
 function fakeClock(): Clock & { advance(ms: number): void } {
@@ -414,93 +395,6 @@ describe('a live config change', () => {
       assert.equal(await g.control.reloadFile(cfg(off)), undefined);
       assert.deepEqual(g.cache.open, { stores: 0, indexes: 0 });
       assert.equal(await ask(), null, 'no cache, no header');
-    } finally {
-      await g.close();
-    }
-  });
-});
-
-describe('semantic cache with governance', () => {
-  const vk = 'sk-sy-test-cache-faq-bot-000001';
-  /** A gateway with governance: key `faq-bot` of team `support`, with `keyExtra`; its records in `own`. */
-  async function governed(own: RequestRecord[], keyExtra: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-    const g = await startGateway({
-      config: buildConfig(
-        cacheConfig(mock.url, {
-          governance: { enabled: true, counters: { type: 'memory' } },
-          teams: { support: {} },
-          virtual_keys: { 'faq-bot': { key: vk, team: 'support', ...keyExtra } },
-          ...extra,
-        }),
-      ),
-      port: 0,
-      host: '127.0.0.1',
-      logger: silentLogger(),
-      plugins: [{ name: 'recorder', onRequestEnd: (r) => void own.push(r) }],
-    });
-    return { g, client: new OpenAI({ baseURL: `${g.url}/v1`, apiKey: vk, maxRetries: 0 }) };
-  }
-
-  test('the embedding a lookup makes is attributed to the key and team that asked', async () => {
-    const own: RequestRecord[] = [];
-    const { g, client } = await governed(own);
-    try {
-      await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'Where is the support desk?' }] });
-      const deadline = Date.now() + 5_000;
-      while (!own.some((r) => r.purpose === 'semantic-cache')) {
-        assert.ok(Date.now() < deadline, 'no record of the embedding');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      const embed = own.find((r) => r.purpose === 'semantic-cache')!;
-      assert.equal(embed.clientKeyId, 'faq-bot');
-      assert.equal(embed.team, 'support');
-    } finally {
-      await g.close();
-    }
-  });
-
-  test("the embeddings count against the key's budget: a miss pays its call and its embedding, a semantic hit its embedding only", async () => {
-    const own: RequestRecord[] = [];
-    // $1,000 per million tokens for both models, so spend is tokens / 1,000.
-    const { g, client } = await governed(own, { budgets: [{ max_usd: 100, period: 'total' }] }, {
-      pricing: { overrides: { 'openai/gpt-4o-mini': { input: 1000, output: 1000 }, 'openai/text-embedding-3-small': { input: 1000, output: 0 } } },
-    });
-    const spent = async () => {
-      const res = await fetch(`${g.url}/api/virtual-keys/faq-bot`, { headers: { authorization: `Bearer ${ADMIN}` } });
-      return ((await res.json()) as { usage: { budgets: Array<{ spent_usd: number }> } }).usage.budgets[0]!.spent_usd;
-    };
-    const embedTokens = () => own.filter((r) => r.purpose === 'semantic-cache').map((r) => r.usage?.inputTokens ?? 0);
-    try {
-      const miss = await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'When does the support desk open?' }] }).withResponse();
-      assert.equal(miss.response.headers.get('x-switchyard-cache'), 'miss');
-      const [first] = embedTokens();
-      assert.ok(first && first > 0, 'the lookup embedded the question');
-      const afterMiss = await spent();
-      assert.equal(Math.round(afterMiss * 1e9), Math.round(((miss.data.usage!.total_tokens + first) / 1000) * 1e9), 'the call and its embedding');
-
-      const hit = await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'when does the support desk open' }] }).withResponse();
-      assert.equal(hit.response.headers.get('x-switchyard-cache'), 'semantic-hit');
-      const second = embedTokens()[1];
-      assert.ok(second && second > 0);
-      assert.equal(Math.round((await spent()) * 1e9), Math.round((afterMiss + second / 1000) * 1e9), 'the hit costs its embedding only');
-    } finally {
-      await g.close();
-    }
-  });
-
-  test('a key whose budget cannot hold the embedding is answered upstream, without a semantic lookup', async () => {
-    const own: RequestRecord[] = [];
-    // The embedding model costs so much that its worst case exceeds the budget; the chat model is free.
-    const { g, client } = await governed(own, { budgets: [{ max_usd: 1, period: 'total' }] }, {
-      pricing: { overrides: { 'openai/gpt-4o-mini': { input: 0, output: 0 }, 'openai/text-embedding-3-small': { input: 1e9, output: 0 } } },
-    });
-    try {
-      const before = embedCalls();
-      const r = await client.chat.completions.create({ model: 'faq', messages: [{ role: 'user', content: 'Is the support desk open on Sundays?' }] }).withResponse();
-      assert.equal(r.response.headers.get('x-switchyard-cache'), 'miss');
-      assert.ok(r.data.choices[0]!.message.content);
-      assert.equal(r.response.headers.get('x-should-retry'), null, 'the skipped lookup leaves no refusal header on the answer');
-      assert.equal(embedCalls(), before, 'no embedding was made');
     } finally {
       await g.close();
     }
