@@ -42,7 +42,7 @@ export function estimateChatTokens(request: CoreRequest, defaultMaxTokens: numbe
   return { input, output };
 }
 
-export function estimateEmbeddingsTokens(request: EmbeddingsRequest): { input: number; output: number } {
+export function estimateEmbeddingsTokens(request: Pick<EmbeddingsRequest, 'input'>): { input: number; output: number } {
   const i = request.input;
   const input = i.kind === 'text' ? i.texts.reduce((n, t) => n + t.length + 1, 0) : i.tokens.reduce((n, t) => n + t.length, 0);
   return { input, output: 0 };

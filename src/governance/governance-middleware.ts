@@ -172,7 +172,9 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         const l = r.limits[i]!;
         const c = r.checks[i]!;
         const expires = c.expireAt !== Number.POSITIVE_INFINITY;
-        if (l.metric === 'concurrent') adjusts.push({ key: c.key, delta: -c.amount, expires, perReplica: true });
+        if (l.metric === 'concurrent') {
+          if (c.amount !== 0) adjusts.push({ key: c.key, delta: -c.amount, expires, perReplica: true });
+        }
         else if (spent !== 'keep-all') {
           const delta = actualAmount(l.metric, spent, c.amount) - c.amount;
           if (delta !== 0) adjusts.push({ key: c.key, delta, expires });
@@ -201,52 +203,46 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
 
       async beforeCall(request: CoreRequest): Promise<void> {
         const est = estimateChatTokens(request, g.default_max_tokens);
-        const more = await this.reserve(est, targetsFor(snapshot, request), 'the next model call of this request (an MCP round)', true);
-        if (!more) return; // the counter store failed, and fail_open lets the call go uncounted
-        for (let i = 0; i < more.length; i++) this.r.checks[i]!.amount += more[i]!.amount;
+        const amounts = await this.reserve(est, targetsFor(snapshot, request), 'the next model call of this request (an MCP round)', true);
+        if (!amounts) return; // the counter store failed, and fail_open lets the call go uncounted
+        for (let i = 0; i < amounts.length; i++) this.r.checks[i]!.amount += amounts[i]!;
         this.open++;
       }
 
-      async embeddingsCall(model: string, texts: readonly string[]): Promise<(usage: Partial<Usage> | undefined, route: RouteInfo | undefined) => void> {
-        const est = estimateEmbeddingsTokens({ model, input: { kind: 'text', texts: [...texts] }, encodingFormat: 'float', raw: {} });
+      async embeddingsCall(model: string, texts: string[]): Promise<(usage: Partial<Usage> | undefined, route: RouteInfo | undefined) => void> {
+        const est = estimateEmbeddingsTokens({ input: { kind: 'text', texts } });
         // A refusal here skips the lookup; the request goes on, so its answer gets no refusal header.
-        const more = await this.reserve(est, snapshot.resolve(model), 'an embeddings call made for this request (the semantic cache)', false);
+        const amounts = await this.reserve(est, snapshot.resolve(model), 'an embeddings call made for this request (the semantic cache)', false);
         // Settled on its own, to what it used: it may end after the request's own settlement.
+        const r = this.r;
         return (usage, route) => {
-          if (!more) return;
-          const spent = spentOf(usage, route);
-          const adjusts: CounterAdjust[] = [];
-          for (let i = 0; i < more.length; i++) {
-            const c = more[i]!;
-            const delta = actualAmount(this.r.limits[i]!.metric, spent, c.amount) - c.amount;
-            if (delta !== 0) adjusts.push({ key: c.key, delta, expires: c.expireAt !== Number.POSITIVE_INFINITY });
-          }
-          service.settle(this.r.where, adjusts);
+          if (amounts) settle({ where: r.where, limits: r.limits, checks: r.checks.map((c, i) => ({ ...c, amount: amounts[i]! })) }, spentOf(usage, route));
         };
       }
 
       /**
-       * Reserves a further call's worst case on the request's token and USD counters; throws the
-       * refusal (naming `subject`; `toClient`: it becomes the request's answer) when a limit cannot
-       * hold it; undefined when the counter store failed and fail_open lets the call go uncounted.
+       * Reserves a further call's worst case on the request's token and USD counters (its other
+       * counters are left alone); returns the amount added to each of the request's limits, in
+       * order. Throws the refusal (naming `subject`; `toClient`: it becomes the request's answer)
+       * when a limit cannot hold it; undefined when the counter store failed and fail_open lets
+       * the call go uncounted.
        */
-      private async reserve(est: { input: number; output: number }, targets: Parameters<typeof worstCaseUsd>[1], subject: string, toClient: boolean): Promise<CounterCheck[] | undefined> {
+      private async reserve(est: { input: number; output: number }, targets: Parameters<typeof worstCaseUsd>[1], subject: string, toClient: boolean): Promise<number[] | undefined> {
         const tokens = est.input + est.output;
         const usdNano = this.key.needsCost ? Math.ceil(worstCaseUsd(prices, targets, est) * NANO_USD) : 0;
-        const now = clock();
         const r = this.r;
-        const more = r.checks.map((c, i): CounterCheck => {
-          const m = r.limits[i]!.metric;
-          return { ...c, amount: m === 'usd' ? usdNano : m === 'tokens' ? tokens : 0 };
-        });
-        if (more.every((c) => c.amount === 0)) return more;
-        const result = await service.reserveMore(r.where, more, now);
+        const amounts = r.limits.map((l) => (l.metric === 'usd' ? usdNano : l.metric === 'tokens' ? tokens : 0));
+        const at: number[] = [];
+        for (let i = 0; i < amounts.length; i++) if (amounts[i]! > 0) at.push(i);
+        if (at.length === 0) return amounts;
+        const now = clock();
+        const result = await service.reserveMore(r.where, at.map((i) => ({ ...r.checks[i]!, amount: amounts[i]! })), now);
         if (!result) return undefined;
         if (!result.ok) {
-          const l = r.limits[result.index]!;
+          const l = r.limits[at[result.index]!]!;
           throw refusal(toClient ? this.ctx : undefined, l, l.period ? windowOf(l.period, now).end : now, now, subject);
         }
-        return more;
+        return amounts;
       }
 
       afterCall(usage: Partial<Usage> | undefined, route: RouteInfo | undefined): void {

@@ -20,7 +20,7 @@ export interface SpendMeter {
    * throws the refusal when it does not fit; call the function returned when it ended, with its
    * usage and the route that answered (undefined: it failed), to settle it.
    */
-  embeddingsCall(model: string, texts: readonly string[]): Promise<(usage: Partial<Usage> | undefined, route: RouteInfo | undefined) => void>;
+  embeddingsCall(model: string, texts: string[]): Promise<(usage: Partial<Usage> | undefined, route: RouteInfo | undefined) => void>;
 }
 
 export const SPEND_METER = stateKey<SpendMeter>('spend-meter');

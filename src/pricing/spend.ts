@@ -45,7 +45,8 @@ export class SpendCalculator {
     let costUsd = 0;
     let priced = true;
     for (const c of record.modelCalls!) {
-      const s = c.provider ? this.priced(c.usage, c.provider, c.providerType, c.upstreamModel) : this.priced(c.usage, record.provider, record.providerType, record.upstreamModel);
+      const t = c.provider ? c : record;
+      const s = this.priced(c.usage, t.provider, t.providerType, t.upstreamModel);
       costUsd += s.costUsd;
       priced &&= s.priced;
     }
