@@ -97,7 +97,7 @@ export async function startGateway(options: StartOptions): Promise<RunningGatewa
     const metrics = obs.metrics;
     mcp.onCall((c) => metrics.mcpToolCall(c));
   }
-  obs.metrics?.observeCache({ status: () => cache.status(), errors: () => cache.counters.errors });
+  obs.metrics?.observeCache({ status: () => cache.status(), errors: () => cache.counters.errors, admission: () => cache.admission });
   const tokens = () => ({ admin: gateway.currentRuntime.config.server.admin_token, read: gateway.currentRuntime.config.server.admin_read_token });
   const adminRouter = createAdminRouter({ control, tokens, logger, routes: async () => {
       // Loaded on the first admin request: the resources validate with zod (see start-gateway.test.ts).

@@ -6,7 +6,8 @@
  *      entry with the same context key at or above the threshold;
  *   3. a miss goes upstream; its answer is stored whole (a stream: once it finished cleanly —
  *      never a truncated, failed or cancelled one), in canonical form, so any dialect, JSON or
- *      stream, can be answered from it.
+ *      stream, can be answered from it; unless cache.admission holds it back until its request is
+ *      seen a second time (admission.ts), in which case nothing of the answer is kept or copied.
  * Every cache failure (store down, embedding failed or slow, index error) is a miss: the request
  * goes upstream as if there were no cache. A hit has no route, so it costs 0 in spend and budgets;
  * the record carries `cache` ('hit' | 'semantic-hit' | 'miss' | 'bypass') and the cost saved.
@@ -187,6 +188,9 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
     const bounded = <T>(p: Promise<T>, what: string): Promise<T> => within(p, storeTimeoutMs, what);
     const semanticCfg = cfg.semantic;
     const counters = service.counters;
+    const admission = service.admission;
+    const admitMode = cfg.admission.mode;
+    const admitWindow = cfg.admission.window;
 
     const savedUsd = (a: CachedAnswer): number => {
       if (!a.provider || !a.model) return 0;
@@ -208,6 +212,7 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       const saved = savedUsd(a);
       counters[outcome === 'hit' ? 'hits' : 'semanticHits']++;
       counters.savedUsd += saved;
+      admission.hit();
       ctx.state.set(CACHE_HIT, { outcome });
       note(ctx, outcome, { savedUsd: saved, ...(similarity !== undefined ? { similarity } : {}) });
       if (ctx.request.stream) return { kind: 'stream', stream: streamFromEvents(responseToEvents(a.response)) };
@@ -320,12 +325,17 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
       const key = keys.exact;
       const ctxKey = keys.context;
       let vector: number[] | undefined;
+      // Whether a miss's answer is stored: `refresh` always; otherwise as cache.admission says
+      // (a request the semantic cache looks up always, since its paraphrases have other keys).
+      let admitted = keep;
 
       if (lookup) {
+        let looked = false;
         try {
           const a = store.getNow ? store.getNow(ns, key) : await bounded(store.get(ns, key), 'cache store read');
           service.report('exact', store, true);
           if (a) return answer(ctx, a, 'hit');
+          looked = true;
         } catch (err) {
           service.report('exact', store, false, err);
           ctx.log.debug({ err: { message: (err as Error).message } }, 'cache: lookup failed; treated as a miss');
@@ -349,13 +359,15 @@ export function cacheMiddleware(o: CacheMiddlewareOptions): MiddlewareFactory {
         }
         counters.misses++;
         note(ctx, 'miss');
+        // A failed lookup says nothing of whether requests repeat; nor does a no-store one.
+        if (looked && keep && ctxKey === undefined && !admission.miss(key, admitMode, admitWindow)) admitted = false;
       } else {
         counters.bypasses++;
         note(ctx, 'bypass');
       }
 
       const result = await next();
-      if (!keep) return result;
+      if (!admitted) return result;
       const job: SaveJob = { ctx, ns, key, ttlMs, route: result.route, semantic: text !== undefined && ctxKey !== undefined ? { contextKey: ctxKey, text, vector } : undefined };
       if (result.kind === 'response') {
         process.nextTick(save, job, result.response);

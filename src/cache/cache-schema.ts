@@ -56,12 +56,27 @@ export const semanticSchema = z
   })
   .strict();
 
+export const ADMISSION_MODES = ['adaptive', 'always'] as const;
+
+const DEFAULT_ADMISSION = Object.freeze({ mode: 'adaptive', window: 10_000 } as const);
+
+export const admissionSchema = z
+  .object({
+    mode: z
+      .enum(ADMISSION_MODES)
+      .default(DEFAULT_ADMISSION.mode)
+      .describe('always: store every miss\'s answer. adaptive: the same while the cache hits; after `window` lookups in a row without a hit, store an answer the second time its request is seen.'),
+    window: positiveInt().default(DEFAULT_ADMISSION.window).describe('adaptive: lookups in a row without a hit after which answers are stored on second sight.'),
+  })
+  .strict();
+
 export const cacheSchema = z
   .object({
     enabled: z.boolean().default(false).describe('Answer repeated requests from the cache (docs/cache.md).'),
     store: cacheStoreSchema.default({ type: 'memory', max_bytes: 268435456 }),
     ttl_s: positiveInt().default(3600).describe('How long an entry is served, in seconds (x-switchyard-cache-ttl may lower it per request).'),
     namespace: z.enum(CACHE_NAMESPACES).default('key').describe('Who may share entries: key (each virtual key or client key its own), team (a key\'s team), global (everyone).'),
+    admission: admissionSchema.default(DEFAULT_ADMISSION).describe('Which misses\' answers the exact cache stores (docs/cache.md, "Admission").'),
     semantic: semanticSchema
       .default({ enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: DEFAULT_INDEX })
       .describe('The semantic cache: nearest last-user-message embedding within the same context.'),
@@ -89,5 +104,6 @@ export const CACHE_DEFAULTS: CacheConfig = {
   store: { type: 'memory', max_bytes: 268435456 },
   ttl_s: 3600,
   namespace: 'key',
+  admission: DEFAULT_ADMISSION,
   semantic: { enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: DEFAULT_INDEX },
 };

@@ -10,6 +10,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../routing/clock.js';
 import { openSqlite } from '../storage/sqlite-driver.js';
+import { Admission } from './admission.js';
 import type { CacheConfig } from './cache-schema.js';
 import type { CacheStore } from './cache-store.js';
 import { MemoryCacheStore } from './memory-store.js';
@@ -59,7 +60,12 @@ export class CacheService {
   private clock: Clock | undefined;
   readonly counters: CacheCounters = { hits: 0, semanticHits: 0, misses: 0, bypasses: 0, stored: 0, savedUsd: 0, errors: { store: 0, index: 0, embedding: 0 } };
 
-  constructor(private readonly logger: Logger) {}
+  /** Which misses' answers are stored (cache.admission), across reloads. */
+  readonly admission: Admission;
+
+  constructor(private readonly logger: Logger) {
+    this.admission = new Admission(logger);
+  }
 
   /**
    * The exact store for a snapshot's `cache.store` (opened on first use), held for `owner` (the

@@ -56,6 +56,7 @@ describe('parseConfig: valid files', () => {
           store: { type: 'memory', max_bytes: 268435456 },
           ttl_s: 3600,
           namespace: 'key',
+          admission: { mode: 'adaptive', window: 10000 },
           semantic: { enabled: false, embedding_model: 'embed', threshold: 0.95, max_messages: 4, timeout_ms: 500, index: { type: 'embedded', max_entries: 100_000 } },
         },
         teams: {},

@@ -58,6 +58,8 @@ export interface MetricsPlugin extends GatewayPlugin {
 export interface CacheObserver {
   status(): Array<{ backend: string; type: string; up: boolean }>;
   errors(): Record<string, number>;
+  /** cache.admission: whether answers are stored on second sight now, and the misses not stored for it. */
+  admission(): { secondSight: boolean; notAdmitted: number };
 }
 
 const LATENCY_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
@@ -285,6 +287,24 @@ export function createMetricsPlugin(options: MetricsPluginOptions): MetricsPlugi
       if (!readCache) return;
       this.reset();
       for (const [stage, n] of Object.entries(readCache.errors())) this.inc({ stage }, n);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_cache_second_sight',
+    help: 'cache.admission adaptive: 1 while answers are stored only the second time their request is seen (no hit in the last `window` lookups), else 0.',
+    registers,
+    collect() {
+      this.set(readCache?.admission().secondSight ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'switchyard_cache_not_admitted_total',
+    help: 'Misses whose answer the cache did not store because their request was seen for the first time while storing on second sight (cache.admission).',
+    registers,
+    collect() {
+      if (!readCache) return;
+      this.reset();
+      this.inc(readCache.admission().notAdmitted);
     },
   });
   const mcpCalls = new Counter({

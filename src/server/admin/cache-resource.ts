@@ -34,6 +34,7 @@ export function cacheResource(o: { service: CacheService; config: () => CacheCon
             enabled: cfg.enabled,
             namespace: cfg.namespace,
             ttl_s: cfg.ttl_s,
+            admission: { mode: cfg.admission.mode, window: cfg.admission.window, storing_on: service.admission.secondSight ? 'second-sight' : 'first-sight' },
             store: {
               type: cfg.store.type,
               up: status.find((s) => s.backend === 'exact')?.up ?? false,
@@ -55,6 +56,7 @@ export function cacheResource(o: { service: CacheService; config: () => CacheCon
               misses: c.misses,
               bypasses: c.bypasses,
               stored: c.stored,
+              not_admitted: service.admission.notAdmitted,
               hit_ratio: lookups ? (c.hits + c.semanticHits) / lookups : 0,
               saved_usd: c.savedUsd,
               errors: { ...c.errors },

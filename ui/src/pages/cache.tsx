@@ -34,6 +34,8 @@ interface CacheStats {
   enabled: boolean;
   namespace: 'key' | 'team' | 'global';
   ttl_s: number;
+  /** cache.admission; `storing_on`: second-sight once `window` lookups in a row missed, until a hit. */
+  admission: { mode: 'adaptive' | 'always'; window: number; storing_on: 'first-sight' | 'second-sight' };
   /** `counted_at`: Redis counts its entries at most every 10 s; `entries` is null until the first count. */
   store: { type: string; up: boolean; entries: number | null; bytes?: number; counted_at?: string };
   /** `up` and `entries` are null while no semantic index is in use; Postgres counts like Redis. */
@@ -44,6 +46,7 @@ interface CacheStats {
     misses: number;
     bypasses: number;
     stored: number;
+    not_admitted: number;
     hit_ratio: number;
     saved_usd: number;
     errors: Record<string, number>;
@@ -251,6 +254,18 @@ function CacheBody({ s, aliases, cleared, onCleared }: { s: CacheStats; aliases:
             </dd>
             <dt>TTL</dt>
             <dd>{fmtTtl(s.ttl_s)}</dd>
+            <dt>Storing</dt>
+            <dd data-testid="cache-admission">
+              {s.admission.storing_on === 'second-sight' ? (
+                <>
+                  on second sight <span className="muted">— no hit in the last {s.admission.window} lookups; {plural(c.not_admitted, 'answer', 'answers')} not stored on first sight</span>
+                </>
+              ) : (
+                <>
+                  every miss <span className="muted">— {s.admission.mode === 'adaptive' ? `on second sight after ${s.admission.window} lookups in a row without a hit` : 'always'}</span>
+                </>
+              )}
+            </dd>
             <dt>Semantic threshold</dt>
             <dd>
               {s.semantic.threshold} {semanticInUse ? <span className="muted">(cosine similarity)</span> : <span className="muted">(semantic cache off)</span>}
