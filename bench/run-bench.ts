@@ -22,7 +22,8 @@
  *                                       --profile-server bare|portkey profiles a baseline the same way;
  *                                       --scenarios=switchyard-governed profiles the governed server
  *          --rounds N (the c=32 phase as N windows, round robin over the scenarios; each ratio is
- *            the median of the per-round ratios, steadier where the host drifts; default 5, --quick 3)
+ *            the median of the per-round ratios, steadier where the host drifts; default 6, --quick 4:
+ *            even, so that each of two scenarios on one server opens half the rounds, roundOrder)
  * Options: --concurrency N  --rate N  --scenarios a,b  --modes json,stream  --mock fast|project
  *          --tsx (run Switchyard from src with tsx)  --no-portkey  --config-extra JSON  --provider-extra JSON
  *          --out FILE  --no-write  --update-docs  --profile-seconds N  --profile-server S
@@ -46,7 +47,7 @@ import type { LoadJob, LoadResult } from './lib/load-types.js';
 import { hostBusyCores, machineInfo, readCpuMs, readHostCpu, readRssBytes } from './lib/proc-stats.js';
 import { formatMarkdown, formatText, summarize } from './lib/report.js';
 import type { MemoryPoint, PhaseId, PhaseRecord, ServerMemory } from './lib/report.js';
-import { allScenarios, BASE_SUFFIX, CONTENT_MARKER, DEFAULT_SCENARIOS, withBaselineTwins } from './lib/scenarios.js';
+import { allScenarios, BASE_SUFFIX, CONTENT_MARKER, DEFAULT_SCENARIOS, roundOrder, withBaselineTwins } from './lib/scenarios.js';
 import type { Mode, Scenario, ServerId } from './lib/scenarios.js';
 import { allServers, ROOT, serverFor, startServers, stopServers } from './lib/start-servers.js';
 import { parseOptions } from './lib/options.js';
@@ -365,8 +366,9 @@ async function main(): Promise<number> {
           // server that just served another scenario) does not shrink below half a second.
           const spec = rounds === 1 ? fullSpec : { ...fullSpec, warmupMs: Math.max(500, Math.round(fullSpec.warmupMs / rounds)), durationMs: Math.round(fullSpec.durationMs / rounds) };
           for (let round = 0; round < rounds; round++) {
-            // Every other round runs the scenarios in reverse, so no row always follows the same one.
-            for (const s of round % 2 === 1 ? [...scenarios].reverse() : scenarios) {
+            // Every other round runs each server's scenarios in reverse (roundOrder), so that of two
+            // rows on one server neither is always the one measured after the server sat idle.
+            for (const s of roundOrder(scenarios, round)) {
               const server = serverFor(servers, s.server)!;
               n++;
               const label = `${s.id} ${mode} ${spec.id}${rounds > 1 ? ` ${round + 1}/${rounds}` : ''}`;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { summarize } from '../bench/lib/report.js';
 import type { PhaseRecord } from '../bench/lib/report.js';
-import { allScenarios, withBaselineTwins } from '../bench/lib/scenarios.js';
+import { allScenarios, roundOrder, withBaselineTwins } from '../bench/lib/scenarios.js';
 
 const IDS = ['bare', 'switchyard', 'switchyard-unique', 'switchyard-cache-miss', 'switchyard-cache-hit'];
 
@@ -73,4 +73,18 @@ test('baseline twins: one per Switchyard scenario, right after it, compared roun
   // 1.5, 0.8, 0.83 round by round; the two medians alone (50 and 50) would say 100 %.
   assert.equal(t?.measured, '83.3 %');
   assert.equal(t?.met, false);
+});
+
+test('rounds: of two scenarios on one server, each opens that server\'s turn in every other round', () => {
+  const list = ['bare', 'switchyard-cache-miss', 'switchyard-unique'].map((id) => allScenarios('http://127.0.0.1:1').find((s) => s.id === id)!);
+  const ids = (round: number) => roundOrder(list, round).map((s) => s.id);
+  assert.deepEqual(ids(0), ['bare', 'switchyard-cache-miss', 'switchyard-unique']);
+  assert.deepEqual(ids(1), ['bare', 'switchyard-unique', 'switchyard-cache-miss']);
+  assert.deepEqual(ids(2), ids(0));
+  // Twins stay next to each other, each server keeping its slots.
+  const twins = withBaselineTwins(allScenarios('http://127.0.0.1:1').filter((s) => ['bare', 'switchyard', 'switchyard-cross'].includes(s.id)));
+  assert.deepEqual(
+    roundOrder(twins, 1).map((s) => s.id),
+    ['bare', 'switchyard-cross', 'switchyard-cross@base', 'switchyard', 'switchyard@base'],
+  );
 });

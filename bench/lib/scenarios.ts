@@ -211,4 +211,25 @@ export function withBaselineTwins(scenarios: Scenario[]): Scenario[] {
   return scenarios.flatMap((s) => (s.server === 'switchyard' ? [s, { ...s, id: `${s.id}${BASE_SUFFIX}`, title: `${s.title} (baseline tree)`, server: 'switchyard-base' as const }] : [s]));
 }
 
+/**
+ * The order of the scenarios in round `round` of a phase. Even rounds run them as listed. Odd
+ * rounds keep every slot's server, and run each server's scenarios in its slots in reverse. So of
+ * two scenarios on one server, each is in turn the one that comes first after the server sat idle
+ * while another server was measured, and each in turn the one that follows its sibling.
+ * (Reversing the whole list instead, as before 2026-12-02, let a server's last scenario of one
+ * round also open the next, with no pause: in `bare, switchyard-unique, switchyard-cache-miss` the
+ * middle row always came after the pause, and the cache's 0 %-hit ratio moved by 7–10 points with
+ * the order of the list: docs/performance.md.) With an even number of rounds each gets half.
+ */
+export function roundOrder<S extends { server: ServerId }>(scenarios: readonly S[], round: number): S[] {
+  if (round % 2 === 0) return [...scenarios];
+  const byServer = new Map<ServerId, S[]>();
+  for (const s of scenarios) {
+    const list = byServer.get(s.server);
+    if (list) list.push(s);
+    else byServer.set(s.server, [s]);
+  }
+  return scenarios.map((s) => byServer.get(s.server)!.pop()!);
+}
+
 export const DEFAULT_SCENARIOS = ['direct', 'bare', 'switchyard', 'switchyard-cross', 'portkey'];
