@@ -173,9 +173,9 @@ export function governanceMiddleware(o: GovernanceMiddlewareOptions): Middleware
         const c = r.checks[i]!;
         const expires = c.expireAt !== Number.POSITIVE_INFINITY;
         if (l.metric === 'concurrent') {
+          // 0 when this is a further call's own settlement (it reserved no concurrency).
           if (c.amount !== 0) adjusts.push({ key: c.key, delta: -c.amount, expires, perReplica: true });
-        }
-        else if (spent !== 'keep-all') {
+        } else if (spent !== 'keep-all') {
           const delta = actualAmount(l.metric, spent, c.amount) - c.amount;
           if (delta !== 0) adjusts.push({ key: c.key, delta, expires });
         }
